@@ -1,0 +1,199 @@
+package market
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/shopspring/decimal"
+)
+
+// Limits of one order.
+const (
+	MaxDistinctProducts = 100
+	MaxQuantity         = 999
+)
+
+// Item is one requested line: a product and how many of it.
+type Item struct {
+	ProductID int64 `json:"productId"`
+	Quantity  int   `json:"quantity"`
+}
+
+// Line is one priced line of a quote.
+type Line struct {
+	ProductID   int64  `json:"productId"`
+	CompanyID   int64  `json:"-"`
+	CompanyName string `json:"-"`
+	Name        string `json:"name"`
+	UnitPrice   Money  `json:"unitPrice"`
+	Quantity    int    `json:"quantity"`
+	LineTotal   Money  `json:"lineTotal"`
+}
+
+// Quote is an exact bill for a list of items at current prices.
+type Quote struct {
+	Currency  string `json:"currency"`
+	Lines     []Line `json:"lines"`
+	ItemCount int    `json:"itemCount"`
+	Total     Money  `json:"total"`
+}
+
+// DecodeStrict decodes exactly one JSON value from body into v, refusing
+// unknown fields, wrong types and trailing data, and turns every failure
+// into a CodeInvalid error that says what was wrong.
+func DecodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Errorf(CodeInvalid, "the body must hold exactly one JSON value")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.Is(err, io.EOF):
+		return Errorf(CodeInvalid, "the body is empty; a JSON object is required")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return Errorf(CodeInvalid, "the body must be a JSON object")
+		}
+		return FieldError(field, "%s must be %s", field, jsonKind(typeErr.Type.Kind().String()))
+	case errors.As(err, &syntaxErr):
+		return Errorf(CodeInvalid, "the body is not valid JSON (at byte %d)", syntaxErr.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return Errorf(CodeInvalid, "the body is not valid JSON (it ends too early)")
+	}
+	// json reports unknown fields and errors from UnmarshalJSON methods
+	// only as text; neither text contains request data beyond a field name.
+	return Errorf(CodeInvalid, "the body is not acceptable: %s", err.Error())
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// QuoteRequest is the body of a quote.
+type QuoteRequest struct {
+	Items []Item `json:"items"`
+}
+
+// NormalizeItems validates items and merges repeated product ids, keeping
+// the order in which each product first appears.
+func NormalizeItems(items []Item) ([]Item, error) {
+	if len(items) == 0 {
+		return nil, FieldError("items", "items must list at least one product")
+	}
+	merged := make([]Item, 0, len(items))
+	index := make(map[int64]int, len(items))
+	for i, it := range items {
+		if it.ProductID < 1 {
+			return nil, FieldError(fmt.Sprintf("items[%d].productId", i), "productId must be a positive integer")
+		}
+		if it.Quantity < 1 || it.Quantity > MaxQuantity {
+			return nil, FieldError(fmt.Sprintf("items[%d].quantity", i), "quantity must be an integer from 1 to %d", MaxQuantity)
+		}
+		if j, seen := index[it.ProductID]; seen {
+			merged[j].Quantity += it.Quantity
+			if merged[j].Quantity > MaxQuantity {
+				return nil, FieldError(fmt.Sprintf("items[%d].quantity", i),
+					"the quantities of product %d add up to more than %d", it.ProductID, MaxQuantity)
+			}
+			continue
+		}
+		if len(merged) == MaxDistinctProducts {
+			return nil, FieldError("items", "an order holds at most %d different products", MaxDistinctProducts)
+		}
+		index[it.ProductID] = len(merged)
+		merged = append(merged, it)
+	}
+	return merged, nil
+}
+
+// Pricer prices lists of items against the catalog.
+type Pricer struct {
+	Products ProductStore
+	Currency string
+}
+
+// Quote validates items and prices them at current prices with one store
+// round trip. It returns CodeInvalid for malformed items and
+// CodeUnavailableProducts, naming the ids, when a product is unknown or
+// inactive.
+func (p Pricer) Quote(ctx context.Context, items []Item) (Quote, error) {
+	items, err := NormalizeItems(items)
+	if err != nil {
+		return Quote{}, err
+	}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ProductID
+	}
+	products, err := p.Products.ProductsByID(ctx, ids)
+	if err != nil {
+		return Quote{}, fmt.Errorf("quote: %w", err)
+	}
+	return Price(p.Currency, items, products)
+}
+
+// Price prices normalized items with the given products. No rounding
+// happens anywhere: unit prices have at most two decimals and quantities
+// are integers, so every line total and the total are exact.
+func Price(currency string, items []Item, products map[int64]Product) (Quote, error) {
+	var unavailable []int64
+	for _, it := range items {
+		if p, ok := products[it.ProductID]; !ok || !p.Active {
+			unavailable = append(unavailable, it.ProductID)
+		}
+	}
+	if len(unavailable) > 0 {
+		slices.Sort(unavailable)
+		return Quote{}, &Error{
+			Code:    CodeUnavailableProducts,
+			Message: fmt.Sprintf("%d product(s) are unknown or no longer available", len(unavailable)),
+			Details: map[string][]int64{"productIds": unavailable},
+		}
+	}
+	q := Quote{Currency: currency, Lines: make([]Line, 0, len(items))}
+	total := decimal.Zero
+	for _, it := range items {
+		p := products[it.ProductID]
+		lineTotal := p.Price.Mul(decimal.NewFromInt(int64(it.Quantity)))
+		q.Lines = append(q.Lines, Line{
+			ProductID:   p.ID,
+			CompanyID:   p.CompanyID,
+			CompanyName: p.CompanyName,
+			Name:        p.Name,
+			UnitPrice:   p.Price,
+			Quantity:    it.Quantity,
+			LineTotal:   NewMoney(lineTotal),
+		})
+		q.ItemCount += it.Quantity
+		total = total.Add(lineTotal)
+	}
+	q.Total = NewMoney(total)
+	return q, nil
+}
