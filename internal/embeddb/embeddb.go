@@ -72,4 +72,3 @@ func (s *Server) Close() error {
 	<-s.done
 	return err
 }
-

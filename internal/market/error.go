@@ -11,18 +11,19 @@ type Code string
 
 // The error codes of the marketplace API.
 const (
-	CodeInvalid             Code = "invalid_request"      // the request is malformed or breaks a rule
-	CodeTooLarge            Code = "payload_too_large"    // the body is over the size limit
-	CodeUnauthorized        Code = "unauthorized"         // no valid credentials
-	CodeForbidden           Code = "forbidden"            // valid credentials without the right
-	CodeNotFound            Code = "not_found"            // the resource does not exist (or is not yours)
-	CodeRouteNotFound       Code = "route_not_found"      // no such route
-	CodeMethodNotAllowed    Code = "method_not_allowed"   // the route exists, but not for that method
-	CodeConflict            Code = "conflict"             // the request conflicts with the current state
-	CodePreconditionFailed  Code = "version_mismatch"     // If-Match named a stale version
-	CodeUnavailableProducts Code = "unavailable_products" // unknown or inactive products in an order
-	CodeUnavailable         Code = "service_unavailable"  // a dependency (the database) is unreachable
-	CodeInternal            Code = "internal"             // anything unexpected; never carries details
+	CodeInvalid              Code = "invalid_request"        // the request is malformed or breaks a rule
+	CodeTooLarge             Code = "payload_too_large"      // the body is over the size limit
+	CodeUnsupportedMediaType Code = "unsupported_media_type" // the body is not JSON
+	CodeUnauthorized         Code = "unauthorized"           // no valid credentials
+	CodeForbidden            Code = "forbidden"              // valid credentials without the right
+	CodeNotFound             Code = "not_found"              // the resource does not exist (or is not yours)
+	CodeRouteNotFound        Code = "route_not_found"        // no such route
+	CodeMethodNotAllowed     Code = "method_not_allowed"     // the route exists, but not for that method
+	CodeConflict             Code = "conflict"               // the request conflicts with the current state
+	CodePreconditionFailed   Code = "version_mismatch"       // If-Match named a stale version
+	CodeUnavailableProducts  Code = "unavailable_products"   // unknown or inactive products in an order
+	CodeUnavailable          Code = "service_unavailable"    // a dependency (the database) is unreachable
+	CodeInternal             Code = "internal"               // anything unexpected; never carries details
 )
 
 // Error is the one error type that crosses from the domain to clients.

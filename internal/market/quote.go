@@ -1,12 +1,8 @@
 package market
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/shopspring/decimal"
@@ -41,59 +37,6 @@ type Quote struct {
 	Lines     []Line `json:"lines"`
 	ItemCount int    `json:"itemCount"`
 	Total     Money  `json:"total"`
-}
-
-// DecodeStrict decodes exactly one JSON value from body into v, refusing
-// unknown fields, wrong types and trailing data, and turns every failure
-// into a CodeInvalid error that says what was wrong.
-func DecodeStrict(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Errorf(CodeInvalid, "the body must hold exactly one JSON value")
-	}
-	return nil
-}
-
-func decodeError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.Is(err, io.EOF):
-		return Errorf(CodeInvalid, "the body is empty; a JSON object is required")
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			return Errorf(CodeInvalid, "the body must be a JSON object")
-		}
-		return FieldError(field, "%s must be %s", field, jsonKind(typeErr.Type.Kind().String()))
-	case errors.As(err, &syntaxErr):
-		return Errorf(CodeInvalid, "the body is not valid JSON (at byte %d)", syntaxErr.Offset)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return Errorf(CodeInvalid, "the body is not valid JSON (it ends too early)")
-	}
-	// json reports unknown fields and errors from UnmarshalJSON methods
-	// only as text; neither text contains request data beyond a field name.
-	return Errorf(CodeInvalid, "the body is not acceptable: %s", err.Error())
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
-		return "an integer"
-	case "string":
-		return "a string"
-	case "bool":
-		return "true or false"
-	case "slice", "array":
-		return "an array"
-	case "struct", "map":
-		return "an object"
-	}
-	return "of another type"
 }
 
 // QuoteRequest is the body of a quote.

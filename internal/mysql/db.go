@@ -43,7 +43,9 @@ type CredentialSource interface {
 type StaticCredentials Credentials
 
 // Credentials returns c.
-func (c StaticCredentials) Credentials(context.Context) (Credentials, error) { return Credentials(c), nil }
+func (c StaticCredentials) Credentials(context.Context) (Credentials, error) {
+	return Credentials(c), nil
+}
 
 // Invalidate does nothing: there is nothing to fetch again.
 func (StaticCredentials) Invalidate() {}

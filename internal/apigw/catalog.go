@@ -1,0 +1,64 @@
+package apigw
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/deliverymarket/delivery/internal/market"
+)
+
+// productJSON is a product as the API shows it.
+type productJSON struct {
+	market.Product
+	Currency string `json:"currency"`
+}
+
+type productList struct {
+	Products   []productJSON `json:"products"`
+	NextCursor *string       `json:"nextCursor"`
+}
+
+// ListProducts serves GET /api/products?limit=N&cursor=C: active products
+// in id order, one keyset page at a time.
+func ListProducts(store market.ProductStore, currency string) Endpoint {
+	return func(ctx context.Context, in Input) (Reply, error) {
+		q := in.Event.QueryStringParameters
+		page, err := market.ParseProductPage(q["limit"], q["cursor"])
+		if err != nil {
+			return Reply{}, err
+		}
+		// One row more than asked says whether another page exists
+		// without a second query.
+		asked := page.Limit
+		page.Limit++
+		products, err := store.ListActive(ctx, page)
+		if err != nil {
+			return Reply{}, err
+		}
+		list := productList{Products: make([]productJSON, 0, len(products))}
+		if len(products) > asked {
+			products = products[:asked]
+			next := market.EncodeCursor(products[asked-1].ID)
+			list.NextCursor = &next
+		}
+		for _, p := range products {
+			list.Products = append(list.Products, productJSON{Product: p, Currency: currency})
+		}
+		return Reply{Status: http.StatusOK, Body: list}, nil
+	}
+}
+
+// Quote serves POST /api/orders/quote: an exact bill at current prices.
+func Quote(pricer market.Pricer) Endpoint {
+	return func(ctx context.Context, in Input) (Reply, error) {
+		var req market.QuoteRequest
+		if err := DecodeStrict(in.Body, &req); err != nil {
+			return Reply{}, err
+		}
+		quote, err := pricer.Quote(ctx, req.Items)
+		if err != nil {
+			return Reply{}, err
+		}
+		return Reply{Status: http.StatusOK, Body: quote}, nil
+	}
+}

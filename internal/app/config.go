@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/deliverymarket/delivery/internal/awssecrets"
+	"github.com/deliverymarket/delivery/internal/mysql"
+)
+
+// DefaultCurrency is the marketplace currency unless CURRENCY says otherwise.
+const DefaultCurrency = "USD"
+
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// APIEnv is the configuration every API function reads, on AWS and locally.
+type APIEnv struct {
+	Currency       string   // CURRENCY, default USD
+	AllowedOrigins []string // CORS_ALLOWED_ORIGINS, comma-separated
+	LogLevel       slog.Level
+}
+
+// ReadAPIEnv reads and validates the API configuration through getenv.
+func ReadAPIEnv(getenv func(string) string) (APIEnv, error) {
+	e := APIEnv{
+		Currency:       orDefault(getenv("CURRENCY"), DefaultCurrency),
+		AllowedOrigins: splitList(getenv("CORS_ALLOWED_ORIGINS")),
+	}
+	if !currencyCode.MatchString(e.Currency) {
+		return APIEnv{}, fmt.Errorf("config: CURRENCY %q is not an ISO 4217 code", e.Currency)
+	}
+	if err := e.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), "INFO"))); err != nil {
+		return APIEnv{}, fmt.Errorf("config: LOG_LEVEL: %w", err)
+	}
+	return e, nil
+}
+
+// Env is the configuration a database Lambda reads from its environment.
+type Env struct {
+	APIEnv
+	DBHost      string // DB_HOST
+	DBPort      string // DB_PORT, default 3306
+	DBName      string // DB_NAME
+	DBSecretARN string // DB_SECRET_ARN: RDS-managed {"username","password"}
+	DBTLSCAFile string // DB_TLS_CA_FILE: RDS CA bundle; TLS when set
+}
+
+// ReadEnv reads and validates the environment through getenv.
+func ReadEnv(getenv func(string) string) (Env, error) {
+	apiEnv, err := ReadAPIEnv(getenv)
+	if err != nil {
+		return Env{}, err
+	}
+	e := Env{
+		APIEnv:      apiEnv,
+		DBHost:      getenv("DB_HOST"),
+		DBPort:      orDefault(getenv("DB_PORT"), "3306"),
+		DBName:      getenv("DB_NAME"),
+		DBSecretARN: getenv("DB_SECRET_ARN"),
+		DBTLSCAFile: getenv("DB_TLS_CA_FILE"),
+	}
+	var missing []string
+	for name, v := range map[string]string{"DB_HOST": e.DBHost, "DB_NAME": e.DBName, "DB_SECRET_ARN": e.DBSecretARN} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return Env{}, fmt.Errorf("config: missing %s", strings.Join(missing, ", "))
+	}
+	return e, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// Logger returns the JSON logger every Lambda writes with.
+func Logger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+}
+
+// FromEnv builds the dependencies of a database Lambda from its
+// environment: the credentials come from Secrets Manager (fetched on first
+// connection and cached), the pool is sized for one container.
+func FromEnv(ctx context.Context) (Deps, error) {
+	env, err := ReadEnv(os.Getenv)
+	if err != nil {
+		return Deps{}, err
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return Deps{}, fmt.Errorf("config: aws: %w", err)
+	}
+	db, err := mysql.Open(mysql.Settings{
+		Addr:        net.JoinHostPort(env.DBHost, env.DBPort),
+		Database:    env.DBName,
+		Credentials: awssecrets.NewDBCredentials(secretsmanager.NewFromConfig(awsCfg), env.DBSecretARN),
+		TLSCAFile:   env.DBTLSCAFile,
+	})
+	if err != nil {
+		return Deps{}, err
+	}
+	logger := Logger(env.LogLevel)
+	slog.SetDefault(logger)
+	return Deps{DB: db, Currency: env.Currency, AllowedOrigins: env.AllowedOrigins, Logger: logger}, nil
+}

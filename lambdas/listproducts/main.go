@@ -1,0 +1,22 @@
+// Command listproducts is the Lambda behind GET /api/products: the storefront
+// catalog, one keyset page at a time. Its logic lives in internal/apigw.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/deliverymarket/delivery/internal/app"
+)
+
+func main() {
+	deps, err := app.FromEnv(context.Background())
+	if err != nil {
+		slog.Error("listproducts: configure", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(app.ListProducts(deps).Handle)
+}
