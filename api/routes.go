@@ -29,6 +29,8 @@ type Route struct {
 	Path     string `json:"path"`
 	Function string `json:"function"`
 	Auth     Auth   `json:"auth"`
+	// Scope is the token scope a company route needs.
+	Scope string `json:"scope,omitempty"`
 }
 
 // Key names the route as API Gateway does: "METHOD /path/{template}".
@@ -48,6 +50,9 @@ func Routes() (Table, error) {
 	for _, r := range t.Routes {
 		if r.Method == "" || !strings.HasPrefix(r.Path, "/api/") || r.Function == "" || (r.Auth != Public && r.Auth != Company) {
 			return Table{}, fmt.Errorf("api: routes.json: incomplete route %+v", r)
+		}
+		if (r.Auth == Company) != (r.Scope != "") {
+			return Table{}, fmt.Errorf("api: routes.json: %s: company routes, and only they, name a scope", r.Key())
 		}
 	}
 	return t, nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/deliverymarket/delivery/api"
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/embeddb"
 	"github.com/deliverymarket/delivery/internal/localgw"
@@ -31,9 +32,13 @@ const (
 	connectTimeout   = 30 * time.Second
 )
 
-// run parses args and serves until ctx ends. ready, when not nil, is told
-// the address the server listens on (for tests that ask for port 0).
+// run parses args and serves until ctx ends, or runs the token command.
+// ready, when not nil, is told the address the server listens on (for
+// tests that ask for port 0).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) error {
+	if len(args) > 0 && args[0] == "token" {
+		return tokenCommand(ctx, args[1:], stdout, stderr)
+	}
 	flags := flag.NewFlagSet("local", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", ":8080", "address to serve the storefront and API on")
@@ -65,13 +70,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if err != nil {
 		return err
 	}
-	deps := app.Deps{DB: db, Currency: apiEnv.Currency, AllowedOrigins: apiEnv.AllowedOrigins, Logger: logger}
+	keyring, err := localKeyring()
+	if err != nil {
+		return err
+	}
+	deps := app.Deps{
+		DB: db, Currency: apiEnv.Currency, AllowedOrigins: apiEnv.AllowedOrigins, Logger: logger,
+		Keyring: func(context.Context) (auth.Keyring, error) { return keyring, nil },
+	}
 	handlers := map[string]localgw.Handler{}
 	for name, fn := range app.Functions(deps) {
 		handlers[name] = fn.Handle
 	}
+	authorizer, err := app.Authorizer(deps)
+	if err != nil {
+		return err
+	}
+	gateway, err := localgw.New(routes, handlers, authorizer.Handle)
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/api/", localgw.New(routes, handlers))
+	mux.Handle("/api/", gateway)
 	mux.Handle("/", http.FileServerFS(site.Files))
 
 	listener, err := net.Listen("tcp", *addr)
@@ -84,6 +104,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	fmt.Fprintf(stdout, "  storefront  %s/\n", base)
 	fmt.Fprintf(stdout, "  API         %s/api/products\n", base)
 	fmt.Fprintf(stdout, "  database    %s (schema version %d%s)\n", where, version, seededNote(seeded))
+	if err := printCompanyTokens(ctx, stdout, db, keyring); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "Request logs go to stderr as JSON. Ctrl-C stops.\n")
 	if ready != nil {
 		ready(listener.Addr().String())

@@ -213,6 +213,7 @@ var statusByCode = map[market.Code]int{
 	market.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	market.CodeConflict:             http.StatusConflict,
 	market.CodePreconditionFailed:   http.StatusPreconditionFailed,
+	market.CodePreconditionRequired: http.StatusPreconditionRequired,
 	market.CodeTooLarge:             http.StatusRequestEntityTooLarge,
 	market.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	market.CodeUnavailableProducts:  http.StatusUnprocessableEntity,

@@ -4,8 +4,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/deliverymarket/delivery/api"
 )
 
 // The request headers browsers may send and the response headers they may
@@ -15,6 +18,8 @@ const (
 	corsExposeHeaders = "ETag, Retry-After"
 	corsMaxAgeSeconds = "600"
 )
+
+var routeTable = sync.OnceValues(api.Routes)
 
 // cors answers browsers from the configured allow-list of origins. An
 // origin not on the list gets no Access-Control-Allow-Origin, so the
@@ -59,7 +64,17 @@ func (c cors) apply(event *events.APIGatewayProxyRequest, resp *events.APIGatewa
 
 // preflight answers an OPTIONS request for a resource this function serves.
 func (f *Function) preflight(event *events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	// Another function may serve other methods on the same resource
+	// (GET and POST /api/products); the preflight speaks for all of them.
 	methods := f.allowedMethods(event.Resource)
+	if table, err := routeTable(); err == nil {
+		for _, r := range table.On(event.Resource) {
+			if !slices.Contains(methods, r.Method) {
+				methods = append(methods, r.Method)
+			}
+		}
+		slices.Sort(methods)
+	}
 	if len(methods) == 0 {
 		return ErrorResponse(f.noRoute(event))
 	}

@@ -4,11 +4,15 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/deliverymarket/delivery/api"
 	"github.com/deliverymarket/delivery/internal/apigw"
+	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
 )
@@ -19,6 +23,9 @@ type Deps struct {
 	Currency       string
 	AllowedOrigins []string
 	Logger         *slog.Logger
+	// Keyring returns the company-token signing key with its issuer and
+	// audience; only the authorizer needs it.
+	Keyring func(context.Context) (auth.Keyring, error)
 }
 
 func (d Deps) api() apigw.Config {
@@ -40,11 +47,36 @@ func PriceOrder(d Deps) *apigw.Function {
 	})
 }
 
+// UpdateProduct is the handler of the updateproduct Lambda: a company
+// managing its own products.
+func UpdateProduct(d Deps) *apigw.Function {
+	c := apigw.CompanyProducts{Store: mysql.NewProductStore(d.DB), Currency: d.Currency}
+	return apigw.NewFunction("updateproduct", d.api(), map[string]apigw.Endpoint{
+		"GET /api/company/products": c.List,
+		"POST /api/products":        c.Create,
+		"PUT /api/products/{id}":    c.Replace,
+		"DELETE /api/products/{id}": c.Archive,
+	})
+}
+
+// Authorizer is the handler of the authorizer Lambda.
+func Authorizer(d Deps) (*apigw.Authorizer, error) {
+	if d.Keyring == nil {
+		return nil, errors.New("authorizer: no signing key configured")
+	}
+	routes, err := api.Routes()
+	if err != nil {
+		return nil, err
+	}
+	return &apigw.Authorizer{Keyring: d.Keyring, Companies: mysql.NewCompanyStore(d.DB), Routes: routes, Log: d.Logger}, nil
+}
+
 // Functions returns every API function's handler by its name in
 // api/routes.json.
 func Functions(d Deps) map[string]*apigw.Function {
 	return map[string]*apigw.Function{
-		"listproducts": ListProducts(d),
-		"priceorder":   PriceOrder(d),
+		"listproducts":  ListProducts(d),
+		"priceorder":    PriceOrder(d),
+		"updateproduct": UpdateProduct(d),
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/awssecrets"
 	"github.com/deliverymarket/delivery/internal/mysql"
 )
@@ -52,6 +53,11 @@ type Env struct {
 	DBName      string // DB_NAME
 	DBSecretARN string // DB_SECRET_ARN: RDS-managed {"username","password"}
 	DBTLSCAFile string // DB_TLS_CA_FILE: RDS CA bundle; TLS when set
+	// The company-token key (the authorizer's): JWT_SECRET_ARN names a
+	// Secrets Manager secret whose string is the HS256 key.
+	JWTSecretARN string // JWT_SECRET_ARN
+	JWTIssuer    string // JWT_ISSUER
+	JWTAudience  string // JWT_AUDIENCE
 }
 
 // ReadEnv reads and validates the environment through getenv.
@@ -67,12 +73,19 @@ func ReadEnv(getenv func(string) string) (Env, error) {
 		DBName:      getenv("DB_NAME"),
 		DBSecretARN: getenv("DB_SECRET_ARN"),
 		DBTLSCAFile: getenv("DB_TLS_CA_FILE"),
+
+		JWTSecretARN: getenv("JWT_SECRET_ARN"),
+		JWTIssuer:    getenv("JWT_ISSUER"),
+		JWTAudience:  getenv("JWT_AUDIENCE"),
 	}
 	var missing []string
 	for name, v := range map[string]string{"DB_HOST": e.DBHost, "DB_NAME": e.DBName, "DB_SECRET_ARN": e.DBSecretARN} {
 		if v == "" {
 			missing = append(missing, name)
 		}
+	}
+	if e.JWTSecretARN != "" && (e.JWTIssuer == "" || e.JWTAudience == "") {
+		missing = append(missing, "JWT_ISSUER and JWT_AUDIENCE (with JWT_SECRET_ARN)")
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
@@ -115,10 +128,11 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	if err != nil {
 		return Deps{}, fmt.Errorf("config: aws: %w", err)
 	}
+	secrets := secretsmanager.NewFromConfig(awsCfg)
 	db, err := mysql.Open(mysql.Settings{
 		Addr:        net.JoinHostPort(env.DBHost, env.DBPort),
 		Database:    env.DBName,
-		Credentials: awssecrets.NewDBCredentials(secretsmanager.NewFromConfig(awsCfg), env.DBSecretARN),
+		Credentials: awssecrets.NewDBCredentials(secrets, env.DBSecretARN),
 		TLSCAFile:   env.DBTLSCAFile,
 	})
 	if err != nil {
@@ -126,5 +140,23 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	}
 	logger := Logger(env.LogLevel)
 	slog.SetDefault(logger)
-	return Deps{DB: db, Currency: env.Currency, AllowedOrigins: env.AllowedOrigins, Logger: logger}, nil
+	deps := Deps{DB: db, Currency: env.Currency, AllowedOrigins: env.AllowedOrigins, Logger: logger}
+	if env.JWTSecretARN != "" {
+		deps.Keyring = SecretKeyring(awssecrets.NewSecret(secrets, env.JWTSecretARN), env.JWTIssuer, env.JWTAudience)
+	}
+	return deps, nil
+}
+
+// SecretKeyring returns the company-token keyring whose key is the string
+// of a Secrets Manager secret, fetched on first use and cached for the
+// container's life (rotate the key by updating the secret and then the
+// authorizer's configuration, which starts fresh containers).
+func SecretKeyring(secret *awssecrets.Secret, issuer, audience string) func(context.Context) (auth.Keyring, error) {
+	return func(ctx context.Context) (auth.Keyring, error) {
+		key, err := secret.Value(ctx)
+		if err != nil {
+			return auth.Keyring{}, err
+		}
+		return auth.Keyring{Key: []byte(key), Issuer: issuer, Audience: audience}, nil
+	}
 }

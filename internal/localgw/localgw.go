@@ -6,6 +6,7 @@ package localgw
 
 import (
 	"context"
+	"fmt"
 	"encoding/base64"
 	"io"
 	"net"
@@ -24,6 +25,9 @@ import (
 // Handler is a function's Lambda handler.
 type Handler func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
 
+// Authorizer is a TOKEN Lambda authorizer's handler.
+type Authorizer func(context.Context, events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error)
+
 // maxBody mirrors API Gateway's 10 MB payload limit; the functions
 // themselves refuse much smaller bodies.
 const maxBody = 10 << 20
@@ -31,45 +35,65 @@ const maxBody = 10 << 20
 // Stage is the stage name the local events carry.
 const Stage = "local"
 
+// apiARN stands in for the deployed API's execute-api ARN prefix.
+const apiARN = "arn:aws:execute-api:local:000000000000:localapi/" + Stage
+
 // Gateway is an http.Handler for everything under /api.
 type Gateway struct {
-	routes    api.Table
-	functions map[string]Handler
+	routes     api.Table
+	functions  map[string]Handler
+	authorizer Authorizer
+	responses  map[string]api.GatewayResponse
+	policies   *policyCache
 }
 
-// New returns a gateway over routes that calls functions by name.
-func New(routes api.Table, functions map[string]Handler) *Gateway {
-	return &Gateway{routes: routes, functions: functions}
+// New returns a gateway over routes that calls functions by name and runs
+// authorizer before every company route, caching its answer per token for
+// apigw.AuthorizerCacheTTL as the deployed API does.
+func New(routes api.Table, functions map[string]Handler, authorizer Authorizer) (*Gateway, error) {
+	responses, err := api.GatewayResponses()
+	if err != nil {
+		return nil, err
+	}
+	return &Gateway{
+		routes:     routes,
+		functions:  functions,
+		authorizer: authorizer,
+		responses:  responses,
+		policies:   newPolicyCache(apigw.AuthorizerCacheTTL),
+	}, nil
 }
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resource, params, route, ok := g.routes.Match(r.Method, r.URL.Path)
 	function := route.Function
 	switch {
-	case resource == "":
-		writeResponse(w, apigw.ErrorResponse(market.Errorf(market.CodeRouteNotFound, "no route for %s %s", r.Method, r.URL.Path)))
-		return
-	case !ok && r.Method == http.MethodOptions:
+	case resource != "" && !ok && r.Method == http.MethodOptions:
 		// As deployed, a resource's OPTIONS goes to its first function,
-		// which answers the CORS preflight.
+		// which answers the CORS preflight, without the authorizer.
 		function = g.routes.On(resource)[0].Function
 	case !ok:
-		writeResponse(w, apigw.ErrorResponse(&market.Error{
-			Code:    market.CodeMethodNotAllowed,
-			Message: r.Method + " is not allowed here",
-			Details: map[string][]string{"allow": methods(g.routes.On(resource))},
-		}))
+		// API Gateway answers a method or path it does not have itself.
+		g.gatewayResponse(w, api.MissingRoute)
 		return
 	}
 	handler, found := g.functions[function]
 	if !found {
-		writeResponse(w, apigw.ErrorResponse(market.Errorf(market.CodeRouteNotFound, "function %s is not running", function)))
+		g.gatewayResponse(w, api.MissingRoute)
 		return
 	}
 	event, err := Event(r, resource, params)
 	if err != nil {
 		writeResponse(w, apigw.ErrorResponse(err))
 		return
+	}
+	if route.Auth == api.Company {
+		authorizer, refusal := g.authorize(r.Context(), r.Header.Get("Authorization"), r.Method, r.URL.Path)
+		if refusal != "" {
+			g.gatewayResponse(w, refusal)
+			return
+		}
+		event.RequestContext.Authorizer = authorizer
 	}
 	resp, err := handler(r.Context(), event)
 	if err != nil {
@@ -78,6 +102,51 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeResponse(w, resp)
+}
+
+// authorize does what API Gateway does for a route with a TOKEN
+// authorizer: no header is a 401 without calling the authorizer; otherwise
+// the (cached) policy for the token decides, an explicit Deny or no Allow
+// being a 403. It returns the context the integration receives, or the
+// gateway response type that refuses the request.
+func (g *Gateway) authorize(ctx context.Context, token, method, path string) (map[string]any, string) {
+	if token == "" || g.authorizer == nil {
+		return nil, api.Unauthorized
+	}
+	methodARN := apiARN + "/" + method + path
+	resp, cached := g.policies.get(token)
+	if !cached {
+		var err error
+		resp, err = g.authorizer(ctx, events.APIGatewayCustomAuthorizerRequest{
+			Type:               "TOKEN",
+			AuthorizationToken: token,
+			MethodArn:          methodARN,
+		})
+		if err != nil {
+			if err.Error() == apigw.ErrUnauthorized.Error() {
+				return nil, api.Unauthorized
+			}
+			return nil, api.AuthorizerFailure
+		}
+		g.policies.put(token, resp)
+	}
+	if !allows(resp.PolicyDocument, methodARN) {
+		return nil, api.AccessDenied
+	}
+	authorizer := map[string]any{"principalId": resp.PrincipalID}
+	for k, v := range resp.Context {
+		// API Gateway stringifies context values on the way to a REST
+		// proxy integration.
+		authorizer[k] = fmt.Sprint(v)
+	}
+	return authorizer, ""
+}
+
+func (g *Gateway) gatewayResponse(w http.ResponseWriter, responseType string) {
+	resp := g.responses[responseType]
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.Status)
+	_, _ = io.WriteString(w, resp.Body())
 }
 
 // Event builds the REST proxy event API Gateway would send for r on the
@@ -158,12 +227,4 @@ func writeResponse(w http.ResponseWriter, resp events.APIGatewayProxyResponse) {
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-}
-
-func methods(routes []api.Route) []string {
-	out := make([]string, len(routes))
-	for i, r := range routes {
-		out[i] = r.Method
-	}
-	return out
 }

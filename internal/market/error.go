@@ -21,6 +21,7 @@ const (
 	CodeMethodNotAllowed     Code = "method_not_allowed"     // the route exists, but not for that method
 	CodeConflict             Code = "conflict"               // the request conflicts with the current state
 	CodePreconditionFailed   Code = "version_mismatch"       // If-Match named a stale version
+	CodePreconditionRequired Code = "version_required"       // a change needs If-Match or a version
 	CodeUnavailableProducts  Code = "unavailable_products"   // unknown or inactive products in an order
 	CodeUnavailable          Code = "service_unavailable"    // a dependency (the database) is unreachable
 	CodeInternal             Code = "internal"               // anything unexpected; never carries details

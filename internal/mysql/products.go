@@ -2,6 +2,9 @@ package mysql
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 
 	"github.com/jmoiron/sqlx"
 
@@ -55,4 +58,97 @@ func (s *ProductStore) ProductsByID(ctx context.Context, ids []int64) (map[int64
 		found[p.ID] = p
 	}
 	return found, nil
+}
+
+var _ market.CompanyProductStore = (*ProductStore)(nil)
+
+const listCompanyProducts = `SELECT ` + productColumns + `
+FROM products p JOIN companies c ON c.id = p.company_id
+WHERE p.company_id = ? AND p.id > ?
+ORDER BY p.id
+LIMIT ?`
+
+// ListByCompany returns a page of one company's products, archived too.
+func (s *ProductStore) ListByCompany(ctx context.Context, companyID int64, page market.ProductPage) ([]market.Product, error) {
+	products := []market.Product{}
+	err := sqlx.SelectContext(ctx, s.db, &products, listCompanyProducts, companyID, page.AfterID, page.Limit)
+	return products, translate("list company products", err)
+}
+
+const companyProduct = `SELECT ` + productColumns + `
+FROM products p JOIN companies c ON c.id = p.company_id
+WHERE p.id = ? AND p.company_id = ?`
+
+// companyProduct reads one of a company's products; another company's
+// product is not found.
+func (s *ProductStore) companyProduct(ctx context.Context, companyID, productID int64) (market.Product, error) {
+	var p market.Product
+	err := sqlx.GetContext(ctx, s.db, &p, companyProduct, productID, companyID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return market.Product{}, errProductNotFound(productID)
+	}
+	return p, translate("get company product", err)
+}
+
+func errProductNotFound(id int64) error {
+	return market.Errorf(market.CodeNotFound, "product %d not found", id)
+}
+
+const insertProduct = `INSERT INTO products (company_id, name, description, price, active) VALUES (?, ?, ?, ?, ?)`
+
+// Create adds a product for the company.
+func (s *ProductStore) Create(ctx context.Context, companyID int64, d market.ProductDraft) (market.Product, error) {
+	res, err := s.db.ExecContext(ctx, insertProduct, companyID, d.Name, d.Description, d.Price, d.Active)
+	if err != nil {
+		return market.Product{}, translate("insert product", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return market.Product{}, translate("insert product", err)
+	}
+	return s.companyProduct(ctx, companyID, id)
+}
+
+// The version condition makes each change a compare-and-swap: of two
+// writers holding the same version, exactly one matches the row.
+const replaceProduct = `UPDATE products
+SET name = ?, description = ?, price = ?, active = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6)
+WHERE id = ? AND company_id = ? AND version = ?`
+
+// Replace overwrites a product if it is the company's and at version.
+func (s *ProductStore) Replace(ctx context.Context, companyID, productID, version int64, d market.ProductDraft) (market.Product, error) {
+	res, err := s.db.ExecContext(ctx, replaceProduct, d.Name, d.Description, d.Price, d.Active, productID, companyID, version)
+	return s.afterUpdate(ctx, "replace product", res, err, companyID, productID, version)
+}
+
+const archiveProduct = `UPDATE products
+SET active = FALSE, version = version + 1, updated_at = CURRENT_TIMESTAMP(6)
+WHERE id = ? AND company_id = ? AND (? = 0 OR version = ?)`
+
+// Archive makes a product inactive if it is the company's (and, when
+// version is not 0, at version).
+func (s *ProductStore) Archive(ctx context.Context, companyID, productID, version int64) (market.Product, error) {
+	res, err := s.db.ExecContext(ctx, archiveProduct, productID, companyID, version, version)
+	return s.afterUpdate(ctx, "archive product", res, err, companyID, productID, version)
+}
+
+// afterUpdate reads the product a conditional UPDATE changed, or says why
+// it changed nothing: not the company's product, or a stale version.
+func (s *ProductStore) afterUpdate(ctx context.Context, op string, res sql.Result, err error, companyID, productID, version int64) (market.Product, error) {
+	if err != nil {
+		return market.Product{}, translate(op, err)
+	}
+	changed, err := res.RowsAffected()
+	if err != nil {
+		return market.Product{}, translate(op, err)
+	}
+	current, err := s.companyProduct(ctx, companyID, productID)
+	if err != nil || changed > 0 {
+		return current, err
+	}
+	return market.Product{}, &market.Error{
+		Code:    market.CodePreconditionFailed,
+		Message: fmt.Sprintf("product %d is at version %d, not %d: someone else changed it", productID, current.Version, version),
+		Details: map[string]int64{"currentVersion": current.Version},
+	}
 }

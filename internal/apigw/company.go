@@ -1,0 +1,233 @@
+package apigw
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deliverymarket/delivery/internal/market"
+)
+
+// The keys of the authorizer context that the company routes read. API
+// Gateway hands every context value to the integration as a string.
+const (
+	ContextCompanyID = "companyId"
+	ContextScopes    = "scopes"
+	ContextExpiresAt = "expiresAt"
+)
+
+// companyID returns the company the authorizer vouched for. The company is
+// never read from the request itself. A missing context means the route was
+// deployed without the authorizer: refuse rather than trust the caller. A
+// policy API Gateway cached past the token's expiry is refused here too.
+func companyID(in Input, now time.Time) (int64, error) {
+	authz := in.Event.RequestContext.Authorizer
+	id, err := strconv.ParseInt(contextString(authz[ContextCompanyID]), 10, 64)
+	if err != nil || id < 1 {
+		return 0, market.Errorf(market.CodeUnauthorized, "a company token is required")
+	}
+	if exp, err := strconv.ParseInt(contextString(authz[ContextExpiresAt]), 10, 64); err == nil && now.Unix() >= exp {
+		return 0, market.Errorf(market.CodeUnauthorized, "the company token has expired")
+	}
+	return id, nil
+}
+
+func contextString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// productID parses the {id} path parameter. A malformed id cannot name a
+// product, so it is simply not found.
+func productID(in Input) (int64, error) {
+	raw := in.Event.PathParameters["id"]
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id < 1 {
+		return 0, market.Errorf(market.CodeNotFound, "product %q not found", raw)
+	}
+	return id, nil
+}
+
+// expectedVersion reads the version a change is conditional on, from
+// If-Match ("3", a quoted "\"3\"" or W/"3") or from the body. Both given
+// and different is a contradiction; neither gives 0.
+func expectedVersion(in Input, body *int64) (int64, error) {
+	var fromHeader int64
+	if h := strings.TrimSpace(in.Header("If-Match")); h != "" {
+		tag := strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+		v, err := strconv.ParseInt(tag, 10, 64)
+		if err != nil || v < 1 {
+			return 0, market.FieldError("If-Match", "If-Match must be a product version such as \"3\"")
+		}
+		fromHeader = v
+	}
+	if body != nil {
+		if *body < 1 {
+			return 0, market.FieldError("version", "version must be a positive integer")
+		}
+		if fromHeader != 0 && fromHeader != *body {
+			return 0, market.FieldError("version", "If-Match says version %d but the body says %d", fromHeader, *body)
+		}
+		return *body, nil
+	}
+	return fromHeader, nil
+}
+
+func productReply(status int, p market.Product, currency string) Reply {
+	headers := map[string]string{"ETag": fmt.Sprintf("%q", strconv.FormatInt(p.Version, 10))}
+	if status == http.StatusCreated {
+		headers["Location"] = fmt.Sprintf("/api/products/%d", p.ID)
+	}
+	return Reply{Status: status, Body: companyProductJSON{productJSON: productJSON{Product: p, Currency: currency}, Active: p.Active}, Headers: headers}
+}
+
+// companyProductJSON shows a company its own product, with its status.
+type companyProductJSON struct {
+	productJSON
+	Active bool `json:"active"`
+}
+
+type companyProductList struct {
+	Products   []companyProductJSON `json:"products"`
+	NextCursor *string              `json:"nextCursor"`
+}
+
+// CompanyProducts are the endpoints through which a company manages its
+// own products.
+type CompanyProducts struct {
+	Store    market.CompanyProductStore
+	Currency string
+	Now      func() time.Time
+}
+
+func (c CompanyProducts) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// List serves GET /api/company/products: the company's own products,
+// archived included, one keyset page at a time.
+func (c CompanyProducts) List(ctx context.Context, in Input) (Reply, error) {
+	company, err := companyID(in, c.now())
+	if err != nil {
+		return Reply{}, err
+	}
+	q := in.Event.QueryStringParameters
+	page, err := market.ParseProductPage(q["limit"], q["cursor"])
+	if err != nil {
+		return Reply{}, err
+	}
+	asked := page.Limit
+	page.Limit++
+	products, err := c.Store.ListByCompany(ctx, company, page)
+	if err != nil {
+		return Reply{}, err
+	}
+	var next *string
+	if len(products) > asked {
+		products = products[:asked]
+		cursor := market.EncodeCursor(products[asked-1].ID)
+		next = &cursor
+	}
+	list := make([]companyProductJSON, len(products))
+	for i, p := range products {
+		list[i] = companyProductJSON{productJSON: productJSON{Product: p, Currency: c.Currency}, Active: p.Active}
+	}
+	return Reply{Status: http.StatusOK, Body: companyProductList{Products: list, NextCursor: next}}, nil
+}
+
+// Create serves POST /api/products.
+func (c CompanyProducts) Create(ctx context.Context, in Input) (Reply, error) {
+	company, err := companyID(in, c.now())
+	if err != nil {
+		return Reply{}, err
+	}
+	var input market.ProductInput
+	if err := DecodeStrict(in.Body, &input); err != nil {
+		return Reply{}, err
+	}
+	if input.Version != nil {
+		return Reply{}, market.FieldError("version", "a new product has no version to match")
+	}
+	draft, err := input.Validate()
+	if err != nil {
+		return Reply{}, err
+	}
+	p, err := c.Store.Create(ctx, company, draft)
+	if err != nil {
+		return Reply{}, err
+	}
+	return productReply(http.StatusCreated, p, c.Currency), nil
+}
+
+// Replace serves PUT /api/products/{id}: a full replacement, conditional
+// on the version the company last saw.
+func (c CompanyProducts) Replace(ctx context.Context, in Input) (Reply, error) {
+	company, err := companyID(in, c.now())
+	if err != nil {
+		return Reply{}, err
+	}
+	id, err := productID(in)
+	if err != nil {
+		return Reply{}, err
+	}
+	var input market.ProductInput
+	if err := DecodeStrict(in.Body, &input); err != nil {
+		return Reply{}, err
+	}
+	version, err := expectedVersion(in, input.Version)
+	if err != nil {
+		return Reply{}, err
+	}
+	if version == 0 {
+		return Reply{}, market.Errorf(market.CodePreconditionRequired,
+			"send the version you are changing, in If-Match or as version in the body, so that nobody's change is lost")
+	}
+	draft, err := input.Validate()
+	if err != nil {
+		return Reply{}, err
+	}
+	p, err := c.Store.Replace(ctx, company, id, version, draft)
+	if err != nil {
+		return Reply{}, err
+	}
+	return productReply(http.StatusOK, p, c.Currency), nil
+}
+
+// Archive serves DELETE /api/products/{id}: the product becomes inactive
+// and leaves the catalog, but its row stays for the orders that name it.
+// If-Match is optional here: archiving is the same whatever was changed.
+func (c CompanyProducts) Archive(ctx context.Context, in Input) (Reply, error) {
+	company, err := companyID(in, c.now())
+	if err != nil {
+		return Reply{}, err
+	}
+	id, err := productID(in)
+	if err != nil {
+		return Reply{}, err
+	}
+	if len(strings.TrimSpace(string(in.Body))) > 0 {
+		return Reply{}, market.Errorf(market.CodeInvalid, "DELETE takes no body; send the version in If-Match")
+	}
+	version, err := expectedVersion(in, nil)
+	if err != nil {
+		return Reply{}, err
+	}
+	p, err := c.Store.Archive(ctx, company, id, version)
+	if err != nil {
+		return Reply{}, err
+	}
+	return productReply(http.StatusOK, p, c.Currency), nil
+}
