@@ -6,8 +6,8 @@ package localgw
 
 import (
 	"context"
-	"fmt"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net"
 	"net/http"

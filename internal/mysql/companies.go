@@ -2,6 +2,8 @@ package mysql
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/jmoiron/sqlx"
 
@@ -40,4 +42,33 @@ func (s *CompanyStore) List(ctx context.Context, limit int) ([]Company, error) {
 	companies := []Company{}
 	err := sqlx.SelectContext(ctx, s.db, &companies, listCompanies, limit)
 	return companies, translate("list companies", err)
+}
+
+const (
+	companyByName = `SELECT id FROM companies WHERE name = ?`
+	insertCompany = `INSERT INTO companies (name) VALUES (?)`
+)
+
+// Ensure returns the id of the company called name, creating it if there
+// is none. The unique name makes a concurrent creation lose on the insert
+// and read the winner's row.
+func (s *CompanyStore) Ensure(ctx context.Context, name string) (int64, error) {
+	var id int64
+	err := sqlx.GetContext(ctx, s.db, &id, companyByName, name)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, translate("company by name", err)
+	}
+	res, err := s.db.ExecContext(ctx, insertCompany, name)
+	if isDuplicate(err) {
+		err = sqlx.GetContext(ctx, s.db, &id, companyByName, name)
+		return id, translate("company by name", err)
+	}
+	if err != nil {
+		return 0, translate("insert company", err)
+	}
+	id, err = res.LastInsertId()
+	return id, translate("insert company", err)
 }
