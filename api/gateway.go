@@ -16,6 +16,9 @@ type GatewayResponse struct {
 	Status  int    `json:"status,omitempty"` // 0 keeps API Gateway's own status (DEFAULT_4XX/5XX)
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Headers are static response headers (Terraform sets them as
+	// gatewayresponse.header.* parameters).
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // Body renders the response's JSON body.

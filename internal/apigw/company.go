@@ -187,6 +187,10 @@ func (c CompanyProducts) Replace(ctx context.Context, in Input) (Reply, error) {
 	if err := DecodeStrict(in.Body, &input); err != nil {
 		return Reply{}, err
 	}
+	draft, err := input.Validate()
+	if err != nil {
+		return Reply{}, err
+	}
 	version, err := expectedVersion(in, input.Version)
 	if err != nil {
 		return Reply{}, err
@@ -194,10 +198,6 @@ func (c CompanyProducts) Replace(ctx context.Context, in Input) (Reply, error) {
 	if version == 0 {
 		return Reply{}, market.Errorf(market.CodePreconditionRequired,
 			"send the version you are changing, in If-Match or as version in the body, so that nobody's change is lost")
-	}
-	draft, err := input.Validate()
-	if err != nil {
-		return Reply{}, err
 	}
 	p, err := c.Store.Replace(ctx, company, id, version, draft)
 	if err != nil {

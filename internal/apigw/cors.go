@@ -15,7 +15,7 @@ import (
 // read, for every route.
 const (
 	corsAllowHeaders  = "Authorization, Content-Type, Idempotency-Key, If-Match"
-	corsExposeHeaders = "ETag, Retry-After"
+	corsExposeHeaders = "ETag, Location, Retry-After, Idempotent-Replayed"
 	corsMaxAgeSeconds = "600"
 )
 

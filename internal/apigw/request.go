@@ -31,7 +31,10 @@ func DecodeStrict(body []byte, v any) error {
 func decodeError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
+	var domainErr *market.Error
 	switch {
+	case errors.As(err, &domainErr):
+		return domainErr
 	case errors.Is(err, io.EOF):
 		return market.Errorf(market.CodeInvalid, "the body is empty; a JSON object is required")
 	case errors.As(err, &typeErr):

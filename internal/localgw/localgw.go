@@ -144,6 +144,9 @@ func (g *Gateway) authorize(ctx context.Context, token, method, path string) (ma
 
 func (g *Gateway) gatewayResponse(w http.ResponseWriter, responseType string) {
 	resp := g.responses[responseType]
+	for name, value := range resp.Headers {
+		w.Header().Set(name, value)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(resp.Status)
 	_, _ = io.WriteString(w, resp.Body())

@@ -26,13 +26,14 @@ var MaxPrice = decimal.NewFromInt(1_000_000)
 // ignored, and any other unknown field is refused by the decoder. version
 // is accepted as an alternative to the If-Match header when replacing.
 type ProductInput struct {
-	Name        *string          `json:"name"`
-	Description *string          `json:"description"`
-	Price       *Money           `json:"price"`
-	Active      *bool            `json:"active"`
-	Version     *int64           `json:"version"`
-	CompanyID   *json.RawMessage `json:"companyId"`
-	ID          *json.RawMessage `json:"id"`
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+	Price       *Money  `json:"price"`
+	Active      *bool   `json:"active"`
+	Version     *int64  `json:"version"`
+	// Raw, so that even "companyId": null counts as naming the field.
+	CompanyID json.RawMessage `json:"companyId"`
+	ID        json.RawMessage `json:"id"`
 }
 
 // ProductDraft is a validated ProductInput.
