@@ -22,6 +22,7 @@ import (
 	"github.com/deliverymarket/delivery/internal/embeddb"
 	"github.com/deliverymarket/delivery/internal/localgw"
 	"github.com/deliverymarket/delivery/internal/mysql"
+	"github.com/deliverymarket/delivery/internal/notify"
 	"github.com/deliverymarket/delivery/migrations"
 	"github.com/deliverymarket/delivery/site"
 )
@@ -30,6 +31,9 @@ const (
 	embeddedDatabase = "delivery"
 	shutdownTimeout  = 10 * time.Second
 	connectTimeout   = 30 * time.Second
+	// localSweepInterval is how often the notification retry sweep runs
+	// locally (every minute on AWS).
+	localSweepInterval = 15 * time.Second
 )
 
 // run parses args and serves until ctx ends, or runs the token command.
@@ -78,6 +82,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		DB: db, Currency: apiEnv.Currency, AllowedOrigins: apiEnv.AllowedOrigins, Logger: logger,
 		Keyring: func(context.Context) (auth.Keyring, error) { return keyring, nil },
 	}
+	// Carriers' SMS: the hand-off runs in-process and SNS is an outbox
+	// that prints each SMS and lists them at /_local/sms.
+	smsOutbox := notify.NewOutbox(stdout)
+	dispatcher, _ := notify.NewLocal(mysql.NewOrderStore(db), smsOutbox, logger)
+	deps.Notifier = dispatcher
+	go notify.RunSweeps(ctx, dispatcher, localSweepInterval)
 	handlers := map[string]localgw.Handler{}
 	for name, fn := range app.Functions(deps) {
 		handlers[name] = fn.Handle
@@ -92,6 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", gateway)
+	mux.Handle("/_local/sms", smsOutbox)
 	mux.Handle("/", http.FileServerFS(site.Files))
 
 	listener, err := net.Listen("tcp", *addr)
@@ -104,6 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	fmt.Fprintf(stdout, "  storefront  %s/\n", base)
 	fmt.Fprintf(stdout, "  API         %s/api/products\n", base)
 	fmt.Fprintf(stdout, "  database    %s (schema version %d%s)\n", where, version, seededNote(seeded))
+	fmt.Fprintf(stdout, "  SMS outbox  %s/_local/sms (carriers' SMS are also printed here)\n", base)
 	if err := printCompanyTokens(ctx, stdout, db, keyring); err != nil {
 		return err
 	}
@@ -135,7 +147,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 // or an embedded in-memory one when dsn is empty.
 func openDatabase(ctx context.Context, dsn string) (db *sqlx.DB, where string, closeDB func(), err error) {
 	var server *embeddb.Server
+	poolSize := 10
 	if dsn == "" {
+		poolSize = embeddb.PoolSize
 		server, err = embeddb.Start()
 		if err != nil {
 			return nil, "", nil, err
@@ -163,7 +177,7 @@ func openDatabase(ctx context.Context, dsn string) (db *sqlx.DB, where string, c
 		closeAll()
 		return nil, "", nil, fmt.Errorf("database: %w", err)
 	}
-	db, err = mysql.OpenDSN(dsn, 10)
+	db, err = mysql.OpenDSN(dsn, poolSize)
 	if err != nil {
 		closeAll()
 		return nil, "", nil, err

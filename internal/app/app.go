@@ -26,6 +26,9 @@ type Deps struct {
 	// Keyring returns the company-token signing key with its issuer and
 	// audience; only the authorizer needs it.
 	Keyring func(context.Context) (auth.Keyring, error)
+	// Notifier hands placed orders to the carriers' notifier (a
+	// notify.Dispatcher); nil leaves them pending for the retry sweep.
+	Notifier market.CarrierNotifier
 }
 
 func (d Deps) api() apigw.Config {
@@ -59,6 +62,18 @@ func UpdateProduct(d Deps) *apigw.Function {
 	})
 }
 
+// PlaceOrder is the API handler of the placeorder Lambda: checkout and
+// reading an order back. PlaceOrderFromEnv wraps it for the events that are
+// not API requests.
+func PlaceOrder(d Deps) *apigw.Function {
+	orders := mysql.NewOrderStore(d.DB)
+	checkout := market.Checkout{Orders: orders, Currency: d.Currency, Notifier: d.Notifier}
+	return apigw.NewFunction("placeorder", d.api(), map[string]apigw.Endpoint{
+		"POST /api/orders":          apigw.PlaceOrder(checkout),
+		"GET /api/orders/{orderId}": apigw.GetOrder(orders),
+	})
+}
+
 // Authorizer is the handler of the authorizer Lambda.
 func Authorizer(d Deps) (*apigw.Authorizer, error) {
 	if d.Keyring == nil {
@@ -78,5 +93,6 @@ func Functions(d Deps) map[string]*apigw.Function {
 		"listproducts":  ListProducts(d),
 		"priceorder":    PriceOrder(d),
 		"updateproduct": UpdateProduct(d),
+		"placeorder":    PlaceOrder(d),
 	}
 }

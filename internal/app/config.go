@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -84,6 +86,9 @@ func ReadEnv(getenv func(string) string) (Env, error) {
 			missing = append(missing, name)
 		}
 	}
+	if port, err := strconv.Atoi(e.DBPort); err != nil || port < 1 || port > 65535 {
+		return Env{}, fmt.Errorf("config: DB_PORT %q is not a port number", e.DBPort)
+	}
 	if e.JWTSecretARN != "" && (e.JWTIssuer == "" || e.JWTAudience == "") {
 		missing = append(missing, "JWT_ISSUER and JWT_AUDIENCE (with JWT_SECRET_ARN)")
 	}
@@ -159,4 +164,24 @@ func SecretKeyring(secret *awssecrets.Secret, issuer, audience string) func(cont
 		}
 		return auth.Keyring{Key: []byte(key), Issuer: issuer, Audience: audience}, nil
 	}
+}
+
+// ReadNotifyFunction reads NOTIFY_FUNCTION_NAME, the name or ARN of the
+// notifycarrier function that placeorder hands orders to.
+func ReadNotifyFunction(getenv func(string) string) (string, error) {
+	name := strings.TrimSpace(getenv("NOTIFY_FUNCTION_NAME"))
+	if name == "" {
+		return "", errors.New("config: missing NOTIFY_FUNCTION_NAME")
+	}
+	return name, nil
+}
+
+// ReadSMSTopic reads SMS_TOPIC_ARN, the carriers' SNS topic that
+// notifycarrier publishes to.
+func ReadSMSTopic(getenv func(string) string) (string, error) {
+	arn := strings.TrimSpace(getenv("SMS_TOPIC_ARN"))
+	if !strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":sns:") {
+		return "", fmt.Errorf("config: SMS_TOPIC_ARN %q is not an SNS topic ARN", arn)
+	}
+	return arn, nil
 }

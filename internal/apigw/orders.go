@@ -1,0 +1,54 @@
+package apigw
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/deliverymarket/delivery/internal/market"
+)
+
+// PlaceOrder serves POST /api/orders: it stores the order at current
+// prices, once per Idempotency-Key, and answers 201 with it. A retry with
+// the same key and body gets the same answer (and Idempotent-Replayed:
+// true); the same key with another body, 409.
+func PlaceOrder(checkout market.Checkout) Endpoint {
+	return func(ctx context.Context, in Input) (Reply, error) {
+		key := in.Header("Idempotency-Key")
+		if err := market.ValidateIdempotencyKey(key); err != nil {
+			return Reply{}, err
+		}
+		var req market.OrderRequest
+		if err := DecodeStrict(in.Body, &req); err != nil {
+			return Reply{}, err
+		}
+		order, replayed, err := checkout.Place(ctx, key, req)
+		if err != nil {
+			return Reply{}, err
+		}
+		headers := map[string]string{}
+		if replayed {
+			headers["Idempotent-Replayed"] = "true"
+		}
+		return Reply{Status: http.StatusCreated, Body: order, Headers: headers}, nil
+	}
+}
+
+// GetOrder serves GET /api/orders/{orderId}: the order with its lines and
+// where its carriers' SMS stands. The unguessable id is the capability to
+// read it; the customer's details are never shown.
+func GetOrder(store market.OrderStore) Endpoint {
+	return func(ctx context.Context, in Input) (Reply, error) {
+		id := in.Event.PathParameters["orderId"]
+		if !market.ValidOrderID(id) {
+			return Reply{}, market.Errorf(market.CodeNotFound, "no such order")
+		}
+		order, err := store.Order(ctx, id)
+		if err != nil {
+			if market.ErrorCode(err) == market.CodeNotFound {
+				return Reply{}, market.Errorf(market.CodeNotFound, "no such order")
+			}
+			return Reply{}, err
+		}
+		return Reply{Status: http.StatusOK, Body: order}, nil
+	}
+}

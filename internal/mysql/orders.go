@@ -1,0 +1,389 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/deliverymarket/delivery/internal/market"
+)
+
+// OrderStore stores orders, their lines and their idempotency keys.
+type OrderStore struct {
+	db *sqlx.DB
+}
+
+var _ market.OrderStore = (*OrderStore)(nil)
+
+// NewOrderStore returns a store over the pool db; it opens its own
+// transactions.
+func NewOrderStore(db *sqlx.DB) *OrderStore { return &OrderStore{db: db} }
+
+// placeAttempts bounds how often Place starts over after losing a race
+// that the database reports as a deadlock, or after seeing a key whose
+// order is not visible yet.
+const placeAttempts = 5
+
+// errRaced says that another transaction held the key but its order could
+// not be read: it rolled back, or (on engines without key locks) has not
+// committed yet. Place starts over.
+var errRaced = errors.New("idempotency key raced")
+
+// Place stores an order in one transaction: first the idempotency record,
+// whose primary key lets exactly one of any number of concurrent requests
+// with the same key through; then the products are read and priced by
+// market.Pricer.Quote, the very code of the quote endpoint, in the same
+// transaction; then the order and its lines at those prices.
+func (s *OrderStore) Place(ctx context.Context, o market.NewOrder) (market.Order, bool, error) {
+	unlock := lockWrites()
+	defer unlock()
+	for attempt := 1; ; attempt++ {
+		order, replayed, err := s.placeOnce(ctx, o)
+		if (errors.Is(err, errRaced) || isDeadlock(err)) && attempt < placeAttempts {
+			// Jitter so that the losers of one race do not meet again.
+			delay := time.Duration(attempt)*20*time.Millisecond + rand.N(20*time.Millisecond)
+			select {
+			case <-time.After(delay):
+				continue
+			case <-ctx.Done():
+				return market.Order{}, false, translate("place order", ctx.Err())
+			}
+		}
+		if errors.Is(err, errRaced) {
+			return market.Order{}, false, &market.Error{
+				Code:    market.CodeUnavailable,
+				Message: "an order with this Idempotency-Key is being placed; retry shortly",
+				Err:     err,
+			}
+		}
+		return order, replayed, translate("place order", err)
+	}
+}
+
+// writeMu serialises this process's use of the order tables (reads too:
+// the embedded engine writes back every table a transaction read). Across
+// processes (Lambda containers, each serving one request at a time, so
+// that the lock costs them nothing) MySQL is the guarantee: the primary key
+// of order_idempotency makes a second insert of a key wait for the first
+// transaction and then fail, and conditional updates are atomic. The
+// embedded engine of the local runner and the tests does not isolate
+// concurrent transactions that way (the last to commit a table wins);
+// there, in its one process, this lock gives the same result.
+var writeMu sync.Mutex
+
+// useWriteLock is turned off by a test that proves MySQL alone suffices.
+var useWriteLock = true
+
+func lockWrites() (unlock func()) {
+	if !useWriteLock {
+		return func() {}
+	}
+	writeMu.Lock()
+	return writeMu.Unlock
+}
+
+// inTx runs fn in a transaction of its own. Single statements do not need
+// one on MySQL; the embedded engine does, because a connection there can
+// keep reading the tables as its last transaction saw them, and only an
+// explicit BEGIN makes it look again.
+func (s *OrderStore) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+const insertIdempotency = `INSERT INTO order_idempotency (key_hash, request_hash, order_id, created_at) VALUES (?, ?, ?, ?)`
+
+const insertOrder = `INSERT INTO orders
+    (id, status, currency, item_count, total, customer_name, customer_phone, customer_address, customer_note,
+     delivery_area, notify_status, notify_attempts, notify_next_at, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`
+
+// insertOrderItems is completed with one orderItemValues per line: one
+// statement for the whole order.
+const (
+	insertOrderItems = `INSERT INTO order_items
+    (order_id, line_no, product_id, company_id, company_name, product_name, unit_price, quantity, line_total)
+VALUES `
+	orderItemValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+func (s *OrderStore) placeOnce(ctx context.Context, o market.NewOrder) (market.Order, bool, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return market.Order{}, false, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+
+	if _, err := tx.ExecContext(ctx, insertIdempotency, o.KeyHash, o.RequestHash, o.ID, o.CreatedAt); err != nil {
+		if !isDuplicate(err) {
+			return market.Order{}, false, fmt.Errorf("insert idempotency key: %w", err)
+		}
+		tx.Rollback()
+		order, err := s.replay(ctx, o)
+		return order, err == nil, err
+	}
+
+	pricer := market.Pricer{Products: NewProductStore(tx), Currency: o.Currency}
+	quote, err := pricer.Quote(ctx, o.Request.Items)
+	if err != nil {
+		return market.Order{}, false, err
+	}
+	order := market.OrderFromQuote(o, quote)
+	c := o.Request.Customer
+	if _, err := tx.ExecContext(ctx, insertOrder,
+		order.ID, order.Status, order.Currency, order.ItemCount, order.Total,
+		c.Name, c.Phone, c.Address, c.Note, order.Area, order.Notification.Status,
+		order.Notification.NextAttemptAt, order.CreatedAt, order.CreatedAt,
+	); err != nil {
+		return market.Order{}, false, fmt.Errorf("insert order: %w", err)
+	}
+	values := make([]string, len(order.Lines))
+	args := make([]any, 0, 9*len(order.Lines))
+	for i, l := range order.Lines {
+		values[i] = orderItemValues
+		args = append(args, order.ID, i+1, l.ProductID, l.CompanyID, l.CompanyName, l.Name, l.UnitPrice, l.Quantity, l.LineTotal)
+	}
+	if _, err := tx.ExecContext(ctx, insertOrderItems+strings.Join(values, ", "), args...); err != nil {
+		return market.Order{}, false, fmt.Errorf("insert order items: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		if isDuplicate(err) { // engines that check the key at commit
+			return market.Order{}, false, errRaced
+		}
+		return market.Order{}, false, fmt.Errorf("commit: %w", err)
+	}
+	return order, false, nil
+}
+
+const idempotencyByKey = `SELECT request_hash, order_id FROM order_idempotency WHERE key_hash = ?`
+
+// replay answers a key that is taken: with its order if the request is the
+// same, with CodeConflict if not.
+func (s *OrderStore) replay(ctx context.Context, o market.NewOrder) (market.Order, error) {
+	var rec struct {
+		RequestHash string `db:"request_hash"`
+		OrderID     string `db:"order_id"`
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error { return sqlx.GetContext(ctx, tx, &rec, idempotencyByKey, o.KeyHash) })
+	if errors.Is(err, sql.ErrNoRows) {
+		return market.Order{}, errRaced
+	}
+	if err != nil {
+		return market.Order{}, fmt.Errorf("read idempotency key: %w", err)
+	}
+	if rec.RequestHash != o.RequestHash {
+		return market.Order{}, &market.Error{
+			Code:    market.CodeConflict,
+			Message: "this Idempotency-Key was already used for a different order; use a new key for a new order",
+			Details: map[string]string{"field": "Idempotency-Key"},
+		}
+	}
+	order, err := s.order(ctx, rec.OrderID)
+	if market.ErrorCode(err) == market.CodeNotFound {
+		return market.Order{}, errRaced
+	}
+	return order, err
+}
+
+const orderByID = `SELECT id, status, currency, item_count, total, delivery_area, notify_status, notify_attempts,
+    notify_last_error, notify_next_at, handed_off_at, notified_at, created_at
+FROM orders WHERE id = ?`
+
+const orderItemsByOrder = `SELECT product_id, company_id, company_name, product_name, unit_price, quantity, line_total
+FROM order_items WHERE order_id = ? ORDER BY line_no`
+
+type orderRow struct {
+	ID              string       `db:"id"`
+	Status          string       `db:"status"`
+	Currency        string       `db:"currency"`
+	ItemCount       int          `db:"item_count"`
+	Total           market.Money `db:"total"`
+	Area            string       `db:"delivery_area"`
+	NotifyStatus    string       `db:"notify_status"`
+	NotifyAttempts  int          `db:"notify_attempts"`
+	NotifyLastError *string      `db:"notify_last_error"`
+	NotifyNextAt    *time.Time   `db:"notify_next_at"`
+	HandedOffAt     *time.Time   `db:"handed_off_at"`
+	NotifiedAt      *time.Time   `db:"notified_at"`
+	CreatedAt       time.Time    `db:"created_at"`
+}
+
+type orderItemRow struct {
+	ProductID   int64        `db:"product_id"`
+	CompanyID   int64        `db:"company_id"`
+	CompanyName string       `db:"company_name"`
+	Name        string       `db:"product_name"`
+	UnitPrice   market.Money `db:"unit_price"`
+	Quantity    int          `db:"quantity"`
+	LineTotal   market.Money `db:"line_total"`
+}
+
+// Order returns the order with id, or CodeNotFound.
+func (s *OrderStore) Order(ctx context.Context, id string) (market.Order, error) {
+	defer lockWrites()()
+	return s.order(ctx, id)
+}
+
+func (s *OrderStore) order(ctx context.Context, id string) (market.Order, error) {
+	var row orderRow
+	var items []orderItemRow
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := sqlx.GetContext(ctx, tx, &row, orderByID, id); err != nil {
+			return err
+		}
+		return sqlx.SelectContext(ctx, tx, &items, orderItemsByOrder, id)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return market.Order{}, market.Errorf(market.CodeNotFound, "no order %s", id)
+	}
+	if err != nil {
+		return market.Order{}, translate("get order", err)
+	}
+	order := market.Order{
+		ID:        row.ID,
+		Reference: market.OrderReference(row.ID),
+		Status:    row.Status,
+		Lines:     make([]market.OrderLine, len(items)),
+		ItemCount: row.ItemCount,
+		Total:     row.Total,
+		Currency:  row.Currency,
+		CreatedAt: row.CreatedAt.UTC(),
+		Area:      row.Area,
+		Notification: &market.Notification{
+			Status:        row.NotifyStatus,
+			Attempts:      row.NotifyAttempts,
+			LastError:     row.NotifyLastError,
+			HandedOffAt:   utc(row.HandedOffAt),
+			NotifiedAt:    utc(row.NotifiedAt),
+			NextAttemptAt: utc(row.NotifyNextAt),
+		},
+	}
+	for i, it := range items {
+		order.Lines[i] = market.OrderLine(it)
+	}
+	return order, nil
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+const dueNotifications = `SELECT id, notify_attempts FROM orders
+WHERE notify_next_at <= ? AND notified_at IS NULL
+ORDER BY notify_next_at
+LIMIT ?`
+
+// DueNotifications lists un-notified orders whose next attempt is due.
+func (s *OrderStore) DueNotifications(ctx context.Context, now time.Time, limit int) ([]market.NotificationDue, error) {
+	defer lockWrites()()
+	var rows []struct {
+		ID       string `db:"id"`
+		Attempts int    `db:"notify_attempts"`
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error { return sqlx.SelectContext(ctx, tx, &rows, dueNotifications, now.UTC(), limit) })
+	if err != nil {
+		return nil, translate("due notifications", err)
+	}
+	due := make([]market.NotificationDue, len(rows))
+	for i, r := range rows {
+		due[i] = market.NotificationDue{OrderID: r.ID, Attempts: r.Attempts}
+	}
+	return due, nil
+}
+
+// claimNotification only succeeds for one of several sweeps: the first
+// moves notify_next_at past now, and the others' condition then fails.
+const claimNotification = `UPDATE orders SET notify_next_at = ?, updated_at = ?
+WHERE id = ? AND notify_attempts = ? AND notified_at IS NULL AND notify_next_at <= ?`
+
+// ClaimNotification takes the next attempt on an order that is due.
+func (s *OrderStore) ClaimNotification(ctx context.Context, id string, attempts int, now, until time.Time) (bool, error) {
+	defer lockWrites()()
+	n, err := s.exec(ctx, claimNotification, until.UTC(), now.UTC(), id, attempts, now.UTC())
+	return n == 1, translate("claim notification", err)
+}
+
+// markHandedOff leaves a notified order notified: locally and, rarely, on
+// AWS the confirmation of the SMS can arrive before this update.
+const markHandedOff = `UPDATE orders SET
+    notify_status = CASE WHEN notified_at IS NULL THEN 'handed_off' ELSE notify_status END,
+    notify_next_at = CASE WHEN notified_at IS NULL THEN ? ELSE NULL END,
+    notify_attempts = ?, notify_last_error = NULL, handed_off_at = ?, updated_at = ?
+WHERE id = ? AND notify_attempts = ?`
+
+// MarkHandedOff records a successful hand-off of attempt number attempt.
+func (s *OrderStore) MarkHandedOff(ctx context.Context, id string, attempt int, at, recheckAt time.Time) error {
+	defer lockWrites()()
+	_, err := s.exec(ctx, markHandedOff, recheckAt.UTC(), attempt, at.UTC(), at.UTC(), id, attempt-1)
+	return translate("mark order handed off", err)
+}
+
+// markFailed applies to the attempt that failed: the hand-off that was
+// about to count it (attempts = attempt-1) or the delivery of one handed
+// off (attempts = attempt), never a newer attempt.
+const markFailed = `UPDATE orders SET notify_status = 'failed', notify_attempts = ?, notify_last_error = ?,
+    notify_next_at = ?, updated_at = ?
+WHERE id = ? AND notified_at IS NULL AND notify_attempts IN (?, ?)`
+
+// MarkFailed records that attempt number attempt failed.
+func (s *OrderStore) MarkFailed(ctx context.Context, id string, attempt int, reason string, retryAt *time.Time) error {
+	defer lockWrites()()
+	var next *time.Time
+	if retryAt != nil {
+		next = utc(retryAt)
+	}
+	_, err := s.exec(ctx, markFailed, attempt, reason, next, time.Now().UTC(), id, attempt-1, attempt)
+	return translate("mark order notification failed", err)
+}
+
+const markNotified = `UPDATE orders SET notify_status = 'notified', notified_at = ?, notify_next_at = NULL,
+    notify_last_error = NULL, updated_at = ?
+WHERE id = ? AND notified_at IS NULL`
+
+// MarkNotified records that the order's SMS was sent.
+func (s *OrderStore) MarkNotified(ctx context.Context, id string, at time.Time) error {
+	defer lockWrites()()
+	_, err := s.exec(ctx, markNotified, at.UTC(), at.UTC(), id)
+	return translate("mark order notified", err)
+}
+
+// exec runs one update in a transaction of its own (see inTx) and returns
+// the number of rows it changed.
+func (s *OrderStore) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// isDeadlock reports InnoDB's answer to some races on one unique key: the
+// victim's transaction is rolled back and may simply start over.
+func isDeadlock(err error) bool {
+	var me *mysqldrv.MySQLError
+	return errors.As(err, &me) && me.Number == errDeadlock
+}

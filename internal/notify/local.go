@@ -1,0 +1,166 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/deliverymarket/delivery/internal/market"
+)
+
+// LocalTopicARN is the topic the local runner pretends to publish to.
+const LocalTopicARN = "arn:aws:sns:local:000000000000:delivery-carriers"
+
+// LocalInvoker plays Lambda's asynchronous invocation in one process: it
+// accepts the event at once, JSON-encoded as Lambda would carry it, runs
+// the Carrier in a goroutine and reports the outcome as the destination
+// record Lambda would send, through the same Dispatcher.Report. It does
+// not repeat Lambda's two retries: a failure goes straight to the report,
+// and the sweep retries.
+type LocalInvoker struct {
+	carrier *Carrier
+	report  func(context.Context, DestinationRecord) error
+	log     *slog.Logger
+	wg      sync.WaitGroup
+}
+
+// Invoke queues e for the carrier.
+func (l *LocalInvoker) Invoke(ctx context.Context, e OrderEvent) error {
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("local invoke: %w", err)
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		// Like Lambda, the invocation outlives the request that made it.
+		ctx := context.WithoutCancel(ctx)
+		var event OrderEvent
+		record := DestinationRecord{Version: "1.0", Timestamp: time.Now().UTC().Format(time.RFC3339Nano), RequestPayload: payload}
+		record.RequestContext.FunctionARN = "arn:aws:lambda:local:000000000000:function:notifycarrier:$LATEST"
+		record.RequestContext.ApproximateInvokeCount = 1
+		record.ResponseContext.StatusCode = http.StatusOK
+		record.ResponseContext.ExecutedVersion = "$LATEST"
+		var result any
+		err := json.Unmarshal(payload, &event)
+		if err == nil {
+			result, err = l.carrier.Handle(ctx, event)
+		}
+		if err != nil {
+			record.RequestContext.Condition = ConditionRetriesExhausted
+			record.ResponseContext.FunctionError = "Unhandled"
+			result = map[string]string{"errorMessage": err.Error()}
+		} else {
+			record.RequestContext.Condition = ConditionSuccess
+		}
+		record.ResponsePayload, _ = json.Marshal(result)
+		if err := l.report(ctx, record); err != nil {
+			l.log.ErrorContext(ctx, "local notify: report", "orderId", event.OrderID, "error", err)
+		}
+	}()
+	return nil
+}
+
+// Wait blocks until every invocation made so far has finished.
+func (l *LocalInvoker) Wait() { l.wg.Wait() }
+
+// NewLocal returns a Dispatcher over store whose hand-offs run a Carrier
+// in-process, publishing through p, and the LocalInvoker that runs them.
+func NewLocal(store market.OrderStore, p Publisher, logger *slog.Logger) (*Dispatcher, *LocalInvoker) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	inv := &LocalInvoker{carrier: NewCarrier(p, LocalTopicARN, logger), log: logger}
+	d := NewDispatcher(store, inv, logger)
+	inv.report = d.Report
+	return d, inv
+}
+
+// RunSweeps runs d.Sweep every interval until ctx ends, as the schedule
+// does on AWS.
+func RunSweeps(ctx context.Context, d *Dispatcher, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := d.Sweep(ctx); err != nil && ctx.Err() == nil {
+				d.log.ErrorContext(ctx, "local notify: sweep", "error", err)
+			}
+		}
+	}
+}
+
+// OutboxMessage is one SMS in the local outbox.
+type OutboxMessage struct {
+	TopicARN string    `json:"topicArn"`
+	Message  string    `json:"message"`
+	OrderID  string    `json:"orderId"`
+	SentAt   time.Time `json:"sentAt"`
+}
+
+// Outbox stands in for SNS locally: it keeps every SMS, prints it, and
+// lists them over HTTP, so that a developer sees exactly what carriers
+// would receive.
+type Outbox struct {
+	out io.Writer
+
+	mu       sync.Mutex
+	messages []OutboxMessage
+	fail     error
+}
+
+// NewOutbox returns an outbox that prints each SMS to out (nil: silent).
+func NewOutbox(out io.Writer) *Outbox { return &Outbox{out: out} }
+
+// FailWith makes every Publish fail with err until called with nil; for
+// tests of what happens when SNS is down.
+func (o *Outbox) FailWith(err error) {
+	o.mu.Lock()
+	o.fail = err
+	o.mu.Unlock()
+}
+
+// Publish keeps m.
+func (o *Outbox) Publish(_ context.Context, m SMS) (string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.fail != nil {
+		return "", o.fail
+	}
+	msg := OutboxMessage{TopicARN: m.TopicARN, Message: m.Message, OrderID: m.OrderID, SentAt: time.Now().UTC()}
+	o.messages = append(o.messages, msg)
+	if o.out != nil {
+		fmt.Fprintf(o.out, "SMS to carriers (order %s): %s\n", m.OrderID, m.Message)
+	}
+	return "local-" + strconv.Itoa(len(o.messages)), nil
+}
+
+// Messages returns a copy of the SMS sent so far, oldest first.
+func (o *Outbox) Messages() []OutboxMessage {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]OutboxMessage{}, o.messages...)
+}
+
+// ServeHTTP answers GET /_local/sms with {"messages": [...]}.
+func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, `{"error":{"code":"method_not_allowed","message":"GET only"}}`, http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(struct {
+		Messages []OutboxMessage `json:"messages"`
+	}{o.Messages()})
+}

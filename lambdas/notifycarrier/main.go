@@ -1,0 +1,24 @@
+// Command notifycarrier is the Lambda, outside the VPC, that placeorder
+// invokes asynchronously for each new order: it publishes one SMS, composed
+// from the order event alone, to the carriers' SNS topic (SMS_TOPIC_ARN).
+// Its logic lives in internal/notify.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/deliverymarket/delivery/internal/app"
+)
+
+func main() {
+	carrier, err := app.NotifyCarrierFromEnv(context.Background())
+	if err != nil {
+		slog.Error("notifycarrier: configure", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(carrier.Handle)
+}
