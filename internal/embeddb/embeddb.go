@@ -18,6 +18,15 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
+// PoolSize is how many connections a pool on this engine may open: one.
+// go-mysql-server's memory tables do not isolate sessions from each other:
+// a session can keep reading a table as it last saw it, and a session that
+// commits writes back whole tables, so writes made through another session
+// can be lost. Through a single session every statement sees every earlier
+// one, which is what the local runner and the tests need; concurrent
+// requests simply queue for the connection.
+const PoolSize = 1
+
 // Server is a running embedded database server.
 type Server struct {
 	srv  *server.Server

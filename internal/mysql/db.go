@@ -166,16 +166,27 @@ func tlsConfigFromBundle(path, addr string) (*tls.Config, error) {
 type refetchingConnector struct {
 	driver.Connector
 	creds CredentialSource
-	mu    sync.Mutex // serialises the refetch so a burst of rejections fetches once
+
+	// generation counts invalidations, so that of a burst of connections
+	// rejected with the same stale credentials only the first drops the
+	// cache; the others retry with what it fetched.
+	mu         sync.Mutex
+	generation uint64
 }
 
 func (c *refetchingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	c.mu.Lock()
+	seen := c.generation
+	c.mu.Unlock()
 	conn, err := c.Connector.Connect(ctx)
 	if !isAccessDenied(err) {
 		return conn, err
 	}
 	c.mu.Lock()
-	c.creds.Invalidate()
+	if c.generation == seen {
+		c.creds.Invalidate()
+		c.generation++
+	}
 	c.mu.Unlock()
 	return c.Connector.Connect(ctx)
 }
