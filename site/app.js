@@ -1,76 +1,603 @@
-// A minimal storefront: list products, add them to a cart, show the quote.
-// Money strings come from the server and are only formatted here, never
-// recomputed.
-const $ = (sel) => document.querySelector(sel);
-const cart = new Map(); // productId -> quantity
-let cursor = null;
-let currency = "USD";
+// The storefront: catalog, cart, live bill, checkout and the order
+// confirmation. Money is never computed here: every amount shown is a
+// string the API sent (the product price, the quote's line totals and
+// total, the order's), only formatted by lib.money.
+import { api, ApiError, h, money, showFieldError, storage, uuid } from "./lib.js";
 
-function money(amount) {
-  return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount);
+const $ = (id) => document.getElementById(id);
+const local = storage("local");
+const session = storage("session");
+
+const CART_KEY = "delivery.cart.v1";
+const ATTEMPT_KEY = "delivery.checkout.v1"; // the Idempotency-Key of the checkout under way
+const PAGE_SIZE = 20;
+const MAX_QUANTITY = 999; // the API's limit per product
+const MAX_LINES = 100; // the API's limit of distinct products
+
+const state = {
+  products: new Map(), // id -> product, in load order
+  cards: new Map(), // id -> <li>
+  cursor: null,
+  more: true,
+  loading: false,
+  currency: "",
+  cart: loadCart(), // [{productId, quantity, name, companyName, price, currency}]
+  quote: null, // {key, data} for the cart it priced
+  quoteState: "idle", // idle | loading | error
+  quoteError: null,
+  placing: false,
+  orderPoll: 0,
+};
+
+// ---------- cart ----------
+
+function loadCart() {
+  const saved = local.get(CART_KEY);
+  if (!Array.isArray(saved)) return [];
+  return saved.filter(
+    (l) => l && Number.isInteger(l.productId) && l.productId > 0 && Number.isInteger(l.quantity) && l.quantity > 0,
+  );
 }
 
-async function api(path, options) {
-  const res = await fetch(`/api${path}`, options);
-  const body = await res.json();
-  if (!res.ok) throw new Error(body.error ? body.error.message : res.statusText);
-  return body;
+function saveCart() {
+  local.set(CART_KEY, state.cart);
 }
 
-async function loadProducts() {
-  const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
-  try {
-    const page = await api(`/products${query}`);
-    for (const p of page.products) {
-      currency = p.currency;
-      const li = document.createElement("li");
-      const name = document.createElement("strong");
-      name.textContent = p.name;
-      const meta = document.createElement("span");
-      meta.textContent = `${p.companyName} · ${money(p.price)}`;
-      const add = document.createElement("button");
-      add.type = "button";
-      add.textContent = "Add";
-      add.setAttribute("aria-label", `Add ${p.name}`);
-      add.addEventListener("click", () => {
-        cart.set(p.id, (cart.get(p.id) || 0) + 1);
-        quote();
-      });
-      li.append(name, meta, add);
-      $("#products").append(li);
+function cartLine(id) {
+  return state.cart.find((l) => l.productId === id);
+}
+
+function quantity(id) {
+  const l = cartLine(id);
+  return l ? l.quantity : 0;
+}
+
+function itemCount() {
+  return state.cart.reduce((n, l) => n + l.quantity, 0);
+}
+
+function items() {
+  return state.cart.map((l) => ({ productId: l.productId, quantity: l.quantity }));
+}
+
+function cartKey() {
+  return JSON.stringify(items());
+}
+
+function setQuantity(id, qty) {
+  qty = Math.max(0, Math.min(MAX_QUANTITY, qty));
+  const line = cartLine(id);
+  if (qty === 0) {
+    state.cart = state.cart.filter((l) => l.productId !== id);
+  } else if (line) {
+    line.quantity = qty;
+  } else {
+    if (state.cart.length >= MAX_LINES) {
+      notice(`An order holds at most ${MAX_LINES} different products.`);
+      return;
     }
-    cursor = page.nextCursor;
-    $("#more").hidden = !cursor;
-    $("#status").textContent = "";
-  } catch (err) {
-    $("#status").textContent = `Could not load products: ${err.message}`;
-  }
-}
-
-async function quote() {
-  const items = [...cart].map(([productId, quantity]) => ({ productId, quantity }));
-  const tbody = $("#bill tbody");
-  try {
-    const q = await api("/orders/quote", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ items }),
+    const p = state.products.get(id);
+    if (!p) return;
+    state.cart.push({
+      productId: id,
+      quantity: qty,
+      name: p.name,
+      companyName: p.companyName,
+      price: p.price,
+      currency: p.currency,
     });
-    tbody.replaceChildren(...q.lines.map((line) => {
-      const tr = document.createElement("tr");
-      const th = document.createElement("th");
-      th.scope = "row";
-      th.textContent = `${line.quantity} × ${line.name}`;
-      const td = document.createElement("td");
-      td.textContent = money(line.lineTotal);
-      tr.append(th, td);
-      return tr;
-    }));
-    $("#total").textContent = money(q.total);
+  }
+  saveCart();
+  cartChanged();
+}
+
+function cartChanged() {
+  const focused = document.activeElement && document.activeElement.dataset.key;
+  renderCard(...state.products.keys());
+  renderCart();
+  restoreFocus(focused);
+  requestQuote();
+}
+
+// restoreFocus keeps keyboard users in place when a control is replaced
+// (the "Add" button becomes a stepper and back).
+function restoreFocus(key) {
+  if (!key || (document.activeElement && document.activeElement.dataset.key === key)) return;
+  const [kind, id] = key.split(":");
+  const fallbacks = {
+    add: ["inc", "add"],
+    inc: ["inc", "add"],
+    dec: ["dec", "inc", "add"],
+    cinc: ["cinc", "cdec"],
+    cdec: ["cdec", "cinc"],
+    crm: [],
+  }[kind] || [kind];
+  for (const k of fallbacks) {
+    const el = document.querySelector(`[data-key="${k}:${id}"]`);
+    if (el && !el.disabled) return el.focus();
+  }
+  if (kind.startsWith("c")) $("cart-title").focus();
+}
+
+// ---------- catalog ----------
+
+async function loadMore() {
+  if (state.loading || !state.more) return;
+  state.loading = true;
+  const button = $("more");
+  button.disabled = true;
+  button.textContent = "Loading…";
+  $("catalog-error").hidden = true;
+  if (!state.products.size) $("catalog-status").textContent = "Loading products…";
+  try {
+    const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (state.cursor) q.set("cursor", state.cursor);
+    const { data } = await api("/products?" + q);
+    for (const p of data.products) {
+      if (state.products.has(p.id)) continue;
+      state.products.set(p.id, p);
+      state.currency ||= p.currency;
+      addCard(p);
+      addCompany(p.companyId, p.companyName);
+    }
+    state.cursor = data.nextCursor;
+    state.more = Boolean(data.nextCursor);
   } catch (err) {
-    $("#status").textContent = `Could not price the cart: ${err.message}`;
+    showCatalogError(err);
+  } finally {
+    state.loading = false;
+    button.disabled = false;
+    button.textContent = "Load more products";
+    button.hidden = !state.more;
+    applyFilter();
   }
 }
 
-$("#more").addEventListener("click", loadProducts);
-loadProducts();
+function showCatalogError(err) {
+  const box = $("catalog-error");
+  box.replaceChildren(
+    h("p", {}, err instanceof ApiError ? err.message : "Something went wrong while loading products."),
+    h("button", { type: "button", class: "button secondary", onclick: () => loadMore() }, "Try again"),
+  );
+  box.hidden = false;
+  if (!state.products.size) $("catalog-status").textContent = "";
+}
+
+function addCompany(id, name) {
+  const select = $("company");
+  if ([...select.options].some((o) => o.value === String(id))) return;
+  const option = h("option", { value: id }, name);
+  const after = [...select.options].slice(1).find((o) => o.textContent.localeCompare(name) > 0);
+  select.insertBefore(option, after || null);
+}
+
+function addCard(p) {
+  const li = h(
+    "li",
+    { class: "card", "data-product-id": p.id },
+    h("h3", { class: "name" }, p.name),
+    h("p", { class: "company" }, p.companyName),
+    p.description ? h("p", { class: "desc" }, p.description) : null,
+    h("div", { class: "buy" }, h("span", { class: "price", "data-amount": p.price }, money(p.price, p.currency)), h("div", { class: "action" })),
+  );
+  state.cards.set(p.id, li);
+  $("products").append(li);
+  renderCard(p.id);
+}
+
+function renderCard(...ids) {
+  for (const id of ids) {
+    const li = state.cards.get(id);
+    const p = state.products.get(id);
+    if (!li || !p) continue;
+    const qty = quantity(id);
+    const action = li.querySelector(".action");
+    if (action.dataset.qty === String(qty)) continue;
+    action.dataset.qty = String(qty);
+    action.replaceChildren(
+      qty === 0
+        ? h("button", { type: "button", class: "button add", "data-key": `add:${id}`, "aria-label": `Add ${p.name} to cart`, onclick: () => setQuantity(id, 1) }, "Add")
+        : stepper(id, p.name, qty, ""),
+    );
+  }
+}
+
+function stepper(id, name, qty, prefix) {
+  return h(
+    "div",
+    { class: "stepper", role: "group", "aria-label": `Quantity of ${name}` },
+    h("button", { type: "button", class: "step", "data-key": `${prefix}dec:${id}`, "aria-label": qty === 1 ? `Remove ${name} from cart` : `One less ${name}`, onclick: () => setQuantity(id, quantity(id) - 1) }, "−"),
+    h("span", { class: "qty", "aria-live": "polite" }, String(qty)),
+    h("button", { type: "button", class: "step", "data-key": `${prefix}inc:${id}`, "aria-label": `One more ${name}`, disabled: qty >= MAX_QUANTITY, onclick: () => setQuantity(id, quantity(id) + 1) }, "+"),
+  );
+}
+
+function applyFilter() {
+  const text = $("q").value.trim().toLocaleLowerCase();
+  const company = $("company").value;
+  let shown = 0;
+  for (const [id, li] of state.cards) {
+    const p = state.products.get(id);
+    const match =
+      (!company || String(p.companyId) === company) &&
+      (!text || `${p.name} ${p.description} ${p.companyName}`.toLocaleLowerCase().includes(text));
+    li.hidden = !match;
+    if (match) shown++;
+  }
+  const loaded = state.products.size;
+  const filtered = Boolean(text || company);
+  let msg = "";
+  if (!loaded && !state.loading) msg = state.more ? "" : "No products yet. Please come back soon.";
+  else if (filtered && shown === 0) msg = state.more ? "Nothing matches in the products loaded so far. Load more to keep looking." : "Nothing matches. Try another search or shop.";
+  else if (filtered) msg = `${shown} of ${loaded} products shown${state.more ? " (more to load)" : ""}.`;
+  else if (loaded) msg = `${loaded} products${state.more ? "; more below" : ""}.`;
+  $("catalog-status").textContent = msg;
+}
+
+// ---------- the bill ----------
+
+let quoteTimer = 0;
+let quoteAbort = null;
+
+function requestQuote(delay = 250) {
+  clearTimeout(quoteTimer);
+  if (quoteAbort) quoteAbort.abort();
+  if (!state.cart.length) {
+    state.quote = null;
+    state.quoteState = "idle";
+    renderCart();
+    return;
+  }
+  state.quoteState = "loading";
+  renderBill();
+  quoteTimer = setTimeout(fetchQuote, delay);
+}
+
+async function fetchQuote() {
+  const key = cartKey();
+  const abort = new AbortController();
+  quoteAbort = abort;
+  try {
+    const { data } = await api("/orders/quote", { method: "POST", body: { items: items() }, signal: abort.signal });
+    if (key !== cartKey()) return;
+    state.quote = { key, data };
+    state.quoteState = "idle";
+    state.currency = data.currency || state.currency;
+    for (const l of data.lines) {
+      const line = cartLine(l.productId);
+      if (line) Object.assign(line, { name: l.name, price: l.unitPrice, currency: data.currency });
+    }
+    saveCart();
+  } catch (err) {
+    if (err.name === "AbortError" || key !== cartKey()) return;
+    if (err instanceof ApiError && err.code === "unavailable_products") {
+      dropUnavailable(err.details.productIds);
+      return;
+    }
+    state.quoteState = "error";
+    state.quoteError = err;
+  } finally {
+    if (quoteAbort === abort) quoteAbort = null;
+  }
+  renderCart();
+}
+
+// dropUnavailable takes products that were archived (or never existed)
+// out of the cart and says so.
+function dropUnavailable(ids) {
+  ids = Array.isArray(ids) ? ids : [];
+  const gone = state.cart.filter((l) => ids.includes(l.productId));
+  if (!gone.length) {
+    state.quoteState = "error";
+    state.quoteError = new ApiError(422, "unavailable_products", "Some products are no longer available.");
+    renderCart();
+    return;
+  }
+  state.cart = state.cart.filter((l) => !ids.includes(l.productId));
+  saveCart();
+  const names = gone.map((l) => l.name || `product ${l.productId}`).join(", ");
+  notice(
+    gone.length === 1
+      ? `Sorry, ${names} is no longer available, so we took it out of your cart. Please check your order.`
+      : `Sorry, these are no longer available, so we took them out of your cart: ${names}. Please check your order.`,
+  );
+  cartChanged();
+}
+
+function notice(text) {
+  const box = $("cart-notice");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function renderCart() {
+  const count = itemCount();
+  const fresh = state.quote && state.quote.key === cartKey() ? state.quote.data : null;
+  $("cart-count").textContent = String(count);
+  $("cart-empty").hidden = state.cart.length > 0;
+  $("bill").hidden = !state.cart.length;
+  $("checkout").hidden = !state.cart.length;
+
+  const focused = document.activeElement && document.activeElement.dataset.key;
+  const lines = state.cart.map((l) => {
+    const q = fresh && fresh.lines.find((x) => x.productId === l.productId);
+    const total = q ? q.lineTotal : "";
+    return h(
+      "li",
+      { class: "line", "data-product-id": l.productId },
+      h("div", { class: "line-main" }, h("p", { class: "name" }, l.name || `Product ${l.productId}`), h("p", { class: "muted small" }, [l.companyName, q ? `${money(q.unitPrice, fresh.currency)} each` : ""].filter(Boolean).join(" · "))),
+      h("span", { class: "line-total" + (q ? "" : " stale"), "data-amount": total }, q ? money(total, fresh.currency) : "…"),
+      h("div", { class: "line-actions" },
+        stepper(l.productId, l.name, l.quantity, "c"),
+        h("button", { type: "button", class: "link small", "data-key": `crm:${l.productId}`, "aria-label": `Remove ${l.name} from cart`, onclick: () => setQuantity(l.productId, 0) }, "Remove"),
+      ),
+    );
+  });
+  $("cart-lines").replaceChildren(...lines);
+  restoreFocus(focused);
+  renderBill();
+
+  const bar = $("cart-bar");
+  bar.hidden = !count;
+  $("cart-bar-count").textContent = count === 1 ? "1 item" : `${count} items`;
+  $("cart-bar-total").textContent = fresh ? "· " + money(fresh.total, fresh.currency) : "";
+}
+
+function renderBill() {
+  const fresh = state.quote && state.quote.key === cartKey() ? state.quote.data : null;
+  const total = $("bill-total");
+  const status = $("bill-status");
+  const place = $("place");
+  status.replaceChildren();
+  status.className = "status";
+  if (fresh) {
+    total.textContent = money(fresh.total, fresh.currency);
+    total.dataset.amount = fresh.total;
+    $("bill-count").textContent = fresh.itemCount === 1 ? "(1 item)" : `(${fresh.itemCount} items)`;
+  } else {
+    total.dataset.amount = "";
+    total.classList.add("stale");
+  }
+  total.classList.toggle("stale", !fresh);
+  if (state.quoteState === "loading") status.textContent = "Updating prices…";
+  if (state.quoteState === "error") {
+    status.className = "status error";
+    status.append(
+      (state.quoteError && state.quoteError.message) || "We couldn't price your cart.",
+      " ",
+      h("button", { type: "button", class: "link", onclick: () => requestQuote(0) }, "Try again"),
+    );
+  }
+  place.disabled = !fresh || state.placing;
+  if (!state.placing) place.textContent = fresh ? `Place order · ${money(fresh.total, fresh.currency)}` : "Place order";
+}
+
+// ---------- checkout ----------
+
+const fields = ["name", "phone", "address", "note"];
+
+function validate() {
+  const v = Object.fromEntries(fields.map((f) => [f, $(f).value.trim()]));
+  const errors = {};
+  if (!v.name) errors.name = "Please tell us your name.";
+  const phone = v.phone.replace(/[\s\-.()]/g, "");
+  if (!phone) errors.phone = "We need a phone number for the courier.";
+  else if (!/^\+[1-9]\d{6,14}$/.test(phone)) errors.phone = "Use the international format with your country code, such as +351 912 345 678.";
+  if (!v.address) errors.address = "Where should we deliver?";
+  for (const f of fields) showFieldError($(f), errors[f] || "");
+  const first = fields.find((f) => errors[f]);
+  if (first) $(first).focus();
+  return first ? null : v;
+}
+
+// The Idempotency-Key lives as long as one checkout: double clicks, retries
+// after a network error and a reload of the page all reuse it, so the
+// server places the order once. It is dropped when an order is placed.
+// uncertain lists the bodies sent with it that got no answer: one of them
+// may have been placed, which a 409 (same key, other body) reveals.
+function attempt() {
+  let a = session.get(ATTEMPT_KEY);
+  if (!a || typeof a.key !== "string" || !Array.isArray(a.uncertain)) {
+    a = { key: uuid(), uncertain: [] };
+    session.set(ATTEMPT_KEY, a);
+  }
+  return a;
+}
+
+async function placeOrder(event) {
+  event.preventDefault();
+  if (state.placing) return;
+  $("checkout-error").hidden = true;
+  const fresh = state.quote && state.quote.key === cartKey();
+  const v = validate();
+  if (!v || !fresh) return;
+  const customer = { name: v.name, phone: v.phone, address: v.address };
+  if (v.note) customer.note = v.note;
+  const body = JSON.stringify({ items: items(), customer });
+  const a = attempt();
+  state.placing = true;
+  const place = $("place");
+  place.disabled = true;
+  place.setAttribute("aria-busy", "true");
+  place.textContent = "Placing your order…";
+  try {
+    const order = await send(a, body);
+    placed(order);
+  } catch (err) {
+    checkoutFailed(err, a, body);
+  } finally {
+    state.placing = false;
+    place.removeAttribute("aria-busy");
+    renderBill();
+  }
+}
+
+async function send(a, body) {
+  const post = (b) => api("/orders", { method: "POST", body: b, headers: { "Idempotency-Key": a.key } });
+  try {
+    return (await post(body)).data;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== "conflict") throw err;
+    // An earlier request with this key was placed after all, with other
+    // details: fetch that order rather than placing a second one.
+    for (const earlier of a.uncertain) {
+      if (earlier === body) continue;
+      try {
+        return (await post(earlier)).data;
+      } catch {
+        /* not that one */
+      }
+    }
+    throw err;
+  }
+}
+
+function placed(order) {
+  session.remove(ATTEMPT_KEY);
+  state.cart = [];
+  state.quote = null;
+  saveCart();
+  const recent = (local.get("delivery.orders.v1") || []).filter((o) => o && o.orderId !== order.orderId);
+  recent.unshift({ orderId: order.orderId, reference: order.reference });
+  local.set("delivery.orders.v1", recent.slice(0, 5));
+  notice("");
+  cartChanged();
+  location.hash = "#order/" + encodeURIComponent(order.orderId);
+}
+
+function checkoutFailed(err, a, body) {
+  const box = $("checkout-error");
+  const show = (text) => {
+    box.textContent = text;
+    box.hidden = false;
+    box.focus();
+  };
+  if (!(err instanceof ApiError)) return show("Something went wrong. Please try again.");
+  if (err.unreachable) {
+    if (!a.uncertain.includes(body)) a.uncertain.push(body);
+    session.set(ATTEMPT_KEY, a);
+    return show(`${err.message} Your order may not have gone through: pressing "Place order" again is safe and never orders twice.`);
+  }
+  if (err.code === "unavailable_products") return dropUnavailable(err.details.productIds);
+  if (err.code === "conflict") {
+    session.remove(ATTEMPT_KEY);
+    return show("This checkout changed while an earlier attempt was under way. Please check your order and press Place order again.");
+  }
+  const field = err.field.replace(/^customer\./, "");
+  if (fields.includes(field)) {
+    showFieldError($(field), err.message);
+    $(field).focus();
+    return;
+  }
+  show(err.message);
+}
+
+// ---------- the order confirmation ----------
+
+const statusText = {
+  placed: "Placed: the shops are preparing it",
+};
+const notifyText = {
+  pending: "Finding a courier…",
+  handed_off: "Finding a courier…",
+  notified: "Couriers have been told by SMS",
+  failed: "Still trying to reach couriers",
+};
+
+async function showOrder(id, tries = 0) {
+  const body = $("order-body");
+  const poll = ++state.orderPoll;
+  if (!tries) body.replaceChildren(h("p", { class: "status", role: "status" }, "Loading your order…"));
+  let order;
+  try {
+    order = (await api("/orders/" + encodeURIComponent(id))).data;
+  } catch (err) {
+    if (poll !== state.orderPoll) return;
+    const notFound = err instanceof ApiError && err.status === 404;
+    body.replaceChildren(
+      h("div", { class: "notice error", role: "alert" },
+        h("p", {}, notFound ? "We couldn't find that order. Check the link you followed." : err.message),
+        notFound ? null : h("button", { type: "button", class: "button secondary", onclick: () => showOrder(id) }, "Try again"),
+      ),
+    );
+    return;
+  }
+  if (poll !== state.orderPoll) return;
+  const n = order.notification;
+  const when = new Date(order.createdAt);
+  body.replaceChildren(
+    h("div", { class: "confirm" },
+      h("p", { class: "lead" }, "Thank you! We've got your order."),
+      h("p", { class: "ref-label muted" }, "Order reference"),
+      h("p", { class: "ref", id: "order-reference" }, order.reference),
+      h("dl", { class: "facts" },
+        h("dt", {}, "Status"), h("dd", { id: "order-status", "data-status": order.status }, statusText[order.status] || order.status),
+        n ? h("dt", {}, "Delivery") : null,
+        n ? h("dd", { id: "order-notification", "data-status": n.status, "aria-live": "polite" }, notifyText[n.status] || n.status) : null,
+        h("dt", {}, "Placed"), h("dd", {}, isNaN(when) ? "" : when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })),
+      ),
+    ),
+    h("h2", {}, "What you ordered"),
+    h("ul", { class: "lines" },
+      order.lines.map((l) =>
+        h("li", { class: "line", "data-product-id": l.productId },
+          h("div", { class: "line-main" }, h("p", { class: "name" }, `${l.quantity} × ${l.name}`), h("p", { class: "muted small" }, `${l.companyName} · ${money(l.unitPrice, order.currency)} each`)),
+          h("span", { class: "line-total", "data-amount": l.lineTotal }, money(l.lineTotal, order.currency)),
+        ),
+      ),
+    ),
+    h("dl", { class: "total" }, h("dt", {}, "Total"), h("dd", { id: "order-total", "data-amount": order.total }, money(order.total, order.currency))),
+  );
+  // Follow the courier SMS for a little while, as a delivery app does.
+  if (n && n.status !== "notified" && tries < 10) {
+    setTimeout(() => poll === state.orderPoll && route() === "order" && showOrder(id, tries + 1), 2000);
+  }
+}
+
+// ---------- views ----------
+
+function route() {
+  const hash = location.hash;
+  if (hash.startsWith("#order/")) return "order";
+  if (hash === "#cart") return "cart";
+  return "shop";
+}
+
+function navigate(initial) {
+  const view = route();
+  document.body.dataset.view = view;
+  $("shop").hidden = view === "order";
+  $("order").hidden = view !== "order";
+  state.orderPoll++;
+  if (view === "order") {
+    showOrder(decodeURIComponent(location.hash.slice("#order/".length)));
+    $("order-title").focus();
+    document.title = "Your order · Delivery marketplace";
+  } else {
+    document.title = "Delivery marketplace";
+    if (view === "cart") $("cart-title").focus();
+    else if (!initial && location.hash !== "#catalog-title") $("catalog-title").focus();
+  }
+  if (!initial) window.scrollTo(0, 0);
+}
+
+// ---------- start ----------
+
+$("more").addEventListener("click", loadMore);
+$("q").addEventListener("input", applyFilter);
+$("company").addEventListener("change", applyFilter);
+$("filters").addEventListener("submit", (e) => e.preventDefault());
+$("checkout").addEventListener("submit", placeOrder);
+for (const f of fields) $(f).addEventListener("input", () => showFieldError($(f), ""));
+window.addEventListener("hashchange", () => navigate(false));
+// Another tab changed the cart: follow it.
+window.addEventListener("storage", (e) => {
+  if (e.key !== CART_KEY) return;
+  state.cart = loadCart();
+  cartChanged();
+});
+
+navigate(true);
+renderCart();
+loadMore();
+if (state.cart.length) requestQuote(0);

@@ -1,0 +1,306 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// tabTimeout bounds one flow; the whole suite should stay well under a
+// minute on a small machine.
+const tabTimeout = 120 * time.Second
+
+// pollTimeout bounds one wait for the page; generous, because CI runs the
+// browser beside every other package's tests (with -race) on two cores.
+const pollTimeout = 30 * time.Second
+
+// chromiumPath finds Debian's Chromium, or reports why the tests skip.
+func chromiumPath() (string, error) {
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium", nil
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("no Chromium at /usr/bin/chromium or on PATH (apt-get install chromium)")
+}
+
+// browser is one headless Chromium for the whole suite; each flow gets a
+// tab in a browser context of its own, so storage never leaks between
+// flows.
+type browser struct {
+	ctx context.Context
+}
+
+func startBrowser(t *testing.T) *browser {
+	t.Helper()
+	path, err := chromiumPath()
+	if err != nil {
+		t.Skipf("skipping the browser tests: %v", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium (%s): %v", path, err)
+	}
+	return &browser{ctx: ctx}
+}
+
+// tab is a page in a fresh browser context that fails the test on any
+// console error, uncaught exception or JavaScript dialog.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu       sync.Mutex
+	problems []string
+	lose     atomic.Bool // fail the next POST /api/orders after the server answered
+}
+
+func (b *browser) tab(t *testing.T) *tab {
+	t.Helper()
+	tb := &tab{t: t}
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(tb.listen))
+	ctx, cancelTimeout := context.WithTimeout(ctx, tabTimeout)
+	tb.ctx = ctx
+	t.Cleanup(func() {
+		tb.mu.Lock()
+		defer tb.mu.Unlock()
+		for _, p := range tb.problems {
+			t.Errorf("browser: %s", p)
+		}
+	})
+	t.Cleanup(cancel)
+	t.Cleanup(cancelTimeout)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	return tb
+}
+
+func (tb *tab) problem(format string, args ...any) {
+	tb.mu.Lock()
+	tb.problems = append(tb.problems, fmt.Sprintf(format, args...))
+	tb.mu.Unlock()
+}
+
+// listen runs in chromedp's event loop: it records and returns at once.
+func (tb *tab) listen(ev any) {
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError {
+			tb.problem("console.error(%s)", remoteArgs(ev.Args))
+		}
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		text := d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			text = d.Exception.Description
+		}
+		tb.problem("uncaught exception at %s:%d: %s", d.URL, d.LineNumber, text)
+	case *log.EventEntryAdded:
+		// Failed requests (an expected 422, say) are the network's;
+		// anything else at error level (a CSP violation) is a bug.
+		if ev.Entry.Level == log.EntryLevelError && ev.Entry.Source != log.EntrySourceNetwork {
+			tb.problem("console [%s] %s", ev.Entry.Source, ev.Entry.Text)
+		}
+	case *fetch.EventRequestPaused:
+		go tb.paused(ev)
+	case *page.EventJavascriptDialogOpening:
+		tb.problem("a JavaScript %s dialog opened: %q", ev.Type, ev.Message)
+		go func() { // dismiss it, or the page hangs; not from the event loop
+			_ = chromedp.Do(tb.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+				_, err := cdp.Call(ctx, t, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+				return err
+			}))
+		}()
+	}
+}
+
+func remoteArgs(args []*runtime.RemoteObject) string {
+	var parts []string
+	for _, a := range args {
+		switch {
+		case a.Description != "":
+			parts = append(parts, a.Description)
+		case len(a.Value) > 0:
+			parts = append(parts, string(a.Value))
+		default:
+			parts = append(parts, string(a.Type))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// do runs actions and fails the test at the first error, naming step.
+func (tb *tab) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, actions...); err != nil {
+		tb.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// eval returns the value of a JavaScript expression.
+func eval[T any](tb *tab, expr string) T {
+	tb.t.Helper()
+	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		tb.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor waits until expr is truthy, failing with what after timeout.
+func (tb *tab) waitFor(what, expr string) {
+	tb.t.Helper()
+	_, err := chromedp.Run(tb.ctx, chromedp.Poll[any](expr,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(pollTimeout)))
+	if err != nil {
+		// What the page says is usually why.
+		text, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 1500)`))
+		tb.t.Fatalf("wait for %s (%s): %v\npage text:\n%s", what, expr, err, text)
+	}
+}
+
+func (tb *tab) click(css string) {
+	tb.t.Helper()
+	// Centre it first, as a person scrolls to what they tap: the phone
+	// layout's fixed cart bar covers the bottom of the screen.
+	tb.do("click "+css, script(`document.querySelector(%s).scrollIntoView({block: "center", behavior: "instant"})`, css),
+		chromedp.Click(chromedp.CSS(css)))
+}
+
+// typeInto replaces the value of a field by typing, as a person would.
+func (tb *tab) typeInto(css, text string) {
+	tb.t.Helper()
+	tb.do("type into "+css, chromeSetValue(css, ""), chromedp.SendKeys(chromedp.CSS(css), text))
+}
+
+func (tb *tab) navigate(url string) {
+	tb.t.Helper()
+	tb.do("open "+url, chromedp.Navigate(url))
+}
+
+// viewport emulates a phone (mobile, touch) or a desktop window.
+func (tb *tab) viewport(v viewportSize) {
+	tb.t.Helper()
+	var opts []chromedp.EmulateViewportOption
+	if v.phone {
+		opts = append(opts, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)
+	}
+	tb.do("viewport "+v.name, chromedp.EmulateViewport(v.width, v.height, opts...))
+}
+
+type viewportSize struct {
+	name          string
+	width, height int64
+	phone         bool
+}
+
+var (
+	phone   = viewportSize{name: "phone", width: 390, height: 844, phone: true}
+	desktop = viewportSize{name: "desktop", width: 1280, height: 800}
+)
+
+// screenshot writes what the tab shows to dir/name.png.
+func (tb *tab) screenshot(dir, name string) {
+	tb.t.Helper()
+	png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		tb.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+// screenshotDir is DELIVERY_SCREENSHOTS, or a temporary folder.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("DELIVERY_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
+
+// call calls the API from Go, as a second client would, and decodes the
+// JSON answer into out (when not nil); it returns the status.
+func (s *stack) call(t *testing.T, method, path, token string, headers map[string]string, body, out any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
