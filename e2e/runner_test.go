@@ -5,22 +5,18 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/deliverymarket/delivery/api"
-	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/dbtest"
 	"github.com/deliverymarket/delivery/internal/demo"
-	"github.com/deliverymarket/delivery/internal/localgw"
+	"github.com/deliverymarket/delivery/internal/localrun"
 	"github.com/deliverymarket/delivery/internal/mysql"
 	"github.com/deliverymarket/delivery/internal/notify"
-	"github.com/deliverymarket/delivery/site"
 )
 
 // stack is the local runner's marketplace, assembled in-process as
@@ -46,10 +42,6 @@ func startStack(t *testing.T) *stack {
 	if _, err := demo.SeedIfEmpty(ctx, db); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	routes, err := api.Routes()
-	if err != nil {
-		t.Fatalf("routes: %v", err)
-	}
 	// A key of the test's own, with the local issuer and audience: the
 	// developer's key file is never touched.
 	key := make([]byte, auth.MinKeyBytes)
@@ -57,36 +49,16 @@ func startStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	keyring := auth.Keyring{Key: []byte(hex.EncodeToString(key)), Issuer: auth.LocalIssuer, Audience: auth.LocalAudience}
-	logger := slog.New(slog.DiscardHandler)
-	deps := app.Deps{
-		DB: db, Currency: "USD", Logger: logger,
-		Keyring: func(context.Context) (auth.Keyring, error) { return keyring, nil },
-	}
-	outbox := notify.NewOutbox(nil)
-	dispatcher, invoker := notify.NewLocal(mysql.NewOrderStore(db), outbox, logger)
-	deps.Notifier = dispatcher
-	handlers := map[string]localgw.Handler{}
-	for name, fn := range app.Functions(deps) {
-		handlers[name] = fn.Handle
-	}
-	authorizer, err := app.Authorizer(deps)
+	market, err := localrun.New(localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring})
 	if err != nil {
-		t.Fatalf("authorizer: %v", err)
+		t.Fatalf("assemble the marketplace: %v", err)
 	}
-	gateway, err := localgw.New(routes, handlers, authorizer.Handle)
-	if err != nil {
-		t.Fatalf("gateway: %v", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", gateway)
-	mux.Handle("/_local/sms", outbox)
-	mux.Handle("/", http.FileServerFS(site.Files))
-	server := httptest.NewServer(mux)
+	server := httptest.NewServer(market.Handler)
 	// Cleanups run last-in first-out: the server stops, then the SMS
 	// goroutines finish, then the database closes.
-	t.Cleanup(invoker.Wait)
+	t.Cleanup(market.Wait)
 	t.Cleanup(server.Close)
-	return &stack{URL: server.URL, DB: db, Keyring: keyring, Outbox: outbox}
+	return &stack{URL: server.URL, DB: db, Keyring: keyring, Outbox: market.Outbox}
 }
 
 // token mints a company token, as `go run ./cmd/local token` does.

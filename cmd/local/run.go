@@ -15,16 +15,12 @@ import (
 	mysqldrv "github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
-	"github.com/deliverymarket/delivery/api"
 	"github.com/deliverymarket/delivery/internal/app"
-	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/embeddb"
-	"github.com/deliverymarket/delivery/internal/localgw"
+	"github.com/deliverymarket/delivery/internal/localrun"
 	"github.com/deliverymarket/delivery/internal/mysql"
-	"github.com/deliverymarket/delivery/internal/notify"
 	"github.com/deliverymarket/delivery/migrations"
-	"github.com/deliverymarket/delivery/site"
 )
 
 const (
@@ -70,46 +66,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	}
 
-	routes, err := api.Routes()
-	if err != nil {
-		return err
-	}
 	keyring, err := localKeyring()
 	if err != nil {
 		return err
 	}
-	deps := app.Deps{
-		DB: db, Currency: apiEnv.Currency, AllowedOrigins: apiEnv.AllowedOrigins, Logger: logger,
-		Keyring: func(context.Context) (auth.Keyring, error) { return keyring, nil },
-	}
-	// Carriers' SMS: the hand-off runs in-process and SNS is an outbox
-	// that prints each SMS and lists them at /_local/sms.
-	smsOutbox := notify.NewOutbox(stdout)
-	dispatcher, _ := notify.NewLocal(mysql.NewOrderStore(db), smsOutbox, logger)
-	deps.Notifier = dispatcher
-	go notify.RunSweeps(ctx, dispatcher, localSweepInterval)
-	handlers := map[string]localgw.Handler{}
-	for name, fn := range app.Functions(deps) {
-		handlers[name] = fn.Handle
-	}
-	authorizer, err := app.Authorizer(deps)
+	market, err := localrun.New(localrun.Config{
+		DB: db, Currency: apiEnv.Currency, AllowedOrigins: apiEnv.AllowedOrigins,
+		Logger: logger, Keyring: keyring, SMSConsole: stdout,
+	})
 	if err != nil {
 		return err
 	}
-	gateway, err := localgw.New(routes, handlers, authorizer.Handle)
-	if err != nil {
-		return err
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", gateway)
-	mux.Handle("/_local/sms", smsOutbox)
-	mux.Handle("/", http.FileServerFS(site.Files))
+	defer market.Wait()
+	go market.RunSweeps(ctx, localSweepInterval)
 
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{Handler: market.Handler, ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + displayAddr(listener.Addr())
 	fmt.Fprintf(stdout, "Delivery marketplace, running locally\n")
 	fmt.Fprintf(stdout, "  storefront  %s/\n", base)

@@ -15,12 +15,10 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/deliverymarket/delivery/api"
-	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/dbtest"
 	"github.com/deliverymarket/delivery/internal/demo"
-	"github.com/deliverymarket/delivery/internal/localgw"
+	"github.com/deliverymarket/delivery/internal/localrun"
 )
 
 // companyAPI is the whole API behind the local gateway, authorizer
@@ -38,27 +36,12 @@ func newCompanyAPI(t *testing.T) *companyAPI {
 		t.Fatal(err)
 	}
 	keyring := auth.Keyring{Key: []byte("test-key-test-key-test-key-test-key"), Issuer: "test", Audience: "test-api"}
-	deps := app.Deps{
-		DB: db, Currency: "USD", Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Keyring: func(context.Context) (auth.Keyring, error) { return keyring, nil },
-	}
-	handlers := map[string]localgw.Handler{}
-	for name, fn := range app.Functions(deps) {
-		handlers[name] = fn.Handle
-	}
-	authorizer, err := app.Authorizer(deps)
+	market, err := localrun.New(localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring})
 	if err != nil {
 		t.Fatal(err)
 	}
-	routes, err := api.Routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gateway, err := localgw.New(routes, handlers, authorizer.Handle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gateway)
+	srv := httptest.NewServer(market.Handler)
+	t.Cleanup(market.Wait)
 	t.Cleanup(srv.Close)
 	return &companyAPI{url: srv.URL, db: db, keyring: keyring}
 }
