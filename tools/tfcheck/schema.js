@@ -69,7 +69,7 @@ function blockMarks(file) {
   const top = src.indexOf('synthesizeHclAttributes() {');
   if (top >= 0) sections.push({ name: '#top', start: top });
   sections.sort((a, b) => a.start - b.start);
-  const attrRe = /(\w+): \{\s*\n\s*value: [^\n]*\n\s*isBlock: (true|false)/g;
+  const attrRe = /^ +(\w+): \{\n +value: [^\n]*\n +isBlock: (true|false)/gm;
   sections.forEach((s, i) => {
     const body = src.slice(s.start, i + 1 < sections.length ? sections[i + 1].start : src.length);
     const attrs = {};
@@ -126,11 +126,13 @@ function build() {
     // exported attributes: class getters (computed) plus every argument
     const exported = new Set(Object.keys(structs[cfgFqn].attrs));
     for (const p of t.properties || []) {
-      if (p.static || p.protected) continue;
+      if (p.static || p.protected || p.name.endsWith('Input')) continue;
       exported.add(camelToSnake(p.name));
     }
     exported.add('id');
     out[kind][m[3]] = { config: cfgFqn, exported: [...exported].sort() };
+    const pv = t.docs.summary.match(/providers\/hashicorp\/aws\/([0-9.]+)\//);
+    if (pv) out.providerVersion = pv[1];
   }
   // the top-level struct marks are keyed '#top' per file; re-resolve nested marks
   return out;
@@ -139,7 +141,9 @@ function build() {
 function load() {
   const version = JSON.parse(fs.readFileSync(path.join(PKG_DIR, 'package.json'), 'utf8')).version;
   const cacheDir = path.join(__dirname, 'node_modules', '.cache');
-  const cache = path.join(cacheDir, `aws-schema-${version}.json`);
+  // keyed by the package version and by this builder's own source
+  const self = require('crypto').createHash('sha256').update(fs.readFileSync(__filename)).digest('hex').slice(0, 12);
+  const cache = path.join(cacheDir, `aws-schema-${version}-${self}.json`);
   if (fs.existsSync(cache)) return JSON.parse(fs.readFileSync(cache, 'utf8'));
   const schema = build();
   fs.mkdirSync(cacheDir, { recursive: true });

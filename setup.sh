@@ -1,0 +1,461 @@
+#!/usr/bin/env bash
+# Deploys the delivery marketplace to your AWS account with Terraform.
+#
+#   ./setup.sh deploy            build, apply foundation -> backend -> storefront, migrate, upload the site
+#   ./setup.sh plan              show what deploy would change
+#   ./setup.sh destroy           tear everything down (asks first; CONFIRM=yes to skip the question)
+#   ./setup.sh token <company>   print a 24 h company token (company id, or a name: created if missing)
+#   ./setup.sh build             build the Lambda zips into build/ only (no AWS)
+#
+# Settings (environment variables; terraform.tfvars files in terraform/usecases/* take precedence):
+#   AWS_REGION / AWS_PROFILE   where to deploy (default: the AWS CLI's configured region)
+#   PROJECT, ENVIRONMENT       name parts of every resource (default: delivery, prod)
+#   SSH_CIDRS                  comma-separated CIDRs allowed to SSH to the bastion (default: none, SSM only)
+#   BASTION_KEY_NAME           existing EC2 key pair for the bastion (default: none)
+#   SMS_PHONE_NUMBERS          comma-separated carrier phone numbers, E.164 (default: none)
+#   ALARM_EMAIL                address subscribed to the ops alarms (default: none)
+#   COMPANY_NAME               the first company created by deploy (default: "Demo Company")
+#   TF_STATE_BUCKET            state bucket (default: <project>-tfstate-<account>-<region>, created if missing)
+#   TF_STATE_KEY_PREFIX        state key prefix (default: <project>/<environment>)
+#   TF_LOCK_TABLE              DynamoDB lock table (default: <project>-tfstate-lock, created if missing)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+
+BUILD_DIR="$ROOT/build"
+USECASES=(foundation backend storefront)
+CA_BUNDLE_URL="https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+# Functions outside the VPC that never talk to MySQL (they get no CA bundle).
+NO_DB_FUNCTIONS=" notifycarrier "
+
+PROJECT="${PROJECT:-delivery}"
+ENVIRONMENT="${ENVIRONMENT:-prod}"
+COMPANY_NAME="${COMPANY_NAME:-Demo Company}"
+
+STEP=0
+step() {
+  STEP=$((STEP + 1))
+  printf '\n==> [%d] %s\n' "$STEP" "$*"
+}
+info() { printf '    %s\n' "$*"; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die() {
+  printf 'ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+usage() {
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 is not installed: $2"
+}
+
+version_ge() { # version_ge 1.5.7 1.5.0
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
+}
+
+check_build_prereqs() {
+  need go "install Go 1.22 or newer (https://go.dev/dl/)"
+}
+
+check_deploy_prereqs() {
+  check_build_prereqs
+  need terraform "install Terraform 1.5 or newer (https://developer.hashicorp.com/terraform/install)"
+  need aws "install the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)"
+  need jq "install jq (apt-get install jq / brew install jq)"
+  need curl "install curl"
+  local tf_version
+  tf_version="$(terraform version | head -n1 | sed -E 's/^Terraform v([0-9.]+).*/\1/')"
+  version_ge "$tf_version" "1.5.0" || die "Terraform $tf_version is too old: 1.5.0 or newer is needed"
+  info "terraform $tf_version, $(aws --version 2>&1 | cut -d' ' -f1), $(go version | cut -d' ' -f3)"
+
+  local identity
+  identity="$(aws sts get-caller-identity --output json 2>&1)" ||
+    die "AWS credentials do not work (aws sts get-caller-identity): $identity
+       Configure them with 'aws configure' or 'aws sso login', or set AWS_PROFILE."
+  ACCOUNT_ID="$(jq -r .Account <<<"$identity")"
+  info "AWS identity: $(jq -r .Arn <<<"$identity")"
+
+  AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}"
+  [ -n "$AWS_REGION" ] || die "no AWS region: set AWS_REGION (for example AWS_REGION=eu-west-1)"
+  export AWS_REGION AWS_DEFAULT_REGION="$AWS_REGION"
+  info "account $ACCOUNT_ID, region $AWS_REGION"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Build
+
+build_tool() {
+  mkdir -p "$BUILD_DIR/.tools"
+  go build -trimpath -o "$BUILD_DIR/.tools/reprozip" ./tools/reprozip
+}
+
+cmd_build() {
+  step "Building the Lambda functions (linux/arm64) into build/"
+  check_build_prereqs
+  build_tool
+  local dir name count=0 missing=()
+  for dir in lambdas/*/; do
+    [ -d "$dir" ] || continue
+    name="$(basename "$dir")"
+    rm -rf "${BUILD_DIR:?}/$name"
+    mkdir -p "$BUILD_DIR/$name"
+    GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w" \
+      -o "$BUILD_DIR/$name/bootstrap" "./lambdas/$name"
+    if [ -f "$BUILD_DIR/rds-ca-bundle.pem" ] && [[ "$NO_DB_FUNCTIONS" != *" $name "* ]]; then
+      cp "$BUILD_DIR/rds-ca-bundle.pem" "$BUILD_DIR/$name/rds-ca-bundle.pem"
+    fi
+    "$BUILD_DIR/.tools/reprozip" -o "$BUILD_DIR/$name.zip" "$BUILD_DIR/$name"
+    info "$name -> build/$name.zip ($(wc -c <"$BUILD_DIR/$name.zip") bytes)"
+    count=$((count + 1))
+  done
+  [ "$count" -gt 0 ] || die "no Lambda sources under lambdas/"
+  for dir in lambdas/*/; do
+    name="$(basename "$dir")"
+    [ -s "$BUILD_DIR/$name.zip" ] || missing+=("$name")
+  done
+  [ "${#missing[@]}" -eq 0 ] || die "zips missing for: ${missing[*]}"
+  [ -f "$BUILD_DIR/rds-ca-bundle.pem" ] || info "(no build/rds-ca-bundle.pem: zips built without the RDS CA bundle; deploy downloads it)"
+  info "$count zips built"
+}
+
+download_ca_bundle() {
+  step "Downloading the RDS CA bundle"
+  mkdir -p "$BUILD_DIR"
+  curl -fsSL --retry 3 -o "$BUILD_DIR/rds-ca-bundle.pem.tmp" "$CA_BUNDLE_URL" ||
+    die "could not download $CA_BUNDLE_URL"
+  grep -q "BEGIN CERTIFICATE" "$BUILD_DIR/rds-ca-bundle.pem.tmp" || die "$CA_BUNDLE_URL is not a PEM bundle"
+  mv "$BUILD_DIR/rds-ca-bundle.pem.tmp" "$BUILD_DIR/rds-ca-bundle.pem"
+  info "build/rds-ca-bundle.pem"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Terraform state and settings
+
+configure_state() {
+  TF_STATE_BUCKET="${TF_STATE_BUCKET:-${PROJECT}-tfstate-${ACCOUNT_ID}-${AWS_REGION}}"
+  TF_STATE_KEY_PREFIX="${TF_STATE_KEY_PREFIX:-${PROJECT}/${ENVIRONMENT}}"
+  TF_LOCK_TABLE="${TF_LOCK_TABLE:-${PROJECT}-tfstate-lock}"
+
+  # Lowest-precedence inputs: a terraform.tfvars in a usecase directory overrides them.
+  export TF_IN_AUTOMATION=1
+  export TF_VAR_region="$AWS_REGION" TF_VAR_project="$PROJECT" TF_VAR_environment="$ENVIRONMENT"
+  export TF_VAR_state_bucket="$TF_STATE_BUCKET" TF_VAR_state_key_prefix="$TF_STATE_KEY_PREFIX"
+  export TF_VAR_state_region="$AWS_REGION"
+  export TF_VAR_ssh_cidrs TF_VAR_sms_phone_numbers TF_VAR_alarm_emails
+  TF_VAR_ssh_cidrs="$(json_list "${SSH_CIDRS:-}")"
+  TF_VAR_sms_phone_numbers="$(json_list "${SMS_PHONE_NUMBERS:-}")"
+  TF_VAR_alarm_emails="$(json_list "${ALARM_EMAIL:-}")"
+  if [ -n "${BASTION_KEY_NAME:-}" ]; then
+    export TF_VAR_bastion_key_name="$BASTION_KEY_NAME"
+  fi
+}
+
+json_list() { # "a, b" -> ["a","b"]
+  jq -cn --arg s "$1" '$s | split(",") | map(gsub("^\\s+|\\s+$"; "")) | map(select(length > 0))'
+}
+
+bootstrap_state() {
+  step "Terraform state: s3://$TF_STATE_BUCKET/$TF_STATE_KEY_PREFIX/, lock table $TF_LOCK_TABLE"
+  if aws s3api head-bucket --bucket "$TF_STATE_BUCKET" >/dev/null 2>&1; then
+    info "state bucket exists"
+  else
+    info "creating the state bucket"
+    if [ "$AWS_REGION" = "us-east-1" ]; then
+      aws s3api create-bucket --bucket "$TF_STATE_BUCKET" >/dev/null
+    else
+      aws s3api create-bucket --bucket "$TF_STATE_BUCKET" \
+        --create-bucket-configuration "LocationConstraint=$AWS_REGION" >/dev/null
+    fi
+    aws s3api wait bucket-exists --bucket "$TF_STATE_BUCKET"
+  fi
+  # Idempotent hardening: versioned, encrypted, private, TLS only.
+  aws s3api put-public-access-block --bucket "$TF_STATE_BUCKET" --public-access-block-configuration \
+    BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
+  aws s3api put-bucket-versioning --bucket "$TF_STATE_BUCKET" --versioning-configuration Status=Enabled
+  aws s3api put-bucket-encryption --bucket "$TF_STATE_BUCKET" --server-side-encryption-configuration \
+    '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"},"BucketKeyEnabled":true}]}'
+  aws s3api put-bucket-policy --bucket "$TF_STATE_BUCKET" --policy "$(jq -cn --arg b "$TF_STATE_BUCKET" '{
+    Version: "2012-10-17",
+    Statement: [{Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*",
+      Resource: ["arn:aws:s3:::\($b)", "arn:aws:s3:::\($b)/*"],
+      Condition: {Bool: {"aws:SecureTransport": "false"}}}]}')"
+
+  if aws dynamodb describe-table --table-name "$TF_LOCK_TABLE" >/dev/null 2>&1; then
+    info "lock table exists"
+  else
+    info "creating the lock table"
+    aws dynamodb create-table --table-name "$TF_LOCK_TABLE" --billing-mode PAY_PER_REQUEST \
+      --attribute-definitions AttributeName=LockID,AttributeType=S \
+      --key-schema AttributeName=LockID,KeyType=HASH \
+      --sse-specification Enabled=true >/dev/null
+    aws dynamodb wait table-exists --table-name "$TF_LOCK_TABLE"
+  fi
+}
+
+state_exists() { # state_exists backend
+  aws s3api head-object --bucket "$TF_STATE_BUCKET" --key "$TF_STATE_KEY_PREFIX/$1.tfstate" >/dev/null 2>&1
+}
+
+tf() { # tf <usecase> <terraform args...>
+  local usecase="$1"
+  shift
+  terraform -chdir="terraform/usecases/$usecase" "$@"
+}
+
+tf_init() {
+  tf "$1" init -input=false -reconfigure -upgrade=false \
+    -backend-config="bucket=$TF_STATE_BUCKET" \
+    -backend-config="key=$TF_STATE_KEY_PREFIX/$1.tfstate" \
+    -backend-config="region=$AWS_REGION" \
+    -backend-config="dynamodb_table=$TF_LOCK_TABLE" \
+    -backend-config="encrypt=true" >/dev/null
+}
+
+tf_apply() { # tf_apply <usecase> [extra args]
+  local usecase="$1"
+  shift
+  step "terraform apply: $usecase"
+  tf_init "$usecase"
+  tf "$usecase" apply -input=false -auto-approve "$@"
+}
+
+tf_output() { # tf_output <usecase> <name>
+  tf "$1" output -raw "$2"
+}
+
+# New accounts start with 10 concurrent executions: no concurrency can be reserved there.
+check_lambda_concurrency() {
+  local limit reserved=71
+  limit="$(aws lambda get-account-settings --query 'AccountLimit.ConcurrentExecutions' --output text)"
+  if [ "$limit" -lt $((reserved + 100)) ]; then
+    warn "the account allows only $limit concurrent Lambda executions: deploying without reserved concurrency.
+         Ask AWS Support (Service Quotas: Lambda concurrent executions) for 1000 and re-run deploy."
+    export TF_VAR_reserved_concurrency_enabled=false
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Lambda invocations
+
+invoke() { # invoke <function> <json payload> -> prints the response body; dies on FunctionError
+  local fn="$1" payload="$2" out meta
+  out="$(mktemp)"
+  meta="$(aws lambda invoke --function-name "$fn" --cli-binary-format raw-in-base64-out \
+    --cli-read-timeout 320 --payload "$payload" --output json "$out")" ||
+    die "could not invoke $fn"
+  if [ "$(jq -r '.FunctionError // empty' <<<"$meta")" != "" ]; then
+    printf 'ERROR: %s failed (%s):\n' "$fn" "$(jq -r .FunctionError <<<"$meta")" >&2
+    cat "$out" >&2
+    printf '\n' >&2
+    rm -f "$out"
+    exit 1
+  fi
+  cat "$out"
+  rm -f "$out"
+}
+
+run_migrations() {
+  step "Running the database migrations (migrate Lambda)"
+  local fn result
+  fn="$(tf_output backend migrate_function_name)"
+  result="$(invoke "$fn" '{"action":"migrate"}')"
+  info "schema version $(jq -r '.version' <<<"$result")"
+}
+
+ensure_company() { # ensure_company <name> -> company id
+  local fn payload result id
+  fn="$(tf_output backend migrate_function_name)"
+  payload="$(jq -cn --arg n "$1" '{action: "ensure-company", name: $n}')"
+  result="$(invoke "$fn" "$payload")"
+  id="$(jq -r '.companyId // empty' <<<"$result")"
+  [ -n "$id" ] || die "ensure-company returned no companyId: $result"
+  printf '%s' "$id"
+}
+
+mint_token() { # mint_token <company id>
+  go run ./cmd/local token -company "$1" -ttl 24h \
+    -key-secret "$(tf_output backend jwt_secret_arn)" \
+    -issuer "$(tf_output backend jwt_issuer)" \
+    -audience "$(tf_output backend jwt_audience)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Site
+
+upload_site() {
+  step "Uploading site/ to the storefront bucket"
+  local bucket distribution
+  bucket="$(tf_output storefront bucket_name)"
+  distribution="$(tf_output storefront distribution_id)"
+  local -a common=(--only-show-errors --exclude "*")
+  aws s3 sync site/ "s3://$bucket/" "${common[@]}" --include "*.html" \
+    --content-type "text/html; charset=utf-8" --cache-control "no-cache"
+  aws s3 sync site/ "s3://$bucket/" "${common[@]}" --include "*.js" --include "*.mjs" \
+    --content-type "text/javascript; charset=utf-8" --cache-control "max-age=300"
+  aws s3 sync site/ "s3://$bucket/" "${common[@]}" --include "*.css" \
+    --content-type "text/css; charset=utf-8" --cache-control "max-age=300"
+  # Everything else (content type guessed), and removal of deleted files.
+  aws s3 sync site/ "s3://$bucket/" --only-show-errors --delete --exclude "*.go"
+  info "s3://$bucket"
+  step "Invalidating the CloudFront cache"
+  aws cloudfront create-invalidation --distribution-id "$distribution" --paths "/*" \
+    --query 'Invalidation.Id' --output text >/dev/null
+  info "distribution $distribution"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+cmd_deploy() {
+  step "Checking prerequisites"
+  check_deploy_prereqs
+  configure_state
+  download_ca_bundle
+  cmd_build
+  bootstrap_state
+  check_lambda_concurrency
+
+  tf_apply foundation
+  tf_apply backend
+  tf_apply storefront
+  # The backend allows the storefront's origin (CORS) once the storefront exists: apply again if it is new.
+  local origin
+  origin="$(tf storefront output -json storefront_origins | jq -r '.[0]')"
+  if ! tf backend output -json cors_allowed_origins | jq -e --arg o "$origin" 'any(.[]; . == $o)' >/dev/null; then
+    tf_apply backend
+  fi
+
+  run_migrations
+  upload_site
+
+  step "Creating the first company ($COMPANY_NAME)"
+  local company_id token
+  company_id="$(ensure_company "$COMPANY_NAME")"
+  info "company id $company_id"
+  token="$(mint_token "$company_id")"
+
+  local url
+  url="$(tf_output storefront storefront_url)"
+  step "Done"
+  cat <<EOF
+    Storefront:        $url   (CloudFront may take a few minutes to serve the first deployment)
+    API:               $url/api   (direct: $(tf_output backend api_invoke_url)/api)
+    Bastion (SSH):     $(tf_output foundation bastion_ssh_command)
+    Bastion (SSM):     $(tf_output foundation bastion_ssm_port_forward_command)
+    Company token:     (company $company_id "$COMPANY_NAME", valid 24 h; ./setup.sh token <company> for another)
+$token
+
+    Try it:            curl -H "Authorization: Bearer \$TOKEN" $url/api/company/products
+EOF
+}
+
+cmd_plan() {
+  step "Checking prerequisites"
+  check_deploy_prereqs
+  configure_state
+  if [ ! -f "$BUILD_DIR/rds-ca-bundle.pem" ]; then
+    download_ca_bundle
+  fi
+  cmd_build
+  local usecase previous=""
+  for usecase in "${USECASES[@]}"; do
+    if [ -n "$previous" ] && ! state_exists "$previous"; then
+      step "terraform plan: $usecase skipped ($previous has not been applied yet; ./setup.sh deploy)"
+      previous="$usecase"
+      continue
+    fi
+    if ! aws s3api head-bucket --bucket "$TF_STATE_BUCKET" >/dev/null 2>&1; then
+      die "state bucket $TF_STATE_BUCKET does not exist yet: nothing is deployed (run ./setup.sh deploy)"
+    fi
+    step "terraform plan: $usecase"
+    tf_init "$usecase"
+    tf "$usecase" plan -input=false
+    previous="$usecase"
+  done
+}
+
+cmd_destroy() {
+  step "Checking prerequisites"
+  check_deploy_prereqs
+  configure_state
+  aws s3api head-bucket --bucket "$TF_STATE_BUCKET" >/dev/null 2>&1 ||
+    die "state bucket $TF_STATE_BUCKET not found: nothing to destroy"
+  if [ "${CONFIRM:-}" != "yes" ]; then
+    [ -t 0 ] || die "refusing to destroy without a terminal: set CONFIRM=yes"
+    printf 'This deletes %s-%s in account %s (%s): type the environment name (%s) to go on: ' \
+      "$PROJECT" "$ENVIRONMENT" "$ACCOUNT_ID" "$AWS_REGION" "$ENVIRONMENT"
+    local answer
+    read -r answer
+    [ "$answer" = "$ENVIRONMENT" ] || die "not confirmed"
+  fi
+  # The zips must exist for Terraform to evaluate the backend configuration.
+  [ -f "$BUILD_DIR/rds-ca-bundle.pem" ] || download_ca_bundle
+  cmd_build
+
+  if state_exists storefront; then
+    step "Emptying and destroying: storefront"
+    tf_init storefront
+    # Let Terraform delete the versioned buckets with their objects.
+    tf storefront apply -input=false -auto-approve -var force_destroy=true \
+      -target=module.site.aws_s3_bucket.this -target=module.site.aws_s3_bucket.logs
+    tf storefront destroy -input=false -auto-approve -var force_destroy=true
+  fi
+  if state_exists backend; then
+    step "Destroying: backend"
+    tf_init backend
+    tf backend destroy -input=false -auto-approve
+  fi
+  if state_exists foundation; then
+    step "Destroying: foundation"
+    tf_init foundation
+    local -a db_vars=(-var db_deletion_protection=false -var "db_final_snapshot_suffix=final-$(date -u +%Y%m%d%H%M%S)")
+    if [ "${SKIP_FINAL_SNAPSHOT:-}" = "yes" ]; then
+      db_vars+=(-var db_skip_final_snapshot=true)
+    fi
+    # Turn deletion protection off (and name the final snapshot) before deleting the database.
+    tf foundation apply -input=false -auto-approve -target=module.database "${db_vars[@]}"
+    tf foundation destroy -input=false -auto-approve "${db_vars[@]}"
+  fi
+  step "Done"
+  info "Kept: the state bucket s3://$TF_STATE_BUCKET, the lock table $TF_LOCK_TABLE and the database's final snapshot"
+  info "(unless SKIP_FINAL_SNAPSHOT=yes). Delete them in the console or with the AWS CLI when no longer needed."
+}
+
+cmd_token() {
+  local company="${1:-}"
+  [ -n "$company" ] || die "usage: ./setup.sh token <company id or name>"
+  check_deploy_prereqs >/dev/null
+  configure_state
+  tf_init backend
+  local id="$company"
+  if ! [[ "$company" =~ ^[0-9]+$ ]]; then
+    id="$(ensure_company "$company")"
+  fi
+  mint_token "$id"
+}
+
+main() {
+  local command="${1:-}"
+  [ $# -gt 0 ] && shift
+  case "$command" in
+  deploy) cmd_deploy ;;
+  plan) cmd_plan ;;
+  destroy) cmd_destroy ;;
+  token) cmd_token "$@" ;;
+  build) cmd_build ;;
+  -h | --help | help) usage ;;
+  *)
+    usage
+    exit 2
+    ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,44 @@
+output "instance_id" {
+  description = "Identifier of the RDS instance (the DBInstanceIdentifier CloudWatch dimension)."
+  value       = aws_db_instance.this.identifier
+}
+
+output "instance_arn" {
+  description = "ARN of the RDS instance."
+  value       = aws_db_instance.this.arn
+}
+
+output "instance_resource_id" {
+  description = "Resource ID of the RDS instance (for rds-db:connect IAM policies)."
+  value       = aws_db_instance.this.resource_id
+}
+
+output "address" {
+  description = "Hostname of the RDS instance endpoint (DB_HOST)."
+  value       = aws_db_instance.this.address
+}
+
+output "port" {
+  description = "Port of the RDS instance (DB_PORT)."
+  value       = aws_db_instance.this.port
+}
+
+output "db_name" {
+  description = "Name of the application database (DB_NAME)."
+  value       = aws_db_instance.this.db_name
+}
+
+output "master_username" {
+  description = "Master user name (also inside the secret)."
+  value       = aws_db_instance.this.username
+}
+
+output "master_user_secret_arn" {
+  description = "ARN of the RDS-managed Secrets Manager secret holding {\"username\",\"password\"} of the master user (DB_SECRET_ARN)."
+  value       = aws_db_instance.this.master_user_secret[0].secret_arn
+}
+
+output "master_user_secret_kms_key_id" {
+  description = "KMS key that encrypts the master user secret (the AWS-managed aws/secretsmanager key unless kms_key_arn is set)."
+  value       = aws_db_instance.this.master_user_secret[0].kms_key_id
+}

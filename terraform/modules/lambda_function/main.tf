@@ -1,0 +1,179 @@
+data "aws_partition" "current" {}
+
+locals {
+  in_vpc = length(var.vpc_subnet_ids) > 0
+
+  # Destinations and the dead-letter queue are written to with the function's own role.
+  destinations = {
+    for name, arn in {
+      OnSuccessDestination = var.on_success_destination_arn
+      OnFailureDestination = var.on_failure_destination_arn
+      DeadLetterQueue      = var.dead_letter_queue_arn
+    } : name => arn if arn != null
+  }
+  destination_actions = {
+    sqs    = ["sqs:SendMessage"]
+    sns    = ["sns:Publish"]
+    lambda = ["lambda:InvokeFunction"]
+    events = ["events:PutEvents"]
+  }
+  destination_statements = [
+    for name, arn in local.destinations : {
+      sid       = name
+      effect    = "Allow"
+      actions   = lookup(local.destination_actions, split(":", arn)[2], [])
+      resources = [arn]
+    }
+  ]
+
+  statements = concat(var.policy_statements, local.destination_statements)
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name_prefix          = substr("${var.function_name}-", 0, 38)
+  description          = "Execution role of the ${var.function_name} Lambda function"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
+
+  tags = var.tags
+}
+
+# Logs: only this function's own log group.
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid     = "WriteOwnLogs"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    # Lambda names its log streams itself (date/[version]id), so the streams of this one log group are the exact scope.
+    #tfsec:ignore:aws-iam-no-policy-wildcards the wildcard is only the stream name inside this function's own log group
+    resources = ["${aws_cloudwatch_log_group.this.arn}:log-stream:*"]
+  }
+
+  dynamic "statement" {
+    for_each = local.statements
+    content {
+      sid       = statement.value.sid
+      effect    = statement.value.effect
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "least-privilege"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+# X-Ray segments (PutTraceSegments has no resource-level permissions).
+resource "aws_iam_role_policy_attachment" "xray" {
+  role       = aws_iam_role.this.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+}
+
+# Network interfaces of a function in a VPC (the ENI-only managed policy, without the logs:* of AWSLambdaVPCAccessExecutionRole).
+resource "aws_iam_role_policy_attachment" "vpc" {
+  count = local.in_vpc ? 1 : 0
+
+  role       = aws_iam_role.this.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"
+}
+
+resource "aws_lambda_function" "this" {
+  function_name = var.function_name
+  description   = var.description
+  role          = aws_iam_role.this.arn
+
+  filename         = var.zip_path
+  source_code_hash = filebase64sha256(var.zip_path)
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = ["arm64"]
+
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+  kms_key_arn                    = var.kms_key_arn
+
+  dynamic "environment" {
+    for_each = length(var.environment) > 0 ? [var.environment] : []
+    content {
+      variables = environment.value
+    }
+  }
+
+  dynamic "dead_letter_config" {
+    for_each = var.dead_letter_queue_arn == null ? [] : [var.dead_letter_queue_arn]
+    content {
+      target_arn = dead_letter_config.value
+    }
+  }
+
+  dynamic "vpc_config" {
+    for_each = local.in_vpc ? [1] : []
+    content {
+      subnet_ids         = var.vpc_subnet_ids
+      security_group_ids = var.vpc_security_group_ids
+    }
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  tags = merge(var.tags, { Name = var.function_name })
+
+  depends_on = [
+    aws_iam_role_policy.this,
+    aws_iam_role_policy_attachment.xray,
+    aws_iam_role_policy_attachment.vpc,
+  ]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.maximum_event_age_in_seconds
+
+  dynamic "destination_config" {
+    for_each = var.on_success_destination_arn == null && var.on_failure_destination_arn == null ? [] : [1]
+    content {
+      dynamic "on_success" {
+        for_each = var.on_success_destination_arn == null ? [] : [var.on_success_destination_arn]
+        content {
+          destination = on_success.value
+        }
+      }
+      dynamic "on_failure" {
+        for_each = var.on_failure_destination_arn == null ? [] : [var.on_failure_destination_arn]
+        content {
+          destination = on_failure.value
+        }
+      }
+    }
+  }
+}

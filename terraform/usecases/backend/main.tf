@@ -1,0 +1,369 @@
+# Backend: the Lambda functions, the REST API generated from api/routes.json, the SMS topic, the JWT
+# signing key and the alarms. Reads the foundation's outputs from its state, and the storefront's origin
+# (for CORS) from the storefront's state once that exists.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "terraform_remote_state" "foundation" {
+  backend = "s3"
+
+  config = {
+    bucket = var.state_bucket
+    key    = "${var.state_key_prefix}/foundation.tfstate"
+    region = coalesce(var.state_region, var.region)
+  }
+}
+
+# The storefront is applied after the backend; until it exists its origins default to none.
+data "terraform_remote_state" "storefront" {
+  backend = "s3"
+
+  config = {
+    bucket = var.state_bucket
+    key    = "${var.state_key_prefix}/storefront.tfstate"
+    region = coalesce(var.state_region, var.region)
+  }
+
+  defaults = {
+    storefront_origins = []
+  }
+}
+
+locals {
+  name       = "${var.project}-${var.environment}"
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  foundation = data.terraform_remote_state.foundation.outputs
+
+  tags = merge(var.tags, {
+    Project     = var.project
+    Environment = var.environment
+    ManagedBy   = "terraform"
+    Usecase     = "backend"
+  })
+
+  # Built from its name, not read from the module, because notifycarrier's destinations point
+  # at placeorder while placeorder's environment names notifycarrier.
+  placeorder_arn = "arn:${local.partition}:lambda:${var.region}:${local.account_id}:function:${local.name}-placeorder"
+
+  repo_root = "${path.module}/../../.."
+  build_dir = "${local.repo_root}/build"
+
+  # The single source of the HTTP API, shared with the local runner. Unknown keys (scopes) are dropped.
+  routes = [
+    for r in jsondecode(file("${local.repo_root}/api/routes.json")).routes : {
+      method   = upper(r.method)
+      path     = r.path
+      function = r.function
+      auth     = r.auth
+    }
+  ]
+
+  cors_allowed_origins = distinct(concat(data.terraform_remote_state.storefront.outputs.storefront_origins, var.extra_cors_origins))
+
+  jwt_issuer   = "${var.project}-${var.environment}"
+  jwt_audience = "${var.project}-api-${var.environment}"
+
+  db_env = {
+    DB_HOST        = local.foundation.db_address
+    DB_PORT        = tostring(local.foundation.db_port)
+    DB_NAME        = local.foundation.db_name
+    DB_SECRET_ARN  = local.foundation.db_secret_arn
+    DB_TLS_CA_FILE = "/var/task/rds-ca-bundle.pem"
+    LOG_LEVEL      = var.log_level
+  }
+
+  api_env = merge(local.db_env, {
+    CURRENCY             = var.currency
+    CORS_ALLOWED_ORIGINS = join(",", local.cors_allowed_origins)
+  })
+
+  read_db_secret = [
+    {
+      sid       = "ReadDatabaseSecret"
+      effect    = "Allow"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [local.foundation.db_secret_arn]
+    },
+    {
+      sid       = "DecryptDatabaseSecret"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = [local.foundation.data_kms_key_arn]
+    },
+  ]
+
+  # The functions that run in the VPC (they all reach MySQL through the Secrets Manager endpoint).
+  vpc_functions = {
+    listproducts = {
+      description = "GET /api/products: the public catalog"
+      environment = local.api_env
+      statements  = local.read_db_secret
+      memory      = 256
+      timeout     = 10
+    }
+    priceorder = {
+      description = "POST /api/orders/quote: prices a cart"
+      environment = local.api_env
+      statements  = local.read_db_secret
+      memory      = 256
+      timeout     = 10
+    }
+    updateproduct = {
+      description = "Company product management"
+      environment = local.api_env
+      statements  = local.read_db_secret
+      memory      = 256
+      timeout     = 10
+    }
+    placeorder = {
+      description = "Places and reads orders; notifies the carrier asynchronously"
+      environment = merge(local.api_env, { NOTIFY_FUNCTION_NAME = module.notifycarrier.function_arn })
+      statements = concat(local.read_db_secret, [{
+        sid       = "NotifyCarrierAsync"
+        effect    = "Allow"
+        actions   = ["lambda:InvokeFunction"]
+        resources = [module.notifycarrier.function_arn]
+      }])
+      memory  = 256
+      timeout = 15
+    }
+    authorizer = {
+      description = "Company token authorizer"
+      environment = merge(local.db_env, {
+        JWT_SECRET_ARN = aws_secretsmanager_secret.jwt.arn
+        JWT_ISSUER     = local.jwt_issuer
+        JWT_AUDIENCE   = local.jwt_audience
+      })
+      statements = concat(local.read_db_secret, [
+        {
+          sid       = "ReadJwtKey"
+          effect    = "Allow"
+          actions   = ["secretsmanager:GetSecretValue"]
+          resources = [aws_secretsmanager_secret.jwt.arn]
+        },
+        {
+          sid       = "DecryptJwtKey"
+          effect    = "Allow"
+          actions   = ["kms:Decrypt"]
+          resources = [aws_kms_key.app.arn]
+        },
+      ])
+      memory  = 256
+      timeout = 10
+    }
+    migrate = {
+      description = "Applies the embedded migrations; invoked by setup.sh only"
+      environment = local.db_env
+      statements  = local.read_db_secret
+      memory      = 256
+      timeout     = 300
+    }
+  }
+
+  reserved = { for k, v in var.reserved_concurrency : k => var.reserved_concurrency_enabled ? v : -1 }
+}
+
+# The database requires TLS (require_secure_transport): refuse to deploy zips without the RDS CA bundle.
+resource "terraform_data" "build_check" {
+  input = [for k in concat(keys(local.vpc_functions), ["notifycarrier"]) : "${local.build_dir}/${k}.zip"]
+
+  lifecycle {
+    precondition {
+      condition     = fileexists("${local.build_dir}/rds-ca-bundle.pem")
+      error_message = "build/rds-ca-bundle.pem is missing: run ./setup.sh deploy (it downloads the RDS CA bundle and builds the zips with it)."
+    }
+  }
+}
+
+# --- Application KMS key: JWT signing-key secret and the dead-letter queue ----------------
+
+resource "aws_kms_key" "app" {
+  description             = "${local.name}: JWT signing-key secret, dead-letter queue"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+}
+
+resource "aws_kms_alias" "app" {
+  name          = "alias/${local.name}-app"
+  target_key_id = aws_kms_key.app.key_id
+}
+
+# --- JWT signing key (HS256, created once; rotate by putting a new version) ---------------
+
+data "aws_secretsmanager_random_password" "jwt" {
+  password_length     = 64
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret" "jwt" {
+  name_prefix             = "${local.name}/jwt-signing-key-"
+  description             = "HS256 key signing company tokens (raw string, >= 32 bytes)"
+  kms_key_id              = aws_kms_key.app.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+resource "aws_secretsmanager_secret_version" "jwt" {
+  secret_id     = aws_secretsmanager_secret.jwt.id
+  secret_string = data.aws_secretsmanager_random_password.jwt.random_password
+
+  lifecycle {
+    # Generated once; a new random value on every plan must not rotate the key.
+    ignore_changes = [secret_string]
+  }
+}
+
+# --- Dead-letter queue of the asynchronous carrier notification -----------------------------
+
+resource "aws_sqs_queue" "notify_dlq" {
+  name                              = "${local.name}-notifycarrier-dlq"
+  message_retention_seconds         = 1209600
+  kms_master_key_id                 = aws_kms_key.app.arn
+  kms_data_key_reuse_period_seconds = 300
+}
+
+# --- SMS topic ----------------------------------------------------------------------------
+
+module "sms" {
+  source = "../../modules/sms_topic"
+
+  name                   = "${local.name}-carrier-sms"
+  phone_numbers          = var.sms_phone_numbers
+  monthly_spend_limit    = var.sms_monthly_spend_limit
+  manage_sms_preferences = var.manage_sms_preferences
+}
+
+# --- Functions ------------------------------------------------------------------------------
+
+# Outside the VPC: it only publishes to SNS.
+module "notifycarrier" {
+  source = "../../modules/lambda_function"
+
+  function_name                  = "${local.name}-notifycarrier"
+  description                    = "Texts the carrier about a new order (invoked asynchronously by placeorder)"
+  zip_path                       = "${local.build_dir}/notifycarrier.zip"
+  memory_size                    = 128
+  timeout                        = 10
+  reserved_concurrent_executions = lookup(local.reserved, "notifycarrier", -1)
+  environment = {
+    SMS_TOPIC_ARN = module.sms.topic_arn
+    LOG_LEVEL     = var.log_level
+  }
+  policy_statements = [
+    {
+      sid       = "PublishCarrierSms"
+      actions   = ["sns:Publish"]
+      resources = [module.sms.topic_arn]
+    },
+    {
+      sid       = "UseSmsTopicKey"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [module.sms.kms_key_arn]
+    },
+    {
+      sid       = "UseDlqKey"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [aws_kms_key.app.arn]
+    },
+  ]
+  # Lambda reports each asynchronous outcome back to placeorder, which marks the order notified or
+  # failed (and its sweep retries); an event that fails every retry is also kept in the DLQ.
+  # Events older than 10 minutes are not retried: the sweep re-hands-off unconfirmed orders after 15.
+  on_success_destination_arn   = local.placeorder_arn
+  on_failure_destination_arn   = local.placeorder_arn
+  dead_letter_queue_arn        = aws_sqs_queue.notify_dlq.arn
+  maximum_retry_attempts       = 2
+  maximum_event_age_in_seconds = 600
+  log_retention_days           = var.log_retention_days
+  log_kms_key_arn              = local.foundation.logs_kms_key_arn
+
+  depends_on = [terraform_data.build_check]
+}
+
+module "function" {
+  source   = "../../modules/lambda_function"
+  for_each = local.vpc_functions
+
+  function_name                  = "${local.name}-${each.key}"
+  description                    = each.value.description
+  zip_path                       = "${local.build_dir}/${each.key}.zip"
+  memory_size                    = each.value.memory
+  timeout                        = each.value.timeout
+  reserved_concurrent_executions = lookup(local.reserved, each.key, -1)
+  environment                    = each.value.environment
+  policy_statements              = each.value.statements
+  vpc_subnet_ids                 = local.foundation.private_subnet_ids
+  vpc_security_group_ids         = [local.foundation.lambda_security_group_id]
+  maximum_retry_attempts         = 0
+  log_retention_days             = var.log_retention_days
+  log_kms_key_arn                = local.foundation.logs_kms_key_arn
+
+  depends_on = [terraform_data.build_check]
+}
+
+# --- The notification sweep ------------------------------------------------------------------
+
+# Every minute placeorder re-hands-off orders whose carrier SMS is due again (never handed off,
+# failed, or unconfirmed), so that no order silently stays un-notified (docs/orders.md).
+resource "aws_cloudwatch_event_rule" "sweep" {
+  name                = "${local.name}-notify-sweep"
+  description         = "Retries due carrier notifications"
+  schedule_expression = "rate(1 minute)"
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "sweep" {
+  rule  = aws_cloudwatch_event_rule.sweep.name
+  arn   = module.function["placeorder"].function_arn
+  input = jsonencode({ action = "sweep" })
+}
+
+resource "aws_lambda_permission" "sweep" {
+  statement_id  = "AllowNotifySweepSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = module.function["placeorder"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.sweep.arn
+}
+
+# --- API ------------------------------------------------------------------------------------
+
+module "api" {
+  source = "../../modules/api"
+
+  name              = "${local.name}-api"
+  routes            = local.routes
+  gateway_responses = jsondecode(file("${local.repo_root}/api/gateway_responses.json"))
+  functions = {
+    for k, f in module.function : k => {
+      function_name = f.function_name
+      invoke_arn    = f.invoke_arn
+    } if !contains(["authorizer", "migrate"], k)
+  }
+  authorizer = {
+    function_name = module.function["authorizer"].function_name
+    invoke_arn    = module.function["authorizer"].invoke_arn
+  }
+  authorizer_cache_ttl   = 300
+  stage_name             = "v1"
+  throttling_rate_limit  = var.api_throttling_rate_limit
+  throttling_burst_limit = var.api_throttling_burst_limit
+  log_retention_days     = var.log_retention_days
+  log_kms_key_arn        = local.foundation.logs_kms_key_arn
+}
+
+# --- Alarms ---------------------------------------------------------------------------------
+
+module "alarms" {
+  source = "../../modules/alarms"
+
+  name                  = local.name
+  alarm_emails          = var.alarm_emails
+  lambda_function_names = concat([for f in module.function : f.function_name], [module.notifycarrier.function_name])
+  api_name              = module.api.rest_api_name
+  api_stage_name        = module.api.stage_name
+  dlq_names             = [aws_sqs_queue.notify_dlq.name]
+  db_instance_id        = local.foundation.db_instance_id
+}

@@ -1,0 +1,69 @@
+output "name" {
+  description = "Name prefix of the deployment (<project>-<environment>)."
+  value       = local.name
+}
+
+output "api_invoke_url" {
+  description = "Base URL of the API stage (routes are below it: <url>/api/products)."
+  value       = module.api.invoke_url
+}
+
+output "api_origin_domain_name" {
+  description = "Host name of the API stage, for the storefront's CloudFront origin."
+  value       = module.api.origin_domain_name
+}
+
+output "api_stage_name" {
+  description = "Name of the API stage."
+  value       = module.api.stage_name
+}
+
+output "api_rest_api_id" {
+  description = "ID of the REST API."
+  value       = module.api.rest_api_id
+}
+
+output "function_names" {
+  description = "Deployed function names keyed by function key (lambdas/<key>)."
+  value       = merge({ for k, f in module.function : k => f.function_name }, { notifycarrier = module.notifycarrier.function_name })
+}
+
+output "migrate_function_name" {
+  description = "Function setup.sh invokes with {\"action\":\"migrate\"} and {\"action\":\"ensure-company\",\"name\":...}."
+  value       = module.function["migrate"].function_name
+}
+
+output "jwt_secret_arn" {
+  description = "Secret holding the HS256 company-token signing key (JWT_SECRET_ARN)."
+  value       = aws_secretsmanager_secret.jwt.arn
+}
+
+output "jwt_issuer" {
+  description = "Issuer of company tokens (JWT_ISSUER)."
+  value       = local.jwt_issuer
+}
+
+output "jwt_audience" {
+  description = "Audience of company tokens (JWT_AUDIENCE)."
+  value       = local.jwt_audience
+}
+
+output "cors_allowed_origins" {
+  description = "Origins the functions allow (CORS_ALLOWED_ORIGINS); includes the storefront once its state exists."
+  value       = local.cors_allowed_origins
+}
+
+output "sms_topic_arn" {
+  description = "Carrier SMS topic (SMS_TOPIC_ARN)."
+  value       = module.sms.topic_arn
+}
+
+output "notify_dlq_url" {
+  description = "Dead-letter queue of failed carrier notifications."
+  value       = aws_sqs_queue.notify_dlq.url
+}
+
+output "ops_topic_arn" {
+  description = "SNS topic receiving the alarms."
+  value       = module.alarms.topic_arn
+}

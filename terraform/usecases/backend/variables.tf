@@ -1,0 +1,170 @@
+variable "project" {
+  description = "Project name, the first part of every resource name."
+  type        = string
+  default     = "delivery"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.project))
+    error_message = "project must be 2-16 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (prod, staging, dev, ...), the second part of every resource name."
+  type        = string
+  default     = "prod"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
+    error_message = "environment must be 2-10 lowercase letters or digits, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region of the deployment."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region code such as eu-west-1."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags put on every resource (Project and Environment are always set)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "state_bucket" {
+  description = "S3 bucket holding the Terraform states of the usecases (the same as the backend's)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.state_bucket))
+    error_message = "state_bucket must be an S3 bucket name."
+  }
+}
+
+variable "state_key_prefix" {
+  description = "Prefix of the state keys: the states are <prefix>/foundation.tfstate, <prefix>/backend.tfstate and <prefix>/storefront.tfstate."
+  type        = string
+  default     = "delivery/prod"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/-]+[^/]$", var.state_key_prefix))
+    error_message = "state_key_prefix must be a non-empty S3 key prefix without a trailing slash."
+  }
+}
+
+variable "state_region" {
+  description = "Region of the state bucket; null means the deployment region."
+  type        = string
+  default     = null
+}
+
+variable "sms_phone_numbers" {
+  description = "Carrier phone numbers (E.164) receiving order SMS."
+  type        = list(string)
+  default     = []
+}
+
+variable "sms_monthly_spend_limit" {
+  description = "Monthly SMS spend limit in USD for the account and region (above 1 needs an AWS Support increase first)."
+  type        = number
+  default     = 1
+}
+
+variable "manage_sms_preferences" {
+  description = "Manage the account-wide SMS preferences of the region here (turn off if another stack owns them)."
+  type        = bool
+  default     = true
+}
+
+variable "currency" {
+  description = "ISO 4217 currency of prices (CURRENCY)."
+  type        = string
+  default     = "USD"
+
+  validation {
+    condition     = can(regex("^[A-Z]{3}$", var.currency))
+    error_message = "currency must be a three-letter ISO 4217 code."
+  }
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of the functions (DEBUG, INFO, WARN, ERROR)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARN or ERROR."
+  }
+}
+
+variable "extra_cors_origins" {
+  description = "Origins allowed by CORS besides the storefront's own (which is read from the storefront state), e.g. http://localhost:8080 for development."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for o in var.extra_cors_origins : can(regex("^https?://[^/]+$", o))])
+    error_message = "extra_cors_origins must be origins like https://example.com (scheme and host, no path)."
+  }
+}
+
+variable "reserved_concurrency_enabled" {
+  description = "Reserve concurrency per function (caps database connections). New accounts with a 10-execution quota cannot reserve any: setup.sh turns this off there."
+  type        = bool
+  default     = true
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency per function key (only when reserved_concurrency_enabled)."
+  type        = map(number)
+  default = {
+    listproducts  = 20
+    priceorder    = 10
+    updateproduct = 5
+    placeorder    = 10
+    authorizer    = 20
+    notifycarrier = 5
+    migrate       = 1
+  }
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Requests per second allowed on every API method."
+  type        = number
+  default     = 50
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Burst allowed on every API method."
+  type        = number
+  default     = 100
+}
+
+variable "alarm_emails" {
+  description = "E-mail addresses receiving the ops alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_retention_days" {
+  description = "Retention in days of the function and API log groups."
+  type        = number
+  default     = 30
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted JWT signing-key secret can be restored (0 deletes at once, for dev)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or between 7 and 30."
+  }
+}

@@ -1,0 +1,79 @@
+output "name" {
+  description = "Name prefix of the deployment (<project>-<environment>)."
+  value       = local.name
+}
+
+output "region" {
+  description = "Region of the deployment."
+  value       = var.region
+}
+
+output "vpc_id" {
+  description = "ID of the VPC."
+  value       = module.network.vpc_id
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets for the in-VPC Lambda functions."
+  value       = module.network.private_subnet_ids
+}
+
+output "lambda_security_group_id" {
+  description = "Security group of the in-VPC Lambda functions."
+  value       = module.network.lambda_security_group_id
+}
+
+output "logs_kms_key_arn" {
+  description = "KMS key for CloudWatch log groups."
+  value       = aws_kms_key.logs.arn
+}
+
+output "data_kms_key_arn" {
+  description = "KMS key of the RDS storage and master user secret (readers of the secret need kms:Decrypt on it)."
+  value       = aws_kms_key.data.arn
+}
+
+output "db_instance_id" {
+  description = "RDS instance identifier."
+  value       = module.database.instance_id
+}
+
+output "db_address" {
+  description = "MySQL host name (DB_HOST)."
+  value       = module.database.address
+}
+
+output "db_port" {
+  description = "MySQL port (DB_PORT)."
+  value       = module.database.port
+}
+
+output "db_name" {
+  description = "Application database name (DB_NAME)."
+  value       = module.database.db_name
+}
+
+output "db_secret_arn" {
+  description = "RDS-managed master user secret (DB_SECRET_ARN)."
+  value       = module.database.master_user_secret_arn
+}
+
+output "bastion_instance_id" {
+  description = "Bastion instance ID (aws ssm start-session --target ...)."
+  value       = module.bastion.instance_id
+}
+
+output "bastion_public_ip" {
+  description = "Elastic IP of the bastion."
+  value       = module.bastion.public_ip
+}
+
+output "bastion_ssh_command" {
+  description = "SSH tunnel to MySQL through the bastion (then connect to 127.0.0.1:3306)."
+  value       = "ssh -i <your-key.pem> -N -L 3306:${module.database.address}:${module.database.port} ${module.bastion.ssh_user}@${module.bastion.public_ip}"
+}
+
+output "bastion_ssm_port_forward_command" {
+  description = "The same tunnel with Session Manager, without SSH (needs the session-manager-plugin)."
+  value       = "aws ssm start-session --region ${var.region} --target ${module.bastion.instance_id} --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters host=${module.database.address},portNumber=${module.database.port},localPortNumber=3306"
+}

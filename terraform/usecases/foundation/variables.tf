@@ -1,0 +1,113 @@
+variable "project" {
+  description = "Project name, the first part of every resource name."
+  type        = string
+  default     = "delivery"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.project))
+    error_message = "project must be 2-16 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (prod, staging, dev, ...), the second part of every resource name."
+  type        = string
+  default     = "prod"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
+    error_message = "environment must be 2-10 lowercase letters or digits, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region of the deployment."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region code such as eu-west-1."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags put on every resource (Project and Environment are always set)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR block of the VPC."
+  type        = string
+  default     = "10.20.0.0/16"
+}
+
+variable "interface_endpoint_az_count" {
+  description = "Zones (1 or 2) holding the interface endpoints: 2 for production, 1 to halve their cost in dev."
+  type        = number
+  default     = 2
+}
+
+variable "ssh_cidrs" {
+  description = "IPv4 CIDRs allowed to SSH to the bastion (your office or home /32). Empty: Session Manager only."
+  type        = list(string)
+}
+
+variable "bastion_key_name" {
+  description = "Existing EC2 key pair for SSH to the bastion; null for Session Manager only."
+  type        = string
+  default     = null
+}
+
+variable "bastion_instance_type" {
+  description = "Bastion instance type (t4g.*)."
+  type        = string
+  default     = "t4g.nano"
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class."
+  type        = string
+  default     = "db.t4g.micro"
+}
+
+variable "db_multi_az" {
+  description = "Run the database with a standby in the second zone."
+  type        = bool
+  default     = false
+}
+
+variable "db_backup_retention_days" {
+  description = "Days of automated database backups (at least 7)."
+  type        = number
+  default     = 7
+}
+
+variable "db_deletion_protection" {
+  description = "Protect the database against deletion; false for a dev environment you intend to destroy."
+  type        = bool
+  default     = true
+}
+
+variable "db_skip_final_snapshot" {
+  description = "Delete the database without a final snapshot (dev only)."
+  type        = bool
+  default     = false
+}
+
+variable "db_final_snapshot_suffix" {
+  description = "Suffix of the final snapshot's name taken when the database is deleted (setup.sh destroy sets a timestamp so repeated teardowns do not collide)."
+  type        = string
+  default     = "final"
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]{1,20}$", var.db_final_snapshot_suffix))
+    error_message = "db_final_snapshot_suffix must be 1-20 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention in days of the log groups created here (flow logs, RDS logs)."
+  type        = number
+  default     = 30
+}
