@@ -172,14 +172,19 @@ func (c CompanyProducts) Create(ctx context.Context, in Input) (Reply, error) {
 	return productReply(http.StatusCreated, p, c.Currency), nil
 }
 
+// target returns the company acting and the product it names in the path.
+func (c CompanyProducts) target(in Input) (company, product int64, err error) {
+	if company, err = companyID(in, c.now()); err != nil {
+		return 0, 0, err
+	}
+	product, err = productID(in)
+	return company, product, err
+}
+
 // Replace serves PUT /api/products/{id}: a full replacement, conditional
 // on the version the company last saw.
 func (c CompanyProducts) Replace(ctx context.Context, in Input) (Reply, error) {
-	company, err := companyID(in, c.now())
-	if err != nil {
-		return Reply{}, err
-	}
-	id, err := productID(in)
+	company, id, err := c.target(in)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -210,11 +215,7 @@ func (c CompanyProducts) Replace(ctx context.Context, in Input) (Reply, error) {
 // and leaves the catalog, but its row stays for the orders that name it.
 // If-Match is optional here: archiving is the same whatever was changed.
 func (c CompanyProducts) Archive(ctx context.Context, in Input) (Reply, error) {
-	company, err := companyID(in, c.now())
-	if err != nil {
-		return Reply{}, err
-	}
-	id, err := productID(in)
+	company, id, err := c.target(in)
 	if err != nil {
 		return Reply{}, err
 	}
