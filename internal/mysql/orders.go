@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
@@ -43,8 +42,6 @@ var errRaced = errors.New("idempotency key raced")
 // market.Pricer.Quote, the very code of the quote endpoint, in the same
 // transaction; then the order and its lines at those prices.
 func (s *OrderStore) Place(ctx context.Context, o market.NewOrder) (market.Order, bool, error) {
-	unlock := lockWrites()
-	defer unlock()
 	for attempt := 1; ; attempt++ {
 		order, replayed, err := s.placeOnce(ctx, o)
 		if (errors.Is(err, errRaced) || isDeadlock(err)) && attempt < placeAttempts {
@@ -68,32 +65,8 @@ func (s *OrderStore) Place(ctx context.Context, o market.NewOrder) (market.Order
 	}
 }
 
-// writeMu serialises this process's use of the order tables (reads too:
-// the embedded engine writes back every table a transaction read). Across
-// processes (Lambda containers, each serving one request at a time, so
-// that the lock costs them nothing) MySQL is the guarantee: the primary key
-// of order_idempotency makes a second insert of a key wait for the first
-// transaction and then fail, and conditional updates are atomic. The
-// embedded engine of the local runner and the tests does not isolate
-// concurrent transactions that way (the last to commit a table wins);
-// there, in its one process, this lock gives the same result.
-var writeMu sync.Mutex
-
-// useWriteLock is turned off by a test that proves MySQL alone suffices.
-var useWriteLock = true
-
-func lockWrites() (unlock func()) {
-	if !useWriteLock {
-		return func() {}
-	}
-	writeMu.Lock()
-	return writeMu.Unlock
-}
-
-// inTx runs fn in a transaction of its own. Single statements do not need
-// one on MySQL; the embedded engine does, because a connection there can
-// keep reading the tables as its last transaction saw them, and only an
-// explicit BEGIN makes it look again.
+// inTx runs fn in a transaction of its own, so that its reads see one
+// consistent snapshot (an order and its lines).
 func (s *OrderStore) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -179,7 +152,7 @@ func (s *OrderStore) replay(ctx context.Context, o market.NewOrder) (market.Orde
 		RequestHash string `db:"request_hash"`
 		OrderID     string `db:"order_id"`
 	}
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error { return sqlx.GetContext(ctx, tx, &rec, idempotencyByKey, o.KeyHash) })
+	err := sqlx.GetContext(ctx, s.db, &rec, idempotencyByKey, o.KeyHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return market.Order{}, errRaced
 	}
@@ -235,7 +208,6 @@ type orderItemRow struct {
 
 // Order returns the order with id, or CodeNotFound.
 func (s *OrderStore) Order(ctx context.Context, id string) (market.Order, error) {
-	defer lockWrites()()
 	return s.order(ctx, id)
 }
 
@@ -294,12 +266,11 @@ LIMIT ?`
 
 // DueNotifications lists un-notified orders whose next attempt is due.
 func (s *OrderStore) DueNotifications(ctx context.Context, now time.Time, limit int) ([]market.NotificationDue, error) {
-	defer lockWrites()()
 	var rows []struct {
 		ID       string `db:"id"`
 		Attempts int    `db:"notify_attempts"`
 	}
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error { return sqlx.SelectContext(ctx, tx, &rows, dueNotifications, now.UTC(), limit) })
+	err := sqlx.SelectContext(ctx, s.db, &rows, dueNotifications, now.UTC(), limit)
 	if err != nil {
 		return nil, translate("due notifications", err)
 	}
@@ -317,7 +288,6 @@ WHERE id = ? AND notify_attempts = ? AND notified_at IS NULL AND notify_next_at 
 
 // ClaimNotification takes the next attempt on an order that is due.
 func (s *OrderStore) ClaimNotification(ctx context.Context, id string, attempts int, now, until time.Time) (bool, error) {
-	defer lockWrites()()
 	n, err := s.exec(ctx, claimNotification, until.UTC(), now.UTC(), id, attempts, now.UTC())
 	return n == 1, translate("claim notification", err)
 }
@@ -332,7 +302,6 @@ WHERE id = ? AND notify_attempts = ?`
 
 // MarkHandedOff records a successful hand-off of attempt number attempt.
 func (s *OrderStore) MarkHandedOff(ctx context.Context, id string, attempt int, at, recheckAt time.Time) error {
-	defer lockWrites()()
 	_, err := s.exec(ctx, markHandedOff, recheckAt.UTC(), attempt, at.UTC(), at.UTC(), id, attempt-1)
 	return translate("mark order handed off", err)
 }
@@ -346,7 +315,6 @@ WHERE id = ? AND notified_at IS NULL AND notify_attempts IN (?, ?)`
 
 // MarkFailed records that attempt number attempt failed.
 func (s *OrderStore) MarkFailed(ctx context.Context, id string, attempt int, reason string, retryAt *time.Time) error {
-	defer lockWrites()()
 	var next *time.Time
 	if retryAt != nil {
 		next = utc(retryAt)
@@ -361,24 +329,17 @@ WHERE id = ? AND notified_at IS NULL`
 
 // MarkNotified records that the order's SMS was sent.
 func (s *OrderStore) MarkNotified(ctx context.Context, id string, at time.Time) error {
-	defer lockWrites()()
 	_, err := s.exec(ctx, markNotified, at.UTC(), at.UTC(), id)
 	return translate("mark order notified", err)
 }
 
-// exec runs one update in a transaction of its own (see inTx) and returns
-// the number of rows it changed.
+// exec runs one update and returns the number of rows it changed.
 func (s *OrderStore) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	var n int64
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, err
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // isDeadlock reports InnoDB's answer to some races on one unique key: the

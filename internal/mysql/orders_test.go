@@ -292,15 +292,12 @@ func asError(err error, target **market.Error) bool { return errors.As(err, targ
 
 // TestPlaceConcurrentRetriesAcrossProcesses shows that on MySQL the
 // primary key of order_idempotency alone keeps placement idempotent: each
-// request has a pool of its own, as separate Lambda containers do, and no
-// in-process lock helps. The embedded engine lacks the key locks this
+// request has a pool of its own, as separate Lambda containers do. The embedded engine lacks the key locks this
 // needs, so the test runs on DELIVERY_TEST_DSN only.
 func TestPlaceConcurrentRetriesAcrossProcesses(t *testing.T) {
 	if os.Getenv(dbtest.EnvDSN) == "" {
 		t.Skip("needs MySQL or MariaDB: set " + dbtest.EnvDSN)
 	}
-	restore := mysql.WithoutWriteLock()
-	defer restore()
 	dsn := dbtest.NewDSN(t)
 	seed, err := mysql.OpenDSN(dsn, 2)
 	if err != nil {
