@@ -304,8 +304,8 @@ func TestQuoteShape(t *testing.T) {
 			want := map[string]any{
 				"currency": "USD",
 				"lines": []any{
-					map[string]any{"productId": json.Number("1"), "name": "Sourdough loaf", "unitPrice": "4.50", "quantity": json.Number("2"), "lineTotal": "9.00"},
-					map[string]any{"productId": json.Number("3"), "name": "Lemons (4)", "unitPrice": "0.10", "quantity": json.Number("1"), "lineTotal": "0.10"},
+					map[string]any{"productId": json.Number("1"), "companyId": json.Number("10"), "companyName": "Padaria Sol", "name": "Sourdough loaf", "unitPrice": "4.50", "quantity": json.Number("2"), "lineTotal": "9.00"},
+					map[string]any{"productId": json.Number("3"), "companyId": json.Number("20"), "companyName": "Green Basket Grocers", "name": "Lemons (4)", "unitPrice": "0.10", "quantity": json.Number("1"), "lineTotal": "0.10"},
 				},
 				"itemCount": json.Number("3"),
 				"total":     "9.10",

@@ -23,8 +23,8 @@ type Item struct {
 // Line is one priced line of a quote.
 type Line struct {
 	ProductID   int64  `json:"productId"`
-	CompanyID   int64  `json:"-"`
-	CompanyName string `json:"-"`
+	CompanyID   int64  `json:"companyId"`
+	CompanyName string `json:"companyName"`
 	Name        string `json:"name"`
 	UnitPrice   Money  `json:"unitPrice"`
 	Quantity    int    `json:"quantity"`
