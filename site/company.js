@@ -105,9 +105,15 @@ async function reload(findId) {
   state.more = true;
   $("admin-products").replaceChildren();
   await loadMore();
-  // The product we need may be on a later page.
-  while (findId && !state.products.has(findId) && state.more && !state.loading) {
-    if (!(await loadMore())) break;
+  // The product we need may be on a later page: fetch it by itself.
+  if (findId && !state.products.has(findId)) {
+    try {
+      const { data } = await authed(`/company/products/${encodeURIComponent(findId)}`);
+      state.products.set(data.id, data);
+      $("admin-products").append(item(data));
+    } catch (err) {
+      if (!handleAuth(err) && err.status !== 404) sayError(err.message);
+    }
   }
 }
 

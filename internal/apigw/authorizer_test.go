@@ -117,18 +117,18 @@ func TestAuthorizerPolicyCoversEveryCompanyRoute(t *testing.T) {
 		{
 			name:    "read and write",
 			scopes:  auth.DefaultScopes,
-			allowed: []string{stage + "/GET/api/company/products", stage + "/POST/api/products", stage + "/PUT/api/products/*", stage + "/DELETE/api/products/*"},
+			allowed: []string{stage + "/GET/api/company/products", stage + "/GET/api/company/products/*", stage + "/POST/api/products", stage + "/PUT/api/products/*", stage + "/DELETE/api/products/*"},
 		},
 		{
 			name:    "read only",
 			scopes:  []string{auth.ScopeProductsRead},
-			allowed: []string{stage + "/GET/api/company/products"},
+			allowed: []string{stage + "/GET/api/company/products", stage + "/GET/api/company/products/*"},
 			denied:  []string{stage + "/POST/api/products", stage + "/PUT/api/products/*", stage + "/DELETE/api/products/*"},
 		},
 		{
 			name:   "no scope",
 			scopes: nil,
-			denied: []string{stage + "/GET/api/company/products", stage + "/POST/api/products", stage + "/PUT/api/products/*", stage + "/DELETE/api/products/*"},
+			denied: []string{stage + "/GET/api/company/products", stage + "/GET/api/company/products/*", stage + "/POST/api/products", stage + "/PUT/api/products/*", stage + "/DELETE/api/products/*"},
 		},
 	}
 	a := newAuthorizer(t, knownCompanies{7: true})

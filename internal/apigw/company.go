@@ -148,6 +148,21 @@ func (c CompanyProducts) List(ctx context.Context, in Input) (Reply, error) {
 	return Reply{Status: http.StatusOK, Body: companyProductList{Products: list, NextCursor: next}}, nil
 }
 
+// Get serves GET /api/company/products/{id}: one of the company's own
+// products, archived or not, with its version as ETag (what a console
+// reloads after a 412).
+func (c CompanyProducts) Get(ctx context.Context, in Input) (Reply, error) {
+	company, id, err := c.target(in)
+	if err != nil {
+		return Reply{}, err
+	}
+	p, err := c.Store.CompanyProduct(ctx, company, id)
+	if err != nil {
+		return Reply{}, err
+	}
+	return productReply(http.StatusOK, p, c.Currency), nil
+}
+
 // Create serves POST /api/products.
 func (c CompanyProducts) Create(ctx context.Context, in Input) (Reply, error) {
 	company, err := companyID(in, c.now())

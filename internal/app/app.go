@@ -55,10 +55,11 @@ func PriceOrder(d Deps) *apigw.Function {
 func UpdateProduct(d Deps) *apigw.Function {
 	c := apigw.CompanyProducts{Store: mysql.NewProductStore(d.DB), Currency: d.Currency}
 	return apigw.NewFunction("updateproduct", d.api(), map[string]apigw.Endpoint{
-		"GET /api/company/products": c.List,
-		"POST /api/products":        c.Create,
-		"PUT /api/products/{id}":    c.Replace,
-		"DELETE /api/products/{id}": c.Archive,
+		"GET /api/company/products":      c.List,
+		"GET /api/company/products/{id}": c.Get,
+		"POST /api/products":             c.Create,
+		"PUT /api/products/{id}":         c.Replace,
+		"DELETE /api/products/{id}":      c.Archive,
 	})
 }
 

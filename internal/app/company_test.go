@@ -144,6 +144,12 @@ func TestAnotherCompanysProductIsNotFoundAndUntouched(t *testing.T) {
 			}
 		})
 	}
+	t.Run("read", func(t *testing.T) {
+		r := c.do(t, http.MethodGet, "/api/company/products/"+strconv.Itoa(productOfA), tokenB, nil, "")
+		if r.status != http.StatusNotFound || r.errorCode() != "not_found" {
+			t.Errorf("GET of company A's product with B's token = %d %s, want 404 not_found", r.status, r.rawBody)
+		}
+	})
 	t.Run("company listing shows only own products", func(t *testing.T) {
 		r := c.do(t, http.MethodGet, "/api/company/products?limit=100", tokenB, nil, "")
 		products, _ := r.body["products"].([]any)
@@ -292,6 +298,10 @@ func TestCompanyProductLifecycle(t *testing.T) {
 	}
 	if row := c.row(t, id); row.Active {
 		t.Error("archived product is still active")
+	}
+	got := c.do(t, http.MethodGet, "/api/company/products/"+strconv.FormatInt(id, 10), token, nil, "")
+	if got.status != http.StatusOK || got.body["active"] != false || got.body["version"] != float64(3) || got.header.Get("ETag") != `"3"` {
+		t.Errorf("GET own archived product = %d %s (ETag %s), want 200 inactive version 3", got.status, got.rawBody, got.header.Get("ETag"))
 	}
 	quote := c.do(t, http.MethodPost, "/api/orders/quote", "", nil, `{"items":[{"productId":`+strconv.FormatInt(id, 10)+`,"quantity":1}]}`)
 	if quote.status != http.StatusUnprocessableEntity {

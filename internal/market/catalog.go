@@ -100,6 +100,9 @@ type CompanyProductStore interface {
 	// ListByCompany returns a page of the company's products, archived
 	// ones included, in id order.
 	ListByCompany(ctx context.Context, companyID int64, page ProductPage) ([]Product, error)
+	// CompanyProduct returns one of the company's products, archived or
+	// not; CodeNotFound if it does not exist or belongs to another company.
+	CompanyProduct(ctx context.Context, companyID, productID int64) (Product, error)
 	// Create adds a product at version 1.
 	Create(ctx context.Context, companyID int64, d ProductDraft) (Product, error)
 	// Replace overwrites a product's fields and increments its version. It

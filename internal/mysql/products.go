@@ -79,9 +79,9 @@ const companyProduct = `SELECT ` + productColumns + `
 FROM products p JOIN companies c ON c.id = p.company_id
 WHERE p.id = ? AND p.company_id = ?`
 
-// companyProduct reads one of a company's products; another company's
+// CompanyProduct reads one of a company's products; another company's
 // product is not found.
-func (s *ProductStore) companyProduct(ctx context.Context, companyID, productID int64) (market.Product, error) {
+func (s *ProductStore) CompanyProduct(ctx context.Context, companyID, productID int64) (market.Product, error) {
 	var p market.Product
 	err := sqlx.GetContext(ctx, s.db, &p, companyProduct, productID, companyID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -106,7 +106,7 @@ func (s *ProductStore) Create(ctx context.Context, companyID int64, d market.Pro
 	if err != nil {
 		return market.Product{}, translate("insert product", err)
 	}
-	return s.companyProduct(ctx, companyID, id)
+	return s.CompanyProduct(ctx, companyID, id)
 }
 
 // The version condition makes each change a compare-and-swap: of two
@@ -142,7 +142,7 @@ func (s *ProductStore) afterUpdate(ctx context.Context, op string, res sql.Resul
 	if err != nil {
 		return market.Product{}, translate(op, err)
 	}
-	current, err := s.companyProduct(ctx, companyID, productID)
+	current, err := s.CompanyProduct(ctx, companyID, productID)
 	if err != nil || changed > 0 {
 		return current, err
 	}
