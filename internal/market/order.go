@@ -271,6 +271,12 @@ type NotificationDue struct {
 }
 
 // OrderStore stores orders.
+// IdempotencyKeyRetention is how long an Idempotency-Key keeps answering
+// with its order. Clients retry within seconds or minutes; a key reused
+// after a week places a new order. Keeping keys forever would grow the
+// table without bound.
+const IdempotencyKeyRetention = 7 * 24 * time.Hour
+
 type OrderStore interface {
 	// Place stores o with its lines, priced by Pricer.Quote inside the
 	// same transaction that claims the idempotency key. When the key was
@@ -278,6 +284,10 @@ type OrderStore interface {
 	// with another request, CodeConflict. It returns CodeInvalid and
 	// CodeUnavailableProducts as Pricer.Quote does.
 	Place(ctx context.Context, o NewOrder) (Order, bool, error)
+	// PruneIdempotencyKeys forgets up to limit idempotency keys created
+	// before before, oldest first, and says how many it forgot. Their
+	// orders stay.
+	PruneIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int64, error)
 	// Order returns the order with its lines and notification state, or
 	// CodeNotFound.
 	Order(ctx context.Context, id string) (Order, error)

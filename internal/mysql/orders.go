@@ -143,6 +143,14 @@ func (s *OrderStore) placeOnce(ctx context.Context, o market.NewOrder) (market.O
 	return order, false, nil
 }
 
+const pruneIdempotencyKeys = `DELETE FROM order_idempotency WHERE created_at < ? ORDER BY created_at LIMIT ?`
+
+// PruneIdempotencyKeys forgets idempotency keys past their retention.
+func (s *OrderStore) PruneIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int64, error) {
+	n, err := s.exec(ctx, pruneIdempotencyKeys, before.UTC(), limit)
+	return n, translate("prune idempotency keys", err)
+}
+
 const idempotencyByKey = `SELECT request_hash, order_id FROM order_idempotency WHERE key_hash = ?`
 
 // replay answers a key that is taken: with its order if the request is the

@@ -337,3 +337,46 @@ func TestPlaceConcurrentRetriesAcrossProcesses(t *testing.T) {
 		t.Errorf("orders rows = %d, want 1", got)
 	}
 }
+
+// Keys past their retention are forgotten oldest first, in bounded
+// batches; their orders stay, and a forgotten key places a new order.
+func TestPruneIdempotencyKeys(t *testing.T) {
+	t.Parallel()
+	db, store := orderFixture(t)
+	ctx := context.Background()
+	req := orderRequest(market.Item{ProductID: 1, Quantity: 1})
+	placed := map[string]string{}
+	for _, key := range []string{"key-old-1", "key-old-2", "key-recent"} {
+		o, _, err := store.Place(ctx, newOrder(t, key, req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		placed[key] = o.ID
+	}
+	eightDaysAgo := time.Now().UTC().Add(-8 * 24 * time.Hour)
+	for i, key := range []string{"key-old-1", "key-old-2"} {
+		if _, err := db.Exec(`UPDATE order_idempotency SET created_at = ? WHERE key_hash = ?`,
+			eightDaysAgo.Add(time.Duration(i)*time.Minute), market.HashIdempotencyKey(key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := time.Now().Add(-market.IdempotencyKeyRetention)
+	for i, want := range []int64{1, 1, 0} {
+		n, err := store.PruneIdempotencyKeys(ctx, before, 1)
+		if err != nil || n != want {
+			t.Fatalf("PruneIdempotencyKeys (call %d) = %d, %v; want %d", i+1, n, err, want)
+		}
+	}
+	var orders int
+	if err := db.Get(&orders, `SELECT COUNT(*) FROM orders`); err != nil || orders != 3 {
+		t.Errorf("orders after pruning = %d (%v), want all 3", orders, err)
+	}
+	again, replayed, err := store.Place(ctx, newOrder(t, "key-recent", req))
+	if err != nil || !replayed || again.ID != placed["key-recent"] {
+		t.Errorf("Place(kept key) = %s, %v, %v; want the replay of %s", again.ID, replayed, err, placed["key-recent"])
+	}
+	fresh, replayed, err := store.Place(ctx, newOrder(t, "key-old-1", req))
+	if err != nil || replayed || fresh.ID == placed["key-old-1"] {
+		t.Errorf("Place(forgotten key) = %s, %v, %v; want a new order", fresh.ID, replayed, err)
+	}
+}

@@ -28,6 +28,9 @@ const (
 	invokeTimeout = 5 * time.Second
 	// sweepBatch is how many due orders one sweep handles.
 	sweepBatch = 50
+	// pruneBatch bounds the idempotency keys one sweep forgets; at one
+	// sweep a minute that is far above any order rate this serves.
+	pruneBatch = 1000
 )
 
 // The reasons recorded on an order (and shown by the API), a fixed
@@ -124,6 +127,8 @@ type SweepReport struct {
 	Due       int `json:"due"`
 	HandedOff int `json:"handedOff"` // attempted; failures are recorded on the orders
 	GaveUp    int `json:"gaveUp"`
+	// KeysPruned counts idempotency keys forgotten after their retention.
+	KeysPruned int64 `json:"keysPruned"`
 }
 
 // Sweep retries every order whose notification is due: placed but never
@@ -158,8 +163,14 @@ func (d *Dispatcher) Sweep(ctx context.Context) (SweepReport, error) {
 		d.attempt(ctx, o, n.Attempts+1)
 		report.HandedOff++
 	}
-	if report.Due > 0 {
-		d.log.InfoContext(ctx, "notify: sweep", "due", report.Due, "handedOff", report.HandedOff, "gaveUp", report.GaveUp)
+	// The sweep is the orders' scheduled housekeeping, so it also keeps
+	// the idempotency table bounded.
+	report.KeysPruned, err = d.store.PruneIdempotencyKeys(ctx, now.Add(-market.IdempotencyKeyRetention), pruneBatch)
+	if err != nil {
+		return report, fmt.Errorf("sweep: %w", err)
+	}
+	if report.Due > 0 || report.KeysPruned > 0 {
+		d.log.InfoContext(ctx, "notify: sweep", "due", report.Due, "handedOff", report.HandedOff, "gaveUp", report.GaveUp, "keysPruned", report.KeysPruned)
 	}
 	return report, nil
 }
