@@ -279,9 +279,16 @@ ensure_company() { # ensure_company <name> -> company id
   printf '%s' "$id"
 }
 
+ensure_signing_key() {
+  step "Making sure the company-token key pair exists (ES256)"
+  info "$(go run ./cmd/local signing-key \
+    -private-secret "$(tf_output backend jwt_signing_secret_arn)" \
+    -public-secret "$(tf_output backend jwt_public_key_secret_arn)")"
+}
+
 mint_token() { # mint_token <company id>
   go run ./cmd/local token -company "$1" -ttl 24h \
-    -key-secret "$(tf_output backend jwt_secret_arn)" \
+    -key-secret "$(tf_output backend jwt_signing_secret_arn)" \
     -issuer "$(tf_output backend jwt_issuer)" \
     -audience "$(tf_output backend jwt_audience)"
 }
@@ -332,6 +339,7 @@ cmd_deploy() {
     tf_apply backend
   fi
 
+  ensure_signing_key
   run_migrations
   upload_site
 

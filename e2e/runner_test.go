@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http/httptest"
 	"testing"
@@ -42,13 +40,13 @@ func startStack(t *testing.T) *stack {
 	if _, err := demo.SeedIfEmpty(ctx, db); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	// A key of the test's own, with the local issuer and audience: the
-	// developer's key file is never touched.
-	key := make([]byte, auth.MinKeyBytes)
-	if _, err := rand.Read(key); err != nil {
+	// A key pair of the test's own, with the local issuer and audience:
+	// the developer's key file is never touched.
+	key, err := auth.GenerateKey()
+	if err != nil {
 		t.Fatal(err)
 	}
-	keyring := auth.Keyring{Key: []byte(hex.EncodeToString(key)), Issuer: auth.LocalIssuer, Audience: auth.LocalAudience}
+	keyring := auth.Keyring{Private: key, Public: &key.PublicKey, Issuer: auth.LocalIssuer, Audience: auth.LocalAudience}
 	market, err := localrun.New(localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring})
 	if err != nil {
 		t.Fatalf("assemble the marketplace: %v", err)

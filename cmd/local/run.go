@@ -36,8 +36,13 @@ const (
 // ready, when not nil, is told the address the server listens on (for
 // tests that ask for port 0).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) error {
-	if len(args) > 0 && args[0] == "token" {
-		return tokenCommand(ctx, args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "token":
+			return tokenCommand(ctx, args[1:], stdout, stderr)
+		case "signing-key":
+			return signingKeyCommand(ctx, args[1:], stdout, stderr)
+		}
 	}
 	flags := flag.NewFlagSet("local", flag.ContinueOnError)
 	flags.SetOutput(stderr)

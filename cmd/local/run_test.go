@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/dbtest"
 	"github.com/deliverymarket/delivery/internal/demo"
 )
@@ -44,6 +46,8 @@ func startRunner(t *testing.T) (base string, stdout, stderr *syncBuffer, stop fu
 	t.Setenv("CURRENCY", "")
 	t.Setenv("LOG_LEVEL", "")
 	t.Setenv("CORS_ALLOWED_ORIGINS", "http://shop.test")
+	// A key file of the test's own: the developer's is never touched.
+	t.Setenv(auth.EnvLocalKeyFile, filepath.Join(t.TempDir(), "key.pem"))
 	args := []string{"-addr", "127.0.0.1:0"}
 	if os.Getenv(dbtest.EnvDSN) != "" {
 		args = append(args, "-dsn", dbtest.NewDSN(t))

@@ -26,14 +26,14 @@ const localTokenTTL = 24 * time.Hour
 //	go run ./cmd/local token -company 1 [-ttl 24h]
 //
 // signs with the development key the local runner uses; with -key-secret
-// (as `setup.sh token` calls it) it signs with a deployment's key, read
-// from Secrets Manager with the default AWS credentials.
+// (as `setup.sh token` calls it) it signs with a deployment's private key,
+// read from Secrets Manager with the default AWS credentials.
 func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("token", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	company := flags.Int64("company", 0, "id of the company the token speaks for (required)")
 	ttl := flags.Duration("ttl", 24*time.Hour, "how long the token is valid")
-	keySecret := flags.String("key-secret", "", "Secrets Manager secret holding a deployment's signing key (default: the local development key)")
+	keySecret := flags.String("key-secret", "", "Secrets Manager secret holding a deployment's private signing key (default: the local development key)")
 	issuer := flags.String("issuer", "", "issuer the deployment expects (with -key-secret)")
 	audience := flags.String("audience", "", "audience the deployment expects (with -key-secret)")
 	if err := flags.Parse(args); err != nil {
@@ -77,7 +77,7 @@ func deploymentKeyring(ctx context.Context, secretID, issuer, audience string) (
 		return auth.Keyring{}, fmt.Errorf("token: aws: %w", err)
 	}
 	secret := awssecrets.NewSecret(secretsmanager.NewFromConfig(cfg), secretID)
-	return app.SecretKeyring(secret, issuer, audience)(ctx)
+	return app.SigningKeyring(ctx, secret, issuer, audience)
 }
 
 // printCompanyTokens prints a ready-to-paste token for each company.

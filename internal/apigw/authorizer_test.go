@@ -30,7 +30,13 @@ func (failingCompanies) CompanyExists(context.Context, int64) (bool, error) {
 	return false, errors.New("dial tcp 10.0.0.5:3306: i/o timeout")
 }
 
-var authzKeyring = auth.Keyring{Key: []byte("0123456789abcdef0123456789abcdef"), Issuer: "iss-test", Audience: "aud-test"}
+var authzKeyring = func() auth.Keyring {
+	key, err := auth.GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	return auth.Keyring{Private: key, Public: &key.PublicKey, Issuer: "iss-test", Audience: "aud-test"}
+}()
 
 func newAuthorizer(t *testing.T, companies interface {
 	CompanyExists(context.Context, int64) (bool, error)
@@ -41,11 +47,17 @@ func newAuthorizer(t *testing.T, companies interface {
 		t.Fatal(err)
 	}
 	return &apigw.Authorizer{
-		Keyring:   func(context.Context) (auth.Keyring, error) { return authzKeyring, nil },
+		// The authorizer gets the public key only, as deployed.
+		Keyring:   func(context.Context) (auth.Keyring, error) { return verifyOnly(authzKeyring), nil },
 		Companies: companies,
 		Routes:    routes,
 		Log:       slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	}
+}
+
+func verifyOnly(k auth.Keyring) auth.Keyring {
+	k.Private = nil
+	return k
 }
 
 func authorizerEvent(t *testing.T, authorization string) events.APIGatewayCustomAuthorizerRequest {

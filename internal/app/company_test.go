@@ -35,7 +35,7 @@ func newCompanyAPI(t *testing.T) *companyAPI {
 	if _, err := demo.SeedIfEmpty(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
-	keyring := auth.Keyring{Key: []byte("test-key-test-key-test-key-test-key"), Issuer: "test", Audience: "test-api"}
+	keyring := newKeyring(t)
 	market, err := localrun.New(localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring})
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +44,16 @@ func newCompanyAPI(t *testing.T) *companyAPI {
 	t.Cleanup(market.Wait)
 	t.Cleanup(srv.Close)
 	return &companyAPI{url: srv.URL, db: db, keyring: keyring}
+}
+
+// newKeyring returns a fresh key pair with the tests' issuer and audience.
+func newKeyring(t *testing.T) auth.Keyring {
+	t.Helper()
+	key, err := auth.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auth.Keyring{Private: key, Public: &key.PublicKey, Issuer: "test", Audience: "test-api"}
 }
 
 func (c *companyAPI) token(t *testing.T, company int64, scopes ...string) string {
@@ -171,7 +181,7 @@ func TestGatewayRefusesTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Millisecond)
-	foreign := auth.Keyring{Key: []byte("another-key-another-key-another-key"), Issuer: "test", Audience: "test-api"}
+	foreign := newKeyring(t)
 	forged, err := foreign.Mint(companyA, auth.DefaultScopes, time.Hour)
 	if err != nil {
 		t.Fatal(err)

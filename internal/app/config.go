@@ -55,11 +55,13 @@ type Env struct {
 	DBName      string // DB_NAME
 	DBSecretARN string // DB_SECRET_ARN: RDS-managed {"username","password"}
 	DBTLSCAFile string // DB_TLS_CA_FILE: RDS CA bundle; TLS when set
-	// The company-token key (the authorizer's): JWT_SECRET_ARN names a
-	// Secrets Manager secret whose string is the HS256 key.
-	JWTSecretARN string // JWT_SECRET_ARN
-	JWTIssuer    string // JWT_ISSUER
-	JWTAudience  string // JWT_AUDIENCE
+	// The company-token public key (the authorizer's):
+	// JWT_PUBLIC_KEY_SECRET_ARN names a Secrets Manager secret whose
+	// string is the ES256 public key in PEM. The private key lives in
+	// another secret the authorizer cannot read.
+	JWTPublicKeySecretARN string // JWT_PUBLIC_KEY_SECRET_ARN
+	JWTIssuer             string // JWT_ISSUER
+	JWTAudience           string // JWT_AUDIENCE
 }
 
 // ReadEnv reads and validates the environment through getenv.
@@ -76,9 +78,9 @@ func ReadEnv(getenv func(string) string) (Env, error) {
 		DBSecretARN: getenv("DB_SECRET_ARN"),
 		DBTLSCAFile: getenv("DB_TLS_CA_FILE"),
 
-		JWTSecretARN: getenv("JWT_SECRET_ARN"),
-		JWTIssuer:    getenv("JWT_ISSUER"),
-		JWTAudience:  getenv("JWT_AUDIENCE"),
+		JWTPublicKeySecretARN: getenv("JWT_PUBLIC_KEY_SECRET_ARN"),
+		JWTIssuer:             getenv("JWT_ISSUER"),
+		JWTAudience:           getenv("JWT_AUDIENCE"),
 	}
 	var missing []string
 	for name, v := range map[string]string{"DB_HOST": e.DBHost, "DB_NAME": e.DBName, "DB_SECRET_ARN": e.DBSecretARN} {
@@ -89,8 +91,8 @@ func ReadEnv(getenv func(string) string) (Env, error) {
 	if port, err := strconv.Atoi(e.DBPort); err != nil || port < 1 || port > 65535 {
 		return Env{}, fmt.Errorf("config: DB_PORT %q is not a port number", e.DBPort)
 	}
-	if e.JWTSecretARN != "" && (e.JWTIssuer == "" || e.JWTAudience == "") {
-		missing = append(missing, "JWT_ISSUER and JWT_AUDIENCE (with JWT_SECRET_ARN)")
+	if e.JWTPublicKeySecretARN != "" && (e.JWTIssuer == "" || e.JWTAudience == "") {
+		missing = append(missing, "JWT_ISSUER and JWT_AUDIENCE (with JWT_PUBLIC_KEY_SECRET_ARN)")
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
@@ -146,24 +148,42 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	logger := Logger(env.LogLevel)
 	slog.SetDefault(logger)
 	deps := Deps{DB: db, Currency: env.Currency, AllowedOrigins: env.AllowedOrigins, Logger: logger}
-	if env.JWTSecretARN != "" {
-		deps.Keyring = SecretKeyring(awssecrets.NewSecret(secrets, env.JWTSecretARN), env.JWTIssuer, env.JWTAudience)
+	if env.JWTPublicKeySecretARN != "" {
+		deps.Keyring = PublicKeyring(awssecrets.NewSecret(secrets, env.JWTPublicKeySecretARN), env.JWTIssuer, env.JWTAudience)
 	}
 	return deps, nil
 }
 
-// SecretKeyring returns the company-token keyring whose key is the string
-// of a Secrets Manager secret, fetched on first use and cached for the
-// container's life (rotate the key by updating the secret and then the
+// PublicKeyring returns the verify-only keyring whose public key is the
+// PEM string of a Secrets Manager secret, fetched on first use and cached
+// for the container's life (after a key rotation, setup.sh updates the
 // authorizer's configuration, which starts fresh containers).
-func SecretKeyring(secret *awssecrets.Secret, issuer, audience string) func(context.Context) (auth.Keyring, error) {
+func PublicKeyring(secret *awssecrets.Secret, issuer, audience string) func(context.Context) (auth.Keyring, error) {
 	return func(ctx context.Context) (auth.Keyring, error) {
-		key, err := secret.Value(ctx)
+		pem, err := secret.Value(ctx)
 		if err != nil {
 			return auth.Keyring{}, err
 		}
-		return auth.Keyring{Key: []byte(key), Issuer: issuer, Audience: audience}, nil
+		public, err := auth.ParsePublicKey([]byte(pem))
+		if err != nil {
+			return auth.Keyring{}, err
+		}
+		return auth.Keyring{Public: public, Issuer: issuer, Audience: audience}, nil
 	}
+}
+
+// SigningKeyring returns the keyring that mints with the private key held
+// as PEM in a Secrets Manager secret (what `setup.sh token` uses).
+func SigningKeyring(ctx context.Context, secret *awssecrets.Secret, issuer, audience string) (auth.Keyring, error) {
+	pem, err := secret.Value(ctx)
+	if err != nil {
+		return auth.Keyring{}, err
+	}
+	private, err := auth.ParsePrivateKey([]byte(pem))
+	if err != nil {
+		return auth.Keyring{}, err
+	}
+	return auth.Keyring{Private: private, Public: &private.PublicKey, Issuer: issuer, Audience: audience}, nil
 }
 
 // ReadNotifyFunction reads NOTIFY_FUNCTION_NAME, the name or ARN of the

@@ -1,14 +1,11 @@
 package auth
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // The local runner's issuer and audience. Deployments configure their own,
@@ -33,11 +30,12 @@ func LocalKeyFile() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("auth: no user config dir for the development key (set %s): %w", EnvLocalKeyFile, err)
 	}
-	return filepath.Join(dir, "delivery-marketplace", "local-signing-key"), nil
+	// A new name for the ES256 key: a file left by the earlier HS256 runner
+	// is simply not read.
+	return filepath.Join(dir, "delivery-marketplace", "local-es256-key.pem"), nil
 }
 
-// LocalKeyring returns the development keyring, creating its random key on
-// first use. Two processes starting together agree on one key: the file is
+// LocalKeyring returns the development key pair, creating it on first use. Two processes starting together agree on one key: the file is
 // written aside and linked into place, and the loser reads the winner's.
 func LocalKeyring(path string) (Keyring, error) {
 	key, err := os.ReadFile(path)
@@ -47,19 +45,22 @@ func LocalKeyring(path string) (Keyring, error) {
 	if err != nil {
 		return Keyring{}, fmt.Errorf("auth: development key %s: %w", path, err)
 	}
-	k := Keyring{Key: []byte(strings.TrimSpace(string(key))), Issuer: LocalIssuer, Audience: LocalAudience}
-	if err := k.check(); err != nil {
-		return Keyring{}, fmt.Errorf("%w (delete %s to make a new one)", err, path)
+	private, err := ParsePrivateKey(key)
+	if err != nil {
+		return Keyring{}, fmt.Errorf("%w in %s (delete it to make a new one)", err, path)
 	}
-	return k, nil
+	return Keyring{Private: private, Public: &private.PublicKey, Issuer: LocalIssuer, Audience: LocalAudience}, nil
 }
 
 func createLocalKey(path string) ([]byte, error) {
-	random := make([]byte, MinKeyBytes)
-	if _, err := rand.Read(random); err != nil {
+	private, err := GenerateKey()
+	if err != nil {
 		return nil, err
 	}
-	key := []byte(hex.EncodeToString(random))
+	key, err := EncodePrivateKey(private)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}

@@ -1,10 +1,13 @@
-// Package auth issues and verifies company tokens: HS256 JWTs whose subject
+// Package auth issues and verifies company tokens: ES256 JWTs whose subject
 // is a company id and whose scope claim lists what the token may do. Minting
-// lives here only, for the local runner's `token` command and for
-// `setup.sh token` alike; verification is what the authorizer Lambda runs.
+// needs the private key and lives here only, for the local runner's `token`
+// command and for `setup.sh token` alike; verification needs only the
+// public key and is what the authorizer Lambda runs, so the authorizer can
+// check tokens but never make one.
 package auth
 
 import (
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"slices"
@@ -25,17 +28,16 @@ const (
 var DefaultScopes = []string{ScopeProductsRead, ScopeProductsWrite}
 
 const (
-	// MinKeyBytes is the shortest HS256 key accepted: 256 bits.
-	MinKeyBytes = 32
 	// MaxSkew is how far clocks may disagree on nbf and iat.
 	MaxSkew = 60 * time.Second
 	// MaxTTL bounds a token's lifetime, so that a leaked token dies.
 	MaxTTL = 90 * 24 * time.Hour
 )
 
-// The one algorithm accepted. Any other, "none" included, is refused
-// before the signature is even looked at.
-var signingMethod = jwt.SigningMethodHS256
+// The one algorithm accepted: ECDSA on P-256 with SHA-256. Any other,
+// "none" and HS256 signed with the public key included, is refused before
+// the signature is even looked at.
+var signingMethod = jwt.SigningMethodES256
 
 // Claims are a company token's claims.
 type Claims struct {
@@ -59,9 +61,11 @@ func (c Claims) CompanyID() (int64, error) {
 	return id, nil
 }
 
-// Keyring is a signing key and the issuer and audience it is used with.
+// Keyring is a key pair, or half of one, and the issuer and audience it is
+// used with: Mint needs Private, Verify needs Public.
 type Keyring struct {
-	Key      []byte
+	Private  *ecdsa.PrivateKey
+	Public   *ecdsa.PublicKey
 	Issuer   string
 	Audience string
 	// Now is the clock; time.Now when nil.
@@ -75,10 +79,7 @@ func (k Keyring) now() time.Time {
 	return time.Now()
 }
 
-func (k Keyring) check() error {
-	if len(k.Key) < MinKeyBytes {
-		return fmt.Errorf("auth: signing key is %d bytes; at least %d are required", len(k.Key), MinKeyBytes)
-	}
+func (k Keyring) checkClaims() error {
 	if k.Issuer == "" || k.Audience == "" {
 		return errors.New("auth: issuer and audience are required")
 	}
@@ -88,7 +89,10 @@ func (k Keyring) check() error {
 // Mint returns a signed token for company with the given scopes, valid
 // from now for ttl.
 func (k Keyring) Mint(company int64, scopes []string, ttl time.Duration) (string, error) {
-	if err := k.check(); err != nil {
+	if k.Private == nil {
+		return "", errors.New("auth: minting needs the private key")
+	}
+	if err := k.checkClaims(); err != nil {
 		return "", err
 	}
 	if company < 1 {
@@ -109,7 +113,7 @@ func (k Keyring) Mint(company int64, scopes []string, ttl time.Duration) (string
 		},
 		Scope: strings.Join(scopes, " "),
 	}
-	signed, err := jwt.NewWithClaims(signingMethod, claims).SignedString(k.Key)
+	signed, err := jwt.NewWithClaims(signingMethod, claims).SignedString(k.Private)
 	if err != nil {
 		return "", fmt.Errorf("auth: sign: %w", err)
 	}
@@ -119,18 +123,21 @@ func (k Keyring) Mint(company int64, scopes []string, ttl time.Duration) (string
 // ErrInvalidToken is returned, wrapped, for every token that is refused.
 var ErrInvalidToken = errors.New("invalid token")
 
-// Verify checks a token and returns its claims. It accepts only HS256
-// signed with this key, with exp present and in the future, nbf and iat not
+// Verify checks a token and returns its claims. It accepts only ES256
+// signed with this key pair, with exp present and in the future, nbf and iat not
 // in the future beyond MaxSkew, and the configured issuer and audience. It
 // does not check scopes (the caller knows which it needs) or that the
 // company exists (that needs the database).
 func (k Keyring) Verify(token string) (Claims, error) {
-	if err := k.check(); err != nil {
+	if k.Public == nil {
+		return Claims{}, errors.New("auth: verifying needs the public key")
+	}
+	if err := k.checkClaims(); err != nil {
 		return Claims{}, err
 	}
 	var claims Claims
 	_, err := jwt.ParseWithClaims(token, &claims,
-		func(*jwt.Token) (any, error) { return k.Key, nil },
+		func(*jwt.Token) (any, error) { return k.Public, nil },
 		jwt.WithValidMethods([]string{signingMethod.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),

@@ -15,9 +15,20 @@ import (
 
 var testNow = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
+var testKey = mustGenerate()
+
+func mustGenerate() *ecdsa.PrivateKey {
+	key, err := GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	return key
+}
+
 func testKeyring() Keyring {
 	return Keyring{
-		Key:      []byte("0123456789abcdef0123456789abcdef"),
+		Private:  testKey,
+		Public:   &testKey.PublicKey,
 		Issuer:   "delivery-test",
 		Audience: "delivery-test-api",
 		Now:      func() time.Time { return testNow },
@@ -80,12 +91,16 @@ func TestMintVerifyRoundTrip(t *testing.T) {
 
 func TestVerifyRefuses(t *testing.T) {
 	k := testKeyring()
-	otherKey := []byte("another-key-another-key-another-k")
-	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	otherKey := mustGenerate()
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	valid := sign(t, jwt.SigningMethodHS256, k.Key, validClaims())
+	publicPEM, err := EncodePublicKey(k.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := sign(t, jwt.SigningMethodES256, k.Private, validClaims())
 	parts := strings.Split(valid, ".")
 	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"delivery-test","aud":"delivery-test-api","sub":"8","exp":9999999999,"scope":"products:write"}`)) + "." + parts[2]
 	noneToken := sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, validClaims())
@@ -94,23 +109,25 @@ func TestVerifyRefuses(t *testing.T) {
 		name  string
 		token string
 	}{
-		{"expired", sign(t, jwt.SigningMethodHS256, k.Key, with(validClaims(), "exp", testNow.Add(-time.Second).Unix()))},
-		{"expires now", sign(t, jwt.SigningMethodHS256, k.Key, with(validClaims(), "exp", testNow.Unix()))},
-		{"no exp", sign(t, jwt.SigningMethodHS256, k.Key, with(validClaims(), "exp", nil))},
-		{"not yet valid", sign(t, jwt.SigningMethodHS256, k.Key, with(validClaims(), "nbf", testNow.Add(2*time.Minute).Unix()))},
-		{"issued in the future", sign(t, jwt.SigningMethodHS256, k.Key, with(validClaims(), "iat", testNow.Add(2*time.Minute).Unix()))},
-		{"signed with another key", sign(t, jwt.SigningMethodHS256, otherKey, validClaims())},
-		{"wrong audience", sign(t, jwt.SigningMethodHS256, k.Key, with(validClaims(), "aud", "someone-else"))},
-		{"no audience", sign(t, jwt.SigningMethodHS256, k.Key, with(validClaims(), "aud", nil))},
-		{"wrong issuer", sign(t, jwt.SigningMethodHS256, k.Key, with(validClaims(), "iss", "evil"))},
+		{"expired", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "exp", testNow.Add(-time.Second).Unix()))},
+		{"expires now", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "exp", testNow.Unix()))},
+		{"no exp", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "exp", nil))},
+		{"not yet valid", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "nbf", testNow.Add(2*time.Minute).Unix()))},
+		{"issued in the future", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "iat", testNow.Add(2*time.Minute).Unix()))},
+		{"signed with another key", sign(t, jwt.SigningMethodES256, otherKey, validClaims())},
+		{"wrong audience", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "aud", "someone-else"))},
+		{"no audience", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "aud", nil))},
+		{"wrong issuer", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "iss", "evil"))},
 		{"alg none", noneToken},
-		{"HS512 with the right key", sign(t, jwt.SigningMethodHS512, k.Key, validClaims())},
-		{"HS384 with the right key", sign(t, jwt.SigningMethodHS384, k.Key, validClaims())},
-		{"ES256", sign(t, jwt.SigningMethodES256, ecKey, validClaims())},
+		// Algorithm confusion: an HMAC keyed with the public key, which
+		// anyone may know, must not pass for a signature.
+		{"HS256 keyed with the public key", sign(t, jwt.SigningMethodHS256, publicPEM, validClaims())},
+		{"HS512 keyed with the public key", sign(t, jwt.SigningMethodHS512, publicPEM, validClaims())},
+		{"ES384", sign(t, jwt.SigningMethodES384, p384, validClaims())},
 		{"tampered payload", tampered},
-		{"subject not a company id", sign(t, jwt.SigningMethodHS256, k.Key, with(validClaims(), "sub", "admin"))},
-		{"subject zero", sign(t, jwt.SigningMethodHS256, k.Key, with(validClaims(), "sub", "0"))},
-		{"subject with leading zero", sign(t, jwt.SigningMethodHS256, k.Key, with(validClaims(), "sub", "07"))},
+		{"subject not a company id", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "sub", "admin"))},
+		{"subject zero", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "sub", "0"))},
+		{"subject with leading zero", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "sub", "07"))},
 		{"the word allow", "allow"},
 		{"empty", ""},
 		{"garbage", "a.b.c"},
@@ -138,7 +155,7 @@ func TestVerifyAcceptsClockSkew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := k.Verify(sign(t, jwt.SigningMethodHS256, k.Key, tt.claims)); err != nil {
+			if _, err := k.Verify(sign(t, jwt.SigningMethodES256, k.Private, tt.claims)); err != nil {
 				t.Errorf("Verify = %v, want nil", err)
 			}
 		})
@@ -152,8 +169,8 @@ func TestMintRefusesBadInput(t *testing.T) {
 		company int64
 		ttl     time.Duration
 	}{
-		{"short key", Keyring{Key: []byte("short"), Issuer: "i", Audience: "a"}, 1, time.Hour},
-		{"no issuer", Keyring{Key: testKeyring().Key, Audience: "a"}, 1, time.Hour},
+		{"no private key", Keyring{Public: &testKey.PublicKey, Issuer: "i", Audience: "a"}, 1, time.Hour},
+		{"no issuer", Keyring{Private: testKey, Audience: "a"}, 1, time.Hour},
 		{"company zero", testKeyring(), 0, time.Hour},
 		{"negative ttl", testKeyring(), 1, -time.Hour},
 		{"ttl over the maximum", testKeyring(), 1, MaxTTL + time.Second},
@@ -177,7 +194,7 @@ func TestLocalKeyringSharedAndPrivate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LocalKeyring (read): %v", err)
 	}
-	if string(first.Key) != string(second.Key) {
+	if !first.Private.Equal(second.Private) {
 		t.Error("a second process got another key; tokens minted in one terminal would fail in the other")
 	}
 	token, err := first.Mint(1, DefaultScopes, time.Minute)
@@ -189,5 +206,62 @@ func TestLocalKeyringSharedAndPrivate(t *testing.T) {
 	}
 	if first.Issuer != LocalIssuer || first.Audience != LocalAudience {
 		t.Errorf("local keyring iss/aud = %q/%q, want the local-only ones", first.Issuer, first.Audience)
+	}
+}
+
+func TestVerifyNeedsOnlyThePublicKey(t *testing.T) {
+	k := testKeyring()
+	token, err := k.Mint(7, DefaultScopes, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := Keyring{Public: k.Public, Issuer: k.Issuer, Audience: k.Audience, Now: k.Now}
+	if _, err := verifier.Verify(token); err != nil {
+		t.Errorf("Verify with the public key alone = %v", err)
+	}
+	if _, err := verifier.Mint(7, DefaultScopes, time.Hour); err == nil {
+		t.Error("a verifier minted a token; it must not be able to")
+	}
+	if _, err := (Keyring{Private: testKey, Issuer: "i", Audience: "a"}).Verify(token); err == nil {
+		t.Error("Verify without a public key succeeded")
+	}
+}
+
+func TestKeyPEMRoundTrip(t *testing.T) {
+	privatePEM, err := EncodePrivateKey(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicPEM, err := EncodePublicKey(&testKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	private, err := ParsePrivateKey(privatePEM)
+	if err != nil || !private.Equal(testKey) {
+		t.Errorf("ParsePrivateKey(EncodePrivateKey(k)) = %v, want k", err)
+	}
+	public, err := ParsePublicKey(publicPEM)
+	if err != nil || !public.Equal(&testKey.PublicKey) {
+		t.Errorf("ParsePublicKey(EncodePublicKey(k)) = %v, want k", err)
+	}
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongCurve, _ := EncodePrivateKey(p384)
+	tests := []struct {
+		name  string
+		parse func() error
+	}{
+		{"private key on P-384", func() error { _, err := ParsePrivateKey(wrongCurve); return err }},
+		{"public PEM as private", func() error { _, err := ParsePrivateKey(publicPEM); return err }},
+		{"garbage as public", func() error { _, err := ParsePublicKey([]byte("not a key")); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.parse(); err == nil {
+				t.Error("parsed; want an error")
+			}
+		})
 	}
 }

@@ -133,19 +133,20 @@ locals {
     authorizer = {
       description = "Company token authorizer"
       environment = merge(local.db_env, {
-        JWT_SECRET_ARN = aws_secretsmanager_secret.jwt.arn
-        JWT_ISSUER     = local.jwt_issuer
-        JWT_AUDIENCE   = local.jwt_audience
+        JWT_PUBLIC_KEY_SECRET_ARN = aws_secretsmanager_secret.jwt_public.arn
+        JWT_ISSUER                = local.jwt_issuer
+        JWT_AUDIENCE              = local.jwt_audience
       })
+      # The public key only: the authorizer can check tokens but never mint one.
       statements = concat(local.read_db_secret, [
         {
-          sid       = "ReadJwtKey"
+          sid       = "ReadJwtPublicKey"
           effect    = "Allow"
           actions   = ["secretsmanager:GetSecretValue"]
-          resources = [aws_secretsmanager_secret.jwt.arn]
+          resources = [aws_secretsmanager_secret.jwt_public.arn]
         },
         {
-          sid       = "DecryptJwtKey"
+          sid       = "DecryptJwtPublicKey"
           effect    = "Allow"
           actions   = ["kms:Decrypt"]
           resources = [aws_kms_key.app.arn]
@@ -181,7 +182,7 @@ resource "terraform_data" "build_check" {
 # --- Application KMS key: JWT signing-key secret and the dead-letter queue ----------------
 
 resource "aws_kms_key" "app" {
-  description             = "${local.name}: JWT signing-key secret, dead-letter queue"
+  description             = "${local.name}: JWT key secrets, dead-letter queue"
   enable_key_rotation     = true
   deletion_window_in_days = 30
 }
@@ -191,28 +192,23 @@ resource "aws_kms_alias" "app" {
   target_key_id = aws_kms_key.app.key_id
 }
 
-# --- JWT signing key (HS256, created once; rotate by putting a new version) ---------------
+# --- Company-token keys (ES256) ---------------------------------------------------------------
 
-data "aws_secretsmanager_random_password" "jwt" {
-  password_length     = 64
-  exclude_punctuation = true
-}
-
-resource "aws_secretsmanager_secret" "jwt" {
+# Two secrets, created empty: setup.sh generates the key pair once (go run ./cmd/local signing-key),
+# so no key ever passes through Terraform's state. The private key is read only by operators minting
+# tokens (setup.sh token); the authorizer's role can read the public key alone.
+resource "aws_secretsmanager_secret" "jwt_signing" {
   name_prefix             = "${local.name}/jwt-signing-key-"
-  description             = "HS256 key signing company tokens (raw string, >= 32 bytes)"
+  description             = "ES256 private key (PKCS #8 PEM) that signs company tokens; operators only"
   kms_key_id              = aws_kms_key.app.arn
   recovery_window_in_days = var.secret_recovery_window_days
 }
 
-resource "aws_secretsmanager_secret_version" "jwt" {
-  secret_id     = aws_secretsmanager_secret.jwt.id
-  secret_string = data.aws_secretsmanager_random_password.jwt.random_password
-
-  lifecycle {
-    # Generated once; a new random value on every plan must not rotate the key.
-    ignore_changes = [secret_string]
-  }
+resource "aws_secretsmanager_secret" "jwt_public" {
+  name_prefix             = "${local.name}/jwt-public-key-"
+  description             = "ES256 public key (PKIX PEM) the authorizer verifies company tokens with"
+  kms_key_id              = aws_kms_key.app.arn
+  recovery_window_in_days = var.secret_recovery_window_days
 }
 
 # --- Dead-letter queue of the asynchronous carrier notification -----------------------------

@@ -33,9 +33,14 @@ output "migrate_function_name" {
   value       = module.function["migrate"].function_name
 }
 
-output "jwt_secret_arn" {
-  description = "Secret holding the HS256 company-token signing key (JWT_SECRET_ARN)."
-  value       = aws_secretsmanager_secret.jwt.arn
+output "jwt_signing_secret_arn" {
+  description = "Secret holding the ES256 private key that signs company tokens (read by setup.sh token only)."
+  value       = aws_secretsmanager_secret.jwt_signing.arn
+}
+
+output "jwt_public_key_secret_arn" {
+  description = "Secret holding the ES256 public key the authorizer verifies with (JWT_PUBLIC_KEY_SECRET_ARN)."
+  value       = aws_secretsmanager_secret.jwt_public.arn
 }
 
 output "jwt_issuer" {
