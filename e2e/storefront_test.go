@@ -50,6 +50,7 @@ const (
 	avocados  = 10 // 4.49
 	tomatoes  = 11 // 3.29
 	lasagna   = 17 // 18.50
+	tiramisu  = 21 // on the second page of 20
 )
 
 // TestStorefront runs the shopper's and the company's flows in headless
@@ -119,19 +120,50 @@ func testBill(t *testing.T, b *browser, s *stack) {
 	tb.viewport(desktop)
 	openShop(tb, s)
 
+	// The filters run on the server, over the whole catalog: with only the
+	// first page loaded (20 of the 24 products), a search finds a product
+	// of the second page and a shop shows all of its products.
+	const shown = `[...document.querySelectorAll("#products li")]`
+	const firstPage = `document.querySelectorAll("#products li").length === 20 && !document.getElementById("more").hidden`
+	const unfiltered = firstPage + ` && document.getElementById("catalog-status").textContent === "20 products; more below."`
+	tb.waitFor("the shops from GET /api/companies", `[...document.querySelectorAll("#company option")].map(o => o.textContent).join() ===
+		"All shops,Casa Nonna Kitchen,Green Basket Grocers,Padaria Sol"`)
+	if eval[bool](tb, fmt.Sprintf(`Boolean(document.querySelector('#products [data-product-id="%d"]'))`, tiramisu)) {
+		t.Fatal("Tiramisu is on the first page; the test needs a product of the second")
+	}
+	tb.typeInto("#q", "TIRAMISU")
+	tb.waitFor("the search", shown+`.map(e => e.dataset.productId).join() === "`+strconv.Itoa(tiramisu)+`" && document.getElementById("more").hidden &&
+		document.getElementById("catalog-status").textContent === "1 matching product."`)
+	tb.typeInto("#q", "")
+	tb.waitFor("the whole catalog again", firstPage)
+	tb.do("choose a shop", chromeSelect("#company", "Casa Nonna Kitchen"))
+	tb.waitFor("the shop's 8 products", `(() => { const cards = `+shown+`;
+		return cards.length === 8 && cards.every(e => e.querySelector(".company").textContent === "Casa Nonna Kitchen") &&
+			document.getElementById("more").hidden; })()`)
+	tb.typeInto("#q", "pizza")
+	tb.waitFor("the search in the shop", shown+`.map(e => e.querySelector(".name").textContent).join() === "Margherita pizza"`)
+	tb.typeInto("#q", "xyzzy")
+	tb.waitFor("no match", `document.querySelectorAll("#products li").length === 0 && document.getElementById("catalog-status").textContent.startsWith("Nothing matches")`)
+	tb.typeInto("#q", "")
+	tb.do("all shops", chromeSelect("#company", "All shops"))
+	tb.waitFor("no filter", firstPage)
+
+	// "Load more" goes on with the same search (every demo product has an
+	// "a" somewhere, if only in its shop's name): the API would refuse the
+	// cursor with other filters.
+	tb.typeInto("#q", "a")
+	tb.waitFor("the first page of the search", firstPage+` && document.getElementById("catalog-status").textContent.includes("matching")`)
+	tb.click("#more")
+	tb.waitFor("the second page of the search", `document.querySelectorAll("#products li").length === 24 && document.getElementById("more").hidden &&
+		document.getElementById("catalog-error").hidden`)
+	tb.typeInto("#q", "")
+	// The search's own first page also shows 20 products: wait for the
+	// unfiltered list itself, or "Load more" races the debounced reload.
+	tb.waitFor("no filter", unfiltered)
+
 	// Pagination: the demo catalog's 24 products take two pages of 20.
 	tb.click("#more")
 	tb.waitFor("the second page", `document.querySelectorAll("#products li").length === 24 && document.getElementById("more").hidden`)
-
-	// Filtering by text, then by company.
-	tb.typeInto("#q", "pizza")
-	tb.waitFor("the text filter", `[...document.querySelectorAll("#products li:not([hidden]) .name")].map(e => e.textContent).join() === "Margherita pizza"`)
-	tb.typeInto("#q", "")
-	tb.do("choose a company", chromeSelect("#company", "Casa Nonna Kitchen"))
-	tb.waitFor("the company filter", `(() => { const shown = [...document.querySelectorAll("#products li:not([hidden]) .company")];
-		return shown.length === 8 && shown.every(e => e.textContent === "Casa Nonna Kitchen"); })()`)
-	tb.do("all companies", chromeSelect("#company", "All shops"))
-	tb.waitFor("no filter", `document.querySelectorAll("#products li:not([hidden])").length === 24`)
 
 	// Three products, one of them twice.
 	addToCart(tb, sourdough, avocados, lasagna)

@@ -20,6 +20,9 @@ const state = {
   cursor: null,
   more: true,
   loading: false,
+  reset: false, // the filters changed: the next page is a first page
+  shops: false, // the shop filter is filled or being filled
+  filter: { q: "", company: "" },
   currency: "",
   cart: loadCart(), // [{productId, quantity, name, companyName, price, currency}]
   quote: null, // {key, data} for the cart it priced
@@ -121,54 +124,99 @@ function restoreFocus(key) {
 
 // ---------- catalog ----------
 
-async function loadMore() {
-  if (state.loading || !state.more) return;
+// Filtered on the server, over the whole catalog: a new search or shop
+// reloads from the first page; "Load more" keeps the filters (the API
+// refuses a cursor with others). A new request aborts the one under way.
+let listAbort = null;
+
+async function loadPage() {
+  const reset = state.reset;
+  if (!reset && (state.loading || !state.more)) return;
+  listAbort?.abort();
+  const abort = (listAbort = new AbortController());
   state.loading = true;
   const button = $("more");
   button.disabled = true;
   button.textContent = "Loading…";
   $("catalog-error").hidden = true;
-  if (!state.products.size) $("catalog-status").textContent = "Loading products…";
+  $("products").setAttribute("aria-busy", "true");
+  renderStatus();
   try {
-    const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
-    if (state.cursor) q.set("cursor", state.cursor);
-    const { data } = await api("/products?" + q);
+    const { q, company } = state.filter;
+    const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (q) params.set("q", q);
+    if (company) params.set("companyId", company);
+    if (!reset && state.cursor) params.set("cursor", state.cursor);
+    const { data } = await api("/products?" + params, { signal: abort.signal });
+    if (abort !== listAbort) return;
+    if (reset) {
+      clearList();
+      state.reset = false;
+    }
     for (const p of data.products) {
       if (state.products.has(p.id)) continue;
       state.products.set(p.id, p);
       state.currency ||= p.currency;
       addCard(p);
-      addCompany(p.companyId, p.companyName);
     }
     state.cursor = data.nextCursor;
     state.more = Boolean(data.nextCursor);
+    if (!state.shops) loadCompanies();
   } catch (err) {
+    if (abort !== listAbort) return;
+    // The list shown no longer matches the filters.
+    if (reset) clearList();
     showCatalogError(err);
   } finally {
-    state.loading = false;
-    button.disabled = false;
-    button.textContent = "Load more products";
-    button.hidden = !state.more;
-    applyFilter();
+    if (abort === listAbort) {
+      state.loading = false;
+      button.disabled = false;
+      button.textContent = "Load more products";
+      button.hidden = !state.more;
+      $("products").removeAttribute("aria-busy");
+      renderStatus();
+    }
   }
+}
+
+function clearList() {
+  state.products.clear();
+  state.cards.clear();
+  $("products").replaceChildren();
+}
+
+let filterTimer = 0;
+
+// filterChanged reloads the list when the search or the shop changed.
+function filterChanged() {
+  clearTimeout(filterTimer);
+  const filter = { q: $("q").value.trim(), company: $("company").value };
+  if (filter.q === state.filter.q && filter.company === state.filter.company) return;
+  state.filter = filter;
+  state.reset = true;
+  state.more = true;
+  loadPage();
 }
 
 function showCatalogError(err) {
   const box = $("catalog-error");
   box.replaceChildren(
     h("p", {}, err instanceof ApiError ? err.message : "Something went wrong while loading products."),
-    h("button", { type: "button", class: "button secondary", onclick: () => loadMore() }, "Try again"),
+    h("button", { type: "button", class: "button secondary", onclick: loadPage }, "Try again"),
   );
   box.hidden = false;
-  if (!state.products.size) $("catalog-status").textContent = "";
 }
 
-function addCompany(id, name) {
-  const select = $("company");
-  if ([...select.options].some((o) => o.value === String(id))) return;
-  const option = h("option", { value: id }, name);
-  const after = [...select.options].slice(1).find((o) => o.textContent.localeCompare(name) > 0);
-  select.insertBefore(option, after || null);
+// loadCompanies fills the shop filter (sorted by the API); a failure is
+// retried after the next page of products.
+async function loadCompanies() {
+  state.shops = true;
+  try {
+    const { data } = await api("/companies");
+    $("company").append(...data.companies.map((c) => h("option", { value: c.id }, c.name)));
+  } catch {
+    state.shops = false;
+  }
 }
 
 function addCard(p) {
@@ -212,26 +260,14 @@ function stepper(id, name, qty, prefix) {
   );
 }
 
-function applyFilter() {
-  const text = $("q").value.trim().toLocaleLowerCase();
-  const company = $("company").value;
-  let shown = 0;
-  for (const [id, li] of state.cards) {
-    const p = state.products.get(id);
-    const match =
-      (!company || String(p.companyId) === company) &&
-      (!text || `${p.name} ${p.description} ${p.companyName}`.toLocaleLowerCase().includes(text));
-    li.hidden = !match;
-    if (match) shown++;
-  }
-  const loaded = state.products.size;
-  const filtered = Boolean(text || company);
-  let msg = "";
-  if (!loaded && !state.loading) msg = state.more ? "" : "No products yet. Please come back soon.";
-  else if (filtered && shown === 0) msg = state.more ? "Nothing matches in the products loaded so far. Load more to keep looking." : "Nothing matches. Try another search or shop.";
-  else if (filtered) msg = `${shown} of ${loaded} products shown${state.more ? " (more to load)" : ""}.`;
-  else if (loaded) msg = `${loaded} products${state.more ? "; more below" : ""}.`;
-  $("catalog-status").textContent = msg;
+function renderStatus() {
+  const n = state.products.size;
+  const f = state.filter.q || state.filter.company;
+  $("catalog-status").textContent =
+    state.loading && (state.reset || !n) ? (f ? "Searching…" : "Loading products…")
+    : n ? `${n} ${f ? "matching " : ""}product${n === 1 ? "" : "s"}${state.more ? "; more below" : ""}.`
+    : !$("catalog-error").hidden ? ""
+    : f ? "Nothing matches. Try another search or shop." : "No products yet. Please come back soon.";
 }
 
 // ---------- the bill ----------
@@ -583,10 +619,16 @@ function navigate(initial) {
 
 // ---------- start ----------
 
-$("more").addEventListener("click", loadMore);
-$("q").addEventListener("input", applyFilter);
-$("company").addEventListener("change", applyFilter);
-$("filters").addEventListener("submit", (e) => e.preventDefault());
+$("more").addEventListener("click", loadPage);
+$("q").addEventListener("input", () => {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(filterChanged, 250);
+});
+$("company").addEventListener("change", filterChanged);
+$("filters").addEventListener("submit", (e) => {
+  e.preventDefault();
+  filterChanged();
+});
 $("checkout").addEventListener("submit", placeOrder);
 for (const f of fields) $(f).addEventListener("input", () => showFieldError($(f), ""));
 window.addEventListener("hashchange", () => navigate(false));
@@ -599,5 +641,6 @@ window.addEventListener("storage", (e) => {
 
 navigate(true);
 renderCart();
-loadMore();
+loadCompanies();
+loadPage();
 if (state.cart.length) requestQuote(0);

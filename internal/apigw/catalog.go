@@ -18,12 +18,14 @@ type productList struct {
 	NextCursor *string       `json:"nextCursor"`
 }
 
-// ListProducts serves GET /api/products?limit=N&cursor=C: active products
-// in id order, one keyset page at a time.
+// ListProducts serves GET /api/products?limit=N&cursor=C&companyId=I&q=T:
+// active products in id order, one keyset page at a time, optionally of one
+// company and matching a text. A page's nextCursor carries its filters and
+// is refused with others.
 func ListProducts(store market.ProductStore, currency string) Endpoint {
 	return func(ctx context.Context, in Input) (Reply, error) {
 		q := in.Event.QueryStringParameters
-		page, err := market.ParseProductPage(q["limit"], q["cursor"])
+		page, err := market.ParseCatalogPage(q["limit"], q["cursor"], q["companyId"], q["q"])
 		if err != nil {
 			return Reply{}, err
 		}
@@ -38,13 +40,29 @@ func ListProducts(store market.ProductStore, currency string) Endpoint {
 		list := productList{Products: make([]productJSON, 0, len(products))}
 		if len(products) > asked {
 			products = products[:asked]
-			next := market.EncodeCursor(products[asked-1].ID)
+			next := market.EncodePageCursor(products[asked-1].ID, page.Filter)
 			list.NextCursor = &next
 		}
 		for _, p := range products {
 			list.Products = append(list.Products, productJSON{Product: p, Currency: currency})
 		}
 		return Reply{Status: http.StatusOK, Body: list}, nil
+	}
+}
+
+type companyList struct {
+	Companies []market.CatalogCompany `json:"companies"`
+}
+
+// ListCompanies serves GET /api/companies: the companies that have active
+// products, by name, for the storefront's shop filter.
+func ListCompanies(store market.CatalogCompanyStore) Endpoint {
+	return func(ctx context.Context, _ Input) (Reply, error) {
+		companies, err := store.CatalogCompanies(ctx)
+		if err != nil {
+			return Reply{}, err
+		}
+		return Reply{Status: http.StatusOK, Body: companyList{Companies: companies}}, nil
 	}
 }
 

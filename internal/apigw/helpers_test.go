@@ -84,11 +84,22 @@ func (s *memStore) ListActive(_ context.Context, page market.ProductPage) ([]mar
 	}
 	out := []market.Product{}
 	for _, p := range s.products {
-		if p.Active && p.ID > page.AfterID && len(out) < page.Limit {
+		if p.Active && p.ID > page.AfterID && matches(p, page.Filter) && len(out) < page.Limit {
 			out = append(out, p)
 		}
 	}
 	return out, nil
+}
+
+// matches is the catalog filter as the SQL store applies it (less its
+// accent folding).
+func matches(p market.Product, f market.ProductFilter) bool {
+	if f.CompanyID != 0 && p.CompanyID != f.CompanyID {
+		return false
+	}
+	q := strings.ToLower(f.Query)
+	return strings.Contains(strings.ToLower(p.Name), q) || strings.Contains(strings.ToLower(p.Description), q) ||
+		strings.Contains(strings.ToLower(p.CompanyName), q)
 }
 
 func (s *memStore) ProductsByID(_ context.Context, ids []int64) (map[int64]market.Product, error) {

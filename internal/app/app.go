@@ -35,10 +35,12 @@ func (d Deps) api() apigw.Config {
 	return apigw.Config{AllowedOrigins: d.AllowedOrigins, Logger: d.Logger}
 }
 
-// ListProducts is the handler of the listproducts Lambda.
+// ListProducts is the handler of the listproducts Lambda: the public
+// catalog and the companies to filter it by.
 func ListProducts(d Deps) *apigw.Function {
 	return apigw.NewFunction("listproducts", d.api(), map[string]apigw.Endpoint{
-		"GET /api/products": apigw.ListProducts(mysql.NewProductStore(d.DB), d.Currency),
+		"GET /api/products":  apigw.ListProducts(mysql.NewProductStore(d.DB), d.Currency),
+		"GET /api/companies": apigw.ListCompanies(mysql.NewCompanyStore(d.DB)),
 	})
 }
 

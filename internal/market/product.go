@@ -2,9 +2,12 @@ package market
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Product is an item a company sells. Price is the current unit price.
@@ -25,35 +28,116 @@ const (
 	MaxPageSize     = 100
 )
 
+// MaxQueryRunes bounds a catalog text search.
+const MaxQueryRunes = 100
+
+// ProductFilter narrows the catalog; the zero value lets every active
+// product through.
+type ProductFilter struct {
+	CompanyID int64  // 0 for every company
+	Query     string // trimmed; "" for no text search
+}
+
+// IsZero reports whether the filter lets every active product through.
+func (f ProductFilter) IsZero() bool { return f == ProductFilter{} }
+
 // ProductPage asks for the active products after a cursor position.
 type ProductPage struct {
 	AfterID int64 // 0 for the first page
 	Limit   int
+	Filter  ProductFilter
 }
 
 // ProductStore reads products.
 type ProductStore interface {
 	// ListActive returns up to page.Limit active products with ids above
-	// page.AfterID, in id order.
+	// page.AfterID that match page.Filter, in id order: Filter.CompanyID
+	// selects one company's products, Filter.Query those whose name,
+	// description or company name holds it, ignoring case.
 	ListActive(ctx context.Context, page ProductPage) ([]Product, error)
 	// ProductsByID returns the products with the given ids, active or not,
 	// in one round trip. Ids that do not exist are absent from the map.
 	ProductsByID(ctx context.Context, ids []int64) (map[int64]Product, error)
 }
 
+// CatalogCompany is a company as the storefront's shop filter lists it.
+type CatalogCompany struct {
+	ID           int64  `db:"id" json:"id"`
+	Name         string `db:"name" json:"name"`
+	ProductCount int64  `db:"product_count" json:"productCount"`
+}
+
+// MaxCatalogCompanies bounds the list of companies shoppers filter by.
+const MaxCatalogCompanies = 1000
+
+// CatalogCompanyStore lists the companies shoppers can filter the catalog by.
+type CatalogCompanyStore interface {
+	// CatalogCompanies returns the companies that have at least one active
+	// product, with how many, ordered by name: at most MaxCatalogCompanies.
+	CatalogCompanies(ctx context.Context) ([]CatalogCompany, error)
+}
+
 // cursorPrefix versions the cursor format so that it can change without
 // misreading cursors that clients still hold.
 const cursorPrefix = "p1:"
 
-// EncodeCursor returns the opaque cursor that continues after product id.
-func EncodeCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(id, 10)))
+// EncodeCursor returns the opaque cursor that continues the unfiltered
+// catalog after product id.
+func EncodeCursor(id int64) string { return EncodePageCursor(id, ProductFilter{}) }
+
+// EncodePageCursor returns the opaque cursor that continues after product
+// id under filter f. A filtered cursor carries a fingerprint of its filter,
+// so that it is refused with any other filter: a position in one result is
+// meaningless in another, and silently skipping products would be worse
+// than a 400. The unfiltered cursor is the same as before filters existed.
+func EncodePageCursor(id int64, f ProductFilter) string {
+	text := cursorPrefix + strconv.FormatInt(id, 10)
+	if !f.IsZero() {
+		text += ":" + f.fingerprint()
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(text))
 }
 
-// ParseProductPage validates the raw limit and cursor query parameters;
-// empty strings mean "not given".
+// fingerprint is a short digest of the filter: enough to tell filters
+// apart, not a secret (the cursor is not a capability).
+func (f ProductFilter) fingerprint() string {
+	sum := sha256.Sum256([]byte(strconv.FormatInt(f.CompanyID, 10) + "\n" + f.Query))
+	return base64.RawURLEncoding.EncodeToString(sum[:6])
+}
+
+// ParseProductPage validates the raw limit and cursor query parameters of
+// an unfiltered listing; empty strings mean "not given".
 func ParseProductPage(limit, cursor string) (ProductPage, error) {
+	return ParseCatalogPage(limit, cursor, "", "")
+}
+
+// ParseCatalogPage validates the raw limit, cursor, companyId and q query
+// parameters of the catalog; empty strings mean "not given". companyId is
+// a positive integer; q is 1..MaxQueryRunes characters after trimming,
+// without control characters. A cursor must come from a page with the same
+// companyId and q.
+func ParseCatalogPage(limit, cursor, companyID, q string) (ProductPage, error) {
 	page := ProductPage{Limit: DefaultPageSize}
+	if companyID != "" {
+		id, ok := parseID(companyID)
+		if !ok {
+			return ProductPage{}, FieldError("companyId", "companyId must be a positive integer")
+		}
+		page.Filter.CompanyID = id
+	}
+	if q != "" {
+		query := strings.TrimSpace(q)
+		if !utf8.ValidString(query) {
+			return ProductPage{}, FieldError("q", "q must be UTF-8 text")
+		}
+		if n := utf8.RuneCountInString(query); n < 1 || n > MaxQueryRunes {
+			return ProductPage{}, FieldError("q", "q must be 1 to %d characters", MaxQueryRunes)
+		}
+		if strings.ContainsFunc(query, unicode.IsControl) {
+			return ProductPage{}, FieldError("q", "q must not contain control characters")
+		}
+		page.Filter.Query = query
+	}
 	if limit != "" {
 		n, err := strconv.Atoi(limit)
 		if err != nil || n < 1 || n > MaxPageSize {
@@ -62,24 +146,44 @@ func ParseProductPage(limit, cursor string) (ProductPage, error) {
 		page.Limit = n
 	}
 	if cursor != "" {
-		id, ok := decodeCursor(cursor)
+		id, fingerprint, ok := decodeCursor(cursor)
 		if !ok {
 			return ProductPage{}, FieldError("cursor", "cursor is not one this API returned")
+		}
+		want := ""
+		if !page.Filter.IsZero() {
+			want = page.Filter.fingerprint()
+		}
+		if fingerprint != want {
+			return ProductPage{}, FieldError("cursor", "cursor belongs to another search: send the companyId and q of the page it came from, or start again without a cursor")
 		}
 		page.AfterID = id
 	}
 	return page, nil
 }
 
-func decodeCursor(cursor string) (int64, bool) {
+// decodeCursor returns the product id of a cursor and the fingerprint of
+// its filter ("" for the unfiltered catalog).
+func decodeCursor(cursor string) (int64, string, bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return 0, false
+		return 0, "", false
 	}
-	digits, ok := strings.CutPrefix(string(raw), cursorPrefix)
+	rest, ok := strings.CutPrefix(string(raw), cursorPrefix)
 	if !ok {
-		return 0, false
+		return 0, "", false
 	}
+	digits, fingerprint, filtered := strings.Cut(rest, ":")
+	if filtered && fingerprint == "" {
+		return 0, "", false
+	}
+	id, ok := parseID(digits)
+	return id, fingerprint, ok
+}
+
+// parseID parses a positive decimal id written the one canonical way: no
+// sign, no leading zeros, no spaces.
+func parseID(digits string) (int64, bool) {
 	id, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil || id < 1 || strconv.FormatInt(id, 10) != digits {
 		return 0, false

@@ -72,3 +72,23 @@ func (s *CompanyStore) Ensure(ctx context.Context, name string) (int64, error) {
 	id, err = res.LastInsertId()
 	return id, translate("insert company", err)
 }
+
+var _ market.CatalogCompanyStore = (*CompanyStore)(nil)
+
+// One pass over the active products: each company's through
+// products_company_id (company_id, id), reading each row for active. That is
+// every product on each call; cheap for thousands, and what an index on
+// (company_id, active) or a cache would spare at a much larger scale.
+const catalogCompanies = `SELECT c.id, c.name, COUNT(*) AS product_count
+FROM companies c JOIN products p ON p.company_id = c.id
+WHERE p.active = TRUE
+GROUP BY c.id, c.name
+ORDER BY c.name, c.id
+LIMIT ?`
+
+// CatalogCompanies returns the companies with active products, by name.
+func (s *CompanyStore) CatalogCompanies(ctx context.Context) ([]market.CatalogCompany, error) {
+	companies := []market.CatalogCompany{}
+	err := sqlx.SelectContext(ctx, s.db, &companies, catalogCompanies, market.MaxCatalogCompanies)
+	return companies, translate("list catalog companies", err)
+}

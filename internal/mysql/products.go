@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -23,18 +24,79 @@ func NewProductStore(db sqlx.ExtContext) *ProductStore { return &ProductStore{db
 
 const productColumns = `p.id, p.company_id, c.name AS company_name, p.name, p.description, p.price, p.active, p.version`
 
-const listActiveProducts = `SELECT ` + productColumns + `
+// The catalog's queries, one per combination of filters, so that each is a
+// constant whose plan can be read with EXPLAIN. Every value is a parameter.
+//
+//   - No filter: a range scan of products_active_id (active, id) in id
+//     order that stops after LIMIT rows.
+//   - companyId: a range scan of products_company_id (company_id, id), in
+//     id order, checking active on each row; it stops after LIMIT rows.
+//   - q: a LIKE with a leading % can use no index, so the text search walks
+//     the same (active, id) range as the unfiltered catalog and tests each
+//     row until LIMIT rows match. LIMIT bounds the result, not the scan: a
+//     rare word reads every active product after the cursor (of company
+//     companyId when both are given). Fine for a catalog of thousands of
+//     products; a much larger one wants a FULLTEXT index or a search service.
+const (
+	catalogFrom = `SELECT ` + productColumns + `
 FROM products p JOIN companies c ON c.id = p.company_id
-WHERE p.active = TRUE AND p.id > ?
+`
+	catalogOrder = `
 ORDER BY p.id
 LIMIT ?`
+	// Case and accents are ignored by the columns' collation, which the
+	// comparison takes over the parameter's: utf8mb4_general_ci on
+	// MariaDB, utf8mb4_0900_ai_ci on MySQL 8 and go-mysql-server. The
+	// pattern comes from likePattern, which escapes with a backslash: '\\'
+	// is one backslash in MySQL's string syntax (under NO_BACKSLASH_ESCAPES
+	// the statement fails rather than matching wrong).
+	catalogText = ` AND (p.name LIKE ? ESCAPE '\\'
+  OR p.description LIKE ? ESCAPE '\\'
+  OR c.name LIKE ? ESCAPE '\\')`
 
-// ListActive returns up to page.Limit active products after page.AfterID.
+	listActiveProducts          = catalogFrom + `WHERE p.active = TRUE AND p.id > ?` + catalogOrder
+	listActiveCompanyProducts   = catalogFrom + `WHERE p.company_id = ? AND p.active = TRUE AND p.id > ?` + catalogOrder
+	searchActiveProducts        = catalogFrom + `WHERE p.active = TRUE AND p.id > ?` + catalogText + catalogOrder
+	searchActiveCompanyProducts = catalogFrom + `WHERE p.company_id = ? AND p.active = TRUE AND p.id > ?` + catalogText + catalogOrder
+)
+
+// ListActive returns up to page.Limit active products after page.AfterID
+// that match page.Filter.
 func (s *ProductStore) ListActive(ctx context.Context, page market.ProductPage) ([]market.Product, error) {
+	f := page.Filter
+	var query string
+	var args []any
+	if f.CompanyID != 0 {
+		args = append(args, f.CompanyID)
+	}
+	args = append(args, page.AfterID)
+	if f.Query != "" {
+		pattern := likePattern(f.Query)
+		args = append(args, pattern, pattern, pattern)
+	}
+	args = append(args, page.Limit)
+	switch {
+	case f.CompanyID == 0 && f.Query == "":
+		query = listActiveProducts
+	case f.Query == "":
+		query = listActiveCompanyProducts
+	case f.CompanyID == 0:
+		query = searchActiveProducts
+	default:
+		query = searchActiveCompanyProducts
+	}
 	products := []market.Product{}
-	err := sqlx.SelectContext(ctx, s.db, &products, listActiveProducts, page.AfterID, page.Limit)
+	err := sqlx.SelectContext(ctx, s.db, &products, query, args...)
 	return products, translate("list products", err)
 }
+
+// likeEscaper escapes the characters LIKE gives a meaning to (and the
+// escape character itself), so that text matches only itself.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// likePattern is the LIKE pattern that finds text anywhere in a string,
+// with the escape character of catalogText.
+func likePattern(text string) string { return "%" + likeEscaper.Replace(text) + "%" }
 
 const productsByID = `SELECT ` + productColumns + `
 FROM products p JOIN companies c ON c.id = p.company_id

@@ -98,7 +98,7 @@ locals {
   # The functions that run in the VPC (they all reach MySQL through the Secrets Manager endpoint).
   vpc_functions = {
     listproducts = {
-      description = "GET /api/products: the public catalog"
+      description = "GET /api/products and /api/companies: the public catalog"
       environment = local.api_env
       statements  = local.read_db_secret
       memory      = 256
