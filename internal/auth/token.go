@@ -10,7 +10,6 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,9 +47,6 @@ type Claims struct {
 
 // Scopes returns the token's scopes.
 func (c Claims) Scopes() []string { return strings.Fields(c.Scope) }
-
-// HasScope reports whether the token grants scope.
-func (c Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes(), scope) }
 
 // CompanyID returns the company the token speaks for.
 func (c Claims) CompanyID() (int64, error) {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +85,7 @@ func TestMintVerifyRoundTrip(t *testing.T) {
 	if id, _ := claims.CompanyID(); id != 7 {
 		t.Errorf("CompanyID = %d, want 7", id)
 	}
-	if !claims.HasScope(ScopeProductsWrite) || !claims.HasScope(ScopeProductsRead) {
+	if scopes := claims.Scopes(); !slices.Contains(scopes, ScopeProductsWrite) || !slices.Contains(scopes, ScopeProductsRead) {
 		t.Errorf("scopes = %q, want both default scopes", claims.Scope)
 	}
 }

@@ -62,9 +62,6 @@ func Start() (*Server, error) {
 	return s, nil
 }
 
-// Addr is the host:port the server listens on.
-func (s *Server) Addr() string { return s.addr }
-
 // DSN returns a go-sql-driver DSN for database on this server.
 func (s *Server) DSN(database string) string {
 	cfg := mysqldrv.NewConfig()
