@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
@@ -105,7 +106,12 @@ func (b *browser) tab(t *testing.T) *tab {
 	})
 	t.Cleanup(cancel)
 	t.Cleanup(cancelTimeout)
-	if err := chromedp.Do(ctx); err != nil {
+	// Reduced motion turns off the site's smooth scrolling: a click is
+	// aimed at where an element is, and an element still gliding into
+	// place (as the console's editor does) would make it miss.
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
+	}); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
 	return tb
