@@ -57,7 +57,7 @@ need() {
 }
 
 version_ge() { # version_ge 1.5.7 1.5.0
-  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | sed -n 1p)" = "$2" ]
 }
 
 check_build_prereqs() {
@@ -71,7 +71,9 @@ check_deploy_prereqs() {
   need jq "install jq (apt-get install jq / brew install jq)"
   need curl "install curl"
   local tf_version
-  tf_version="$(terraform version | head -n1 | sed -E 's/^Terraform v([0-9.]+).*/\1/')"
+  # sed reads all its input: head would close the pipe early, and under
+  # pipefail terraform's SIGPIPE would abort the deploy at random.
+  tf_version="$(terraform version | sed -nE '1s/^Terraform v([0-9.]+).*/\1/p')"
   version_ge "$tf_version" "1.5.0" || die "Terraform $tf_version is too old: 1.5.0 or newer is needed"
   info "terraform $tf_version, $(aws --version 2>&1 | cut -d' ' -f1), $(go version | cut -d' ' -f3)"
 

@@ -75,7 +75,9 @@ go_tool() {
 
 install_tools() {
   TERRAFORM="$(go_tool terraform "$TERRAFORM_VERSION" github.com/hashicorp/terraform)" &&
-    "$TERRAFORM" version | head -n1 | grep -q "v$TERRAFORM_VERSION" &&
+    # No grep -q or head here: they close the pipe early, and under
+    # pipefail the writer's SIGPIPE (exit 141) fails the check at random.
+    [[ "$("$TERRAFORM" version | sed -n 1p)" == "Terraform v$TERRAFORM_VERSION"* ]] &&
     TFSEC="$(go_tool tfsec "$TFSEC_VERSION" github.com/aquasecurity/tfsec/cmd/tfsec)" &&
     log "terraform: $TERRAFORM" && log "tfsec: $TFSEC"
 }
@@ -119,7 +121,7 @@ tfcheck_selftest() {
 }
 
 shellcheck_scripts() {
-  shellcheck setup.sh .ci/*.sh
+  shellcheck setup.sh .ci/run .ci/*.sh
 }
 
 setup_build() {
@@ -163,7 +165,7 @@ fi
 check "tfsec ignores are justified inline" tfsec_ignores_justified
 check "tfcheck: AWS provider schema, module variables and outputs" tfcheck
 check "tfcheck self-test" tfcheck_selftest
-check "shellcheck setup.sh .ci/*.sh" shellcheck_scripts
+check "shellcheck setup.sh .ci/run .ci/*.sh" shellcheck_scripts
 check "./setup.sh build (a reproducible zip per lambdas/* directory)" setup_build
 
 log ""
