@@ -21,7 +21,11 @@ type Auth string
 const (
 	Public  Auth = "public"  // anyone
 	Company Auth = "company" // a company token, checked by the authorizer
+	Carrier Auth = "carrier" // a carrier token, checked by the same authorizer
 )
+
+// Authorized reports whether the route needs a token.
+func (a Auth) Authorized() bool { return a == Company || a == Carrier }
 
 // Route is one row of the routes table.
 type Route struct {
@@ -29,7 +33,7 @@ type Route struct {
 	Path     string `json:"path"`
 	Function string `json:"function"`
 	Auth     Auth   `json:"auth"`
-	// Scope is the token scope a company route needs.
+	// Scope is the token scope a company or carrier route needs.
 	Scope string `json:"scope,omitempty"`
 }
 
@@ -48,11 +52,11 @@ func Routes() (Table, error) {
 		return Table{}, fmt.Errorf("api: routes.json: %w", err)
 	}
 	for _, r := range t.Routes {
-		if r.Method == "" || !strings.HasPrefix(r.Path, "/api/") || r.Function == "" || (r.Auth != Public && r.Auth != Company) {
+		if r.Method == "" || !strings.HasPrefix(r.Path, "/api/") || r.Function == "" || (r.Auth != Public && !r.Auth.Authorized()) {
 			return Table{}, fmt.Errorf("api: routes.json: incomplete route %+v", r)
 		}
-		if (r.Auth == Company) != (r.Scope != "") {
-			return Table{}, fmt.Errorf("api: routes.json: %s: company routes, and only they, name a scope", r.Key())
+		if r.Auth.Authorized() != (r.Scope != "") {
+			return Table{}, fmt.Errorf("api: routes.json: %s: company and carrier routes, and only they, name a scope", r.Key())
 		}
 	}
 	return t, nil

@@ -87,7 +87,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeResponse(w, apigw.ErrorResponse(err))
 		return
 	}
-	if route.Auth == api.Company {
+	if route.Auth.Authorized() {
 		authorizer, refusal := g.authorize(r.Context(), r.Header.Get("Authorization"), r.Method, r.URL.Path)
 		if refusal != "" {
 			g.gatewayResponse(w, refusal)

@@ -108,6 +108,11 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 // hyphens, dots and parentheses people type between digit groups, and
 // returns it without them ("+351 912-345 678" → "+351912345678").
 func NormalizePhone(phone string) (string, error) {
+	return NormalizePhoneField("customer.phone", phone)
+}
+
+// NormalizePhoneField is NormalizePhone for a phone number in field.
+func NormalizePhoneField(field, phone string) (string, error) {
 	compact := strings.Map(func(r rune) rune {
 		switch r {
 		case ' ', '-', '.', '(', ')':
@@ -116,7 +121,7 @@ func NormalizePhone(phone string) (string, error) {
 		return r
 	}, strings.TrimSpace(phone))
 	if !e164.MatchString(compact) {
-		return "", FieldError("customer.phone", "phone must be in international E.164 form, such as +351912345678")
+		return "", FieldError(field, "%s must be in international E.164 form, such as +351912345678", field)
 	}
 	return compact, nil
 }

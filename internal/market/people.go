@@ -1,0 +1,107 @@
+package market
+
+import "context"
+
+// Limits of the people records.
+const (
+	MaxCarrierName    = 100
+	MaxCompanyAddress = 300
+)
+
+// Carrier is a person who claims and delivers orders. The phone is where
+// they receive the order SMS and their sign-in codes; it is shown to
+// nobody through the API.
+type Carrier struct {
+	ID     int64  `db:"id" json:"id"`
+	Name   string `db:"name" json:"name"`
+	Phone  string `db:"phone" json:"-"`
+	Active bool   `db:"active" json:"-"`
+}
+
+// NewCarrier validates an operator's new carrier: a name of 1..100
+// characters (what shoppers see once the carrier accepts their order) and
+// an E.164 phone.
+func NewCarrier(name, phone string) (Carrier, error) {
+	name, err := cleanText("name", name, 1, MaxCarrierName)
+	if err != nil {
+		return Carrier{}, err
+	}
+	if phone, err = NormalizePhoneField("phone", phone); err != nil {
+		return Carrier{}, err
+	}
+	return Carrier{Name: name, Phone: phone, Active: true}, nil
+}
+
+// CarrierStore keeps the carrier records.
+type CarrierStore interface {
+	// AddCarrier stores a new active carrier; CodeConflict if a carrier
+	// with that phone exists (active or not).
+	AddCarrier(ctx context.Context, c Carrier) (Carrier, error)
+	// SetCarrierActive activates or deactivates the carrier with phone;
+	// CodeNotFound if there is none.
+	SetCarrierActive(ctx context.Context, phone string, active bool) (Carrier, error)
+	// Carriers lists every carrier, in id order.
+	Carriers(ctx context.Context) ([]Carrier, error)
+	// CarrierByPhone returns the carrier with phone, or CodeNotFound.
+	CarrierByPhone(ctx context.Context, phone string) (Carrier, error)
+	// CarrierByID returns the carrier with id, or CodeNotFound.
+	CarrierByID(ctx context.Context, id int64) (Carrier, error)
+}
+
+// CompanyProfile is a company's pickup details, as the company reads and
+// changes them. Carriers see the address and phone only with the delivery
+// details of an order they hold.
+type CompanyProfile struct {
+	ID      int64  `db:"id" json:"id"`
+	Name    string `db:"name" json:"name"`
+	Address string `db:"address" json:"address"`
+	Phone   string `db:"phone" json:"phone"`
+	Version int64  `db:"version" json:"version"`
+}
+
+// ProfileInput is the body of PUT /api/company/profile. The name is the
+// shop's identity in orders and is not changed here.
+type ProfileInput struct {
+	Address *string `json:"address"`
+	Phone   *string `json:"phone"`
+	Version *int64  `json:"version"`
+}
+
+// ProfileDraft is a validated ProfileInput.
+type ProfileDraft struct {
+	Address string
+	Phone   string
+}
+
+// Validate checks the pickup details: an address of 1..300 characters and
+// an E.164 phone, both required.
+func (in ProfileInput) Validate() (ProfileDraft, error) {
+	if in.Address == nil {
+		return ProfileDraft{}, FieldError("address", "address is required")
+	}
+	if in.Phone == nil {
+		return ProfileDraft{}, FieldError("phone", "phone is required")
+	}
+	address, err := cleanText("address", *in.Address, 1, MaxCompanyAddress)
+	if err != nil {
+		return ProfileDraft{}, err
+	}
+	phone, err := NormalizePhoneField("phone", *in.Phone)
+	if err != nil {
+		return ProfileDraft{}, err
+	}
+	return ProfileDraft{Address: address, Phone: phone}, nil
+}
+
+// ProfileStore keeps the companies' pickup details.
+type ProfileStore interface {
+	// Profile returns the company's profile, or CodeNotFound.
+	Profile(ctx context.Context, company int64) (CompanyProfile, error)
+	// ReplaceProfile stores d if the profile is still at version;
+	// CodePreconditionFailed if not, CodeConflict if another company has
+	// that phone.
+	ReplaceProfile(ctx context.Context, company, version int64, d ProfileDraft) (CompanyProfile, error)
+	// CompanyByPhone returns the id of the company whose phone it is, or
+	// CodeNotFound.
+	CompanyByPhone(ctx context.Context, phone string) (int64, error)
+}
