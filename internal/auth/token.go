@@ -1,15 +1,21 @@
-// Package auth issues and verifies company tokens: ES256 JWTs whose subject
-// is a company id and whose scope claim lists what the token may do. Minting
-// needs the private key and lives here only, for the local runner's `token`
-// command and for `setup.sh token` alike; verification needs only the
-// public key and is what the authorizer Lambda runs, so the authorizer can
-// check tokens but never make one.
+// Package auth issues and verifies company and carrier tokens: ES256 JWTs
+// whose subject is a company or carrier id and whose scope claim lists what
+// the token may do. Minting needs the private key and lives here only, for
+// the local runner's `token` command, `setup.sh token` and the sign-in
+// function alike; verification needs only the public key and is what the
+// authorizer Lambda runs, so the authorizer can check tokens but never make
+// one.
+//
+// The two kinds share the key pair and the issuer but not the audience: a
+// carrier token's audience is the company audience with ":carriers"
+// appended, so neither kind ever verifies as the other.
 package auth
 
 import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,10 +27,29 @@ import (
 const (
 	ScopeProductsRead  = "products:read"
 	ScopeProductsWrite = "products:write"
+	ScopeOrdersRead    = "orders:read"
+	ScopeOrdersWrite   = "orders:write"
+	ScopeProfileRead   = "profile:read"
+	ScopeProfileWrite  = "profile:write"
 )
 
-// DefaultScopes are what a company token grants unless told otherwise.
-var DefaultScopes = []string{ScopeProductsRead, ScopeProductsWrite}
+// DefaultScopes are what a company token grants unless told otherwise, and
+// what a company's SMS sign-in grants.
+var DefaultScopes = []string{
+	ScopeProductsRead, ScopeProductsWrite,
+	ScopeOrdersRead, ScopeOrdersWrite,
+	ScopeProfileRead, ScopeProfileWrite,
+}
+
+// ScopeDeliveries is the one scope of a carrier token.
+const ScopeDeliveries = "deliveries"
+
+// SessionTTL is the lifetime of the tokens SMS sign-in gives carriers and
+// companies: a working day, after which they sign in again.
+const SessionTTL = 12 * time.Hour
+
+// carrierAudienceSuffix turns the company audience into the carriers'.
+const carrierAudienceSuffix = ":carriers"
 
 const (
 	// MaxSkew is how far clocks may disagree on nbf and iat.
@@ -38,7 +63,7 @@ const (
 // the signature is even looked at.
 var signingMethod = jwt.SigningMethodES256
 
-// Claims are a company token's claims.
+// Claims are a company or carrier token's claims.
 type Claims struct {
 	jwt.RegisteredClaims
 	// Scope is a space-separated list of scopes, as in OAuth 2.0.
@@ -48,11 +73,16 @@ type Claims struct {
 // Scopes returns the token's scopes.
 func (c Claims) Scopes() []string { return strings.Fields(c.Scope) }
 
-// CompanyID returns the company the token speaks for.
-func (c Claims) CompanyID() (int64, error) {
+// CompanyID returns the company a company token speaks for.
+func (c Claims) CompanyID() (int64, error) { return c.subjectID("company") }
+
+// CarrierID returns the carrier a carrier token speaks for.
+func (c Claims) CarrierID() (int64, error) { return c.subjectID("carrier") }
+
+func (c Claims) subjectID(kind string) (int64, error) {
 	id, err := strconv.ParseInt(c.Subject, 10, 64)
 	if err != nil || id < 1 || strconv.FormatInt(id, 10) != c.Subject {
-		return 0, fmt.Errorf("subject %q is not a company id", c.Subject)
+		return 0, fmt.Errorf("subject %q is not a %s id", c.Subject, kind)
 	}
 	return id, nil
 }
@@ -82,49 +112,118 @@ func (k Keyring) checkClaims() error {
 	return nil
 }
 
-// Mint returns a signed token for company with the given scopes, valid
-// from now for ttl.
+// CarrierAudience is the audience of carrier tokens, derived from the
+// company audience so that one setting configures both.
+func (k Keyring) CarrierAudience() string { return k.Audience + carrierAudienceSuffix }
+
+// Mint returns a signed company token for company with the given scopes,
+// valid from now for ttl.
 func (k Keyring) Mint(company int64, scopes []string, ttl time.Duration) (string, error) {
+	token, _, err := k.mint(k.Audience, "company", company, scopes, ttl)
+	return token, err
+}
+
+// MintCarrier returns a signed carrier token for carrier, with the scope
+// deliveries, valid from now for ttl (at most SessionTTL).
+func (k Keyring) MintCarrier(carrier int64, ttl time.Duration) (string, error) {
+	if ttl > SessionTTL {
+		return "", fmt.Errorf("auth: a carrier token lives at most %s", SessionTTL)
+	}
+	token, _, err := k.mint(k.CarrierAudience(), "carrier", carrier, []string{ScopeDeliveries}, ttl)
+	return token, err
+}
+
+// Session is a token handed out by SMS sign-in and when it expires.
+type Session struct {
+	Token     string
+	ExpiresAt time.Time
+}
+
+// CompanySession mints the token of a company's SMS sign-in: every company
+// scope, for SessionTTL.
+func (k Keyring) CompanySession(company int64) (Session, error) {
+	token, exp, err := k.mint(k.Audience, "company", company, DefaultScopes, SessionTTL)
+	return Session{Token: token, ExpiresAt: exp}, err
+}
+
+// CarrierSession mints the token of a carrier's SMS sign-in, for
+// SessionTTL.
+func (k Keyring) CarrierSession(carrier int64) (Session, error) {
+	token, exp, err := k.mint(k.CarrierAudience(), "carrier", carrier, []string{ScopeDeliveries}, SessionTTL)
+	return Session{Token: token, ExpiresAt: exp}, err
+}
+
+func (k Keyring) mint(audience, kind string, subject int64, scopes []string, ttl time.Duration) (string, time.Time, error) {
 	if k.Private == nil {
-		return "", errors.New("auth: minting needs the private key")
+		return "", time.Time{}, errors.New("auth: minting needs the private key")
 	}
 	if err := k.checkClaims(); err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
-	if company < 1 {
-		return "", fmt.Errorf("auth: company id %d is not positive", company)
+	if subject < 1 {
+		return "", time.Time{}, fmt.Errorf("auth: %s id %d is not positive", kind, subject)
 	}
 	if ttl <= 0 || ttl > MaxTTL {
-		return "", fmt.Errorf("auth: ttl %s is outside (0, %s]", ttl, MaxTTL)
+		return "", time.Time{}, fmt.Errorf("auth: ttl %s is outside (0, %s]", ttl, MaxTTL)
 	}
 	now := k.now().Truncate(time.Second)
+	exp := now.Add(ttl)
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    k.Issuer,
-			Subject:   strconv.FormatInt(company, 10),
-			Audience:  jwt.ClaimStrings{k.Audience},
+			Subject:   strconv.FormatInt(subject, 10),
+			Audience:  jwt.ClaimStrings{audience},
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			ExpiresAt: jwt.NewNumericDate(exp),
 		},
 		Scope: strings.Join(scopes, " "),
 	}
 	signed, err := jwt.NewWithClaims(signingMethod, claims).SignedString(k.Private)
 	if err != nil {
-		return "", fmt.Errorf("auth: sign: %w", err)
+		return "", time.Time{}, fmt.Errorf("auth: sign: %w", err)
 	}
-	return signed, nil
+	return signed, exp, nil
 }
 
 // ErrInvalidToken is returned, wrapped, for every token that is refused.
 var ErrInvalidToken = errors.New("invalid token")
 
-// Verify checks a token and returns its claims. It accepts only ES256
-// signed with this key pair, with exp present and in the future, nbf and iat not
-// in the future beyond MaxSkew, and the configured issuer and audience. It
-// does not check scopes (the caller knows which it needs) or that the
-// company exists (that needs the database).
+// Verify checks a company token and returns its claims. It accepts only
+// ES256 signed with this key pair, with exp present and in the future, nbf
+// and iat not in the future beyond MaxSkew, and the configured issuer and
+// audience (so never a carrier token). It does not check scopes (the
+// caller knows which it needs) or that the company exists (that needs the
+// database).
 func (k Keyring) Verify(token string) (Claims, error) {
+	claims, err := k.verify(token, k.Audience)
+	if err != nil {
+		return Claims{}, err
+	}
+	if _, err := claims.CompanyID(); err != nil {
+		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	return claims, nil
+}
+
+// VerifyCarrier checks a carrier token as Verify checks a company token,
+// against the carrier audience (so never a company token), and that it
+// grants the deliveries scope.
+func (k Keyring) VerifyCarrier(token string) (Claims, error) {
+	claims, err := k.verify(token, k.CarrierAudience())
+	if err != nil {
+		return Claims{}, err
+	}
+	if _, err := claims.CarrierID(); err != nil {
+		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if !slices.Contains(claims.Scopes(), ScopeDeliveries) {
+		return Claims{}, fmt.Errorf("%w: a carrier token without the %s scope", ErrInvalidToken, ScopeDeliveries)
+	}
+	return claims, nil
+}
+
+func (k Keyring) verify(token, audience string) (Claims, error) {
 	if k.Public == nil {
 		return Claims{}, errors.New("auth: verifying needs the public key")
 	}
@@ -139,7 +238,7 @@ func (k Keyring) Verify(token string) (Claims, error) {
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(MaxSkew),
 		jwt.WithIssuer(k.Issuer),
-		jwt.WithAudience(k.Audience),
+		jwt.WithAudience(audience),
 		jwt.WithTimeFunc(k.now),
 		jwt.WithStrictDecoding(),
 	)
@@ -150,9 +249,6 @@ func (k Keyring) Verify(token string) (Claims, error) {
 	// refused the second it expires.
 	if !claims.ExpiresAt.After(k.now()) {
 		return Claims{}, fmt.Errorf("%w: token is expired", ErrInvalidToken)
-	}
-	if _, err := claims.CompanyID(); err != nil {
-		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	return claims, nil
 }

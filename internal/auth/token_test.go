@@ -266,3 +266,121 @@ func TestKeyPEMRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestCarrierTokenRoundTrip(t *testing.T) {
+	k := testKeyring()
+	session, err := k.CarrierSession(4)
+	if err != nil {
+		t.Fatalf("CarrierSession: %v", err)
+	}
+	if want := testNow.Add(SessionTTL); !session.ExpiresAt.Equal(want) {
+		t.Errorf("ExpiresAt = %v, want %v", session.ExpiresAt, want)
+	}
+	claims, err := k.VerifyCarrier(session.Token)
+	if err != nil {
+		t.Fatalf("VerifyCarrier(minted) = %v, want nil", err)
+	}
+	if id, _ := claims.CarrierID(); id != 4 {
+		t.Errorf("CarrierID = %d, want 4", id)
+	}
+	if !slices.Equal(claims.Scopes(), []string{ScopeDeliveries}) {
+		t.Errorf("scopes = %q, want deliveries only", claims.Scope)
+	}
+	if !slices.Equal(claims.Audience, jwt.ClaimStrings{"delivery-test-api:carriers"}) {
+		t.Errorf("audience = %q, want the carriers' own", claims.Audience)
+	}
+	if !claims.ExpiresAt.Equal(session.ExpiresAt) {
+		t.Errorf("exp = %v, want the session's %v", claims.ExpiresAt, session.ExpiresAt)
+	}
+}
+
+func TestCompanySessionHasEveryScope(t *testing.T) {
+	k := testKeyring()
+	session, err := k.CompanySession(3)
+	if err != nil {
+		t.Fatalf("CompanySession: %v", err)
+	}
+	claims, err := k.Verify(session.Token)
+	if err != nil {
+		t.Fatalf("Verify(company session) = %v", err)
+	}
+	if !slices.Equal(claims.Scopes(), DefaultScopes) || len(DefaultScopes) != 6 {
+		t.Errorf("scopes = %q, want all six company scopes", claims.Scope)
+	}
+	if got := claims.ExpiresAt.Sub(testNow); got != SessionTTL || !session.ExpiresAt.Equal(claims.ExpiresAt.Time) {
+		t.Errorf("lifetime = %s (session says %v), want %s", got, session.ExpiresAt, SessionTTL)
+	}
+}
+
+// TestTokenKindsNeverCross: each kind is refused where the other is
+// expected, whatever its scopes say.
+func TestTokenKindsNeverCross(t *testing.T) {
+	k := testKeyring()
+	carrier, err := k.MintCarrier(7, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	company, err := k.Mint(7, DefaultScopes, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedScope := sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "scope", "deliveries"))
+	carrierClaims := with(with(validClaims(), "aud", "delivery-test-api:carriers"), "scope", "deliveries")
+	tests := []struct {
+		name   string
+		verify func(string) (Claims, error)
+		token  string
+	}{
+		{"carrier token as a company token", k.Verify, carrier},
+		{"company token as a carrier token", k.VerifyCarrier, company},
+		{"company token with the deliveries scope as a carrier token", k.VerifyCarrier, forgedScope},
+		{"carrier token without the deliveries scope", k.VerifyCarrier, sign(t, jwt.SigningMethodES256, k.Private, with(carrierClaims, "scope", "products:write"))},
+		{"carrier token with the company audience too", k.VerifyCarrier, sign(t, jwt.SigningMethodES256, k.Private, with(carrierClaims, "aud", "other"))},
+		{"expired carrier token", k.VerifyCarrier, sign(t, jwt.SigningMethodES256, k.Private, with(carrierClaims, "exp", testNow.Unix()))},
+		{"carrier token with no exp", k.VerifyCarrier, sign(t, jwt.SigningMethodES256, k.Private, with(carrierClaims, "exp", nil))},
+		{"carrier token of another issuer", k.VerifyCarrier, sign(t, jwt.SigningMethodES256, k.Private, with(carrierClaims, "iss", "evil"))},
+		{"carrier token signed with HS256 and the public key", k.VerifyCarrier, sign(t, jwt.SigningMethodHS256, mustPublicPEM(t), carrierClaims)},
+		{"carrier token for carrier zero", k.VerifyCarrier, sign(t, jwt.SigningMethodES256, k.Private, with(carrierClaims, "sub", "0"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if claims, err := tt.verify(tt.token); !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("verify = %+v, %v; want ErrInvalidToken", claims, err)
+			}
+		})
+	}
+	if _, err := k.VerifyCarrier(sign(t, jwt.SigningMethodES256, k.Private, carrierClaims)); err != nil {
+		t.Errorf("VerifyCarrier(valid carrier claims) = %v, want nil (the refusals above must be for their one reason)", err)
+	}
+}
+
+func TestMintCarrierRefusesBadInput(t *testing.T) {
+	tests := []struct {
+		name    string
+		keyring Keyring
+		carrier int64
+		ttl     time.Duration
+	}{
+		{"no private key", Keyring{Public: &testKey.PublicKey, Issuer: "i", Audience: "a"}, 1, time.Hour},
+		{"no audience", Keyring{Private: testKey, Issuer: "i"}, 1, time.Hour},
+		{"carrier zero", testKeyring(), 0, time.Hour},
+		{"zero ttl", testKeyring(), 1, 0},
+		{"ttl over a session", testKeyring(), 1, SessionTTL + time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if token, err := tt.keyring.MintCarrier(tt.carrier, tt.ttl); err == nil {
+				t.Errorf("MintCarrier = %q, nil; want an error", token)
+			}
+		})
+	}
+}
+
+func mustPublicPEM(t *testing.T) []byte {
+	t.Helper()
+	b, err := EncodePublicKey(&testKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
