@@ -23,19 +23,28 @@ var ErrUnauthorized = errors.New("Unauthorized")
 // AuthorizerCacheTTL is the authorizer result TTL the API is deployed with
 // (terraform/modules/api). API Gateway caches a policy per token for this
 // long and reuses it for every route that token calls, so the policy lists
-// every company route (allowed or denied by the token's scopes) instead of
-// the one method ARN of the first request; and since a cached policy can
-// outlive the token by up to this long, the company endpoints check the
+// every authorized route (allowed or denied by the token's kind and scopes)
+// instead of the one method ARN of the first request; and since a cached
+// policy can outlive the token by up to this long, the endpoints check the
 // expiry passed in the context as well.
 const AuthorizerCacheTTL = 300 * time.Second
 
-// Authorizer is the company-token Lambda authorizer (TOKEN type, identity
-// source the Authorization header).
+// CarrierLookup is what the authorizer reads of the carrier records.
+type CarrierLookup interface {
+	// CarrierByID returns the carrier with id, or CodeNotFound.
+	CarrierByID(ctx context.Context, id int64) (market.Carrier, error)
+}
+
+// Authorizer is the Lambda authorizer (TOKEN type, identity source the
+// Authorization header) of the company and carrier routes: a company token
+// opens the company routes its scopes grant, a carrier token the carrier
+// routes, and neither ever opens the other's.
 type Authorizer struct {
-	// Keyring returns the signing key, issuer and audience; the key is
+	// Keyring returns the verifying key, issuer and audience; the key is
 	// fetched on first use and cached.
 	Keyring   func(context.Context) (auth.Keyring, error)
 	Companies market.CompanyStore
+	Carriers  CarrierLookup
 	Routes    api.Table
 	Log       *slog.Logger
 }
@@ -78,31 +87,72 @@ func (a *Authorizer) authorize(ctx context.Context, req events.APIGatewayCustomA
 	if err != nil {
 		return none, "", fmt.Errorf("authorizer: signing key: %w", err)
 	}
+	// The audiences differ, so at most one of the two accepts the token.
+	kind := api.Company
 	claims, err := keyring.Verify(token)
 	if err != nil {
-		return none, err.Error(), ErrUnauthorized
+		carrierClaims, carrierErr := keyring.VerifyCarrier(token)
+		if carrierErr != nil {
+			return none, fmt.Sprintf("as a company token: %v; as a carrier token: %v", err, carrierErr), ErrUnauthorized
+		}
+		kind, claims = api.Carrier, carrierClaims
 	}
-	company, _ := claims.CompanyID() // Verify checked it
-	exists, err := a.Companies.CompanyExists(ctx, company)
+	id, reason, err := a.principal(ctx, kind, claims)
 	if err != nil {
 		return none, "", fmt.Errorf("authorizer: %w", err)
 	}
-	if !exists {
-		return none, fmt.Sprintf("company %d does not exist", company), ErrUnauthorized
+	if reason != "" {
+		return none, reason, ErrUnauthorized
 	}
-	policy, err := CompanyPolicy(a.Routes, req.MethodArn, claims.Scopes())
+	principal, contextKey := "company/", ContextCompanyID
+	if kind == api.Carrier {
+		principal, contextKey = "carrier/", ContextCarrierID
+	}
+	policy, err := Policy(a.Routes, req.MethodArn, kind, claims.Scopes())
 	if err != nil {
 		return none, "", fmt.Errorf("authorizer: %w", err)
 	}
 	return events.APIGatewayCustomAuthorizerResponse{
-		PrincipalID:    "company/" + strconv.FormatInt(company, 10),
+		PrincipalID:    principal + strconv.FormatInt(id, 10),
 		PolicyDocument: policy,
 		Context: map[string]any{
-			ContextCompanyID: strconv.FormatInt(company, 10),
+			contextKey:       strconv.FormatInt(id, 10),
 			ContextScopes:    claims.Scope,
 			ContextExpiresAt: strconv.FormatInt(claims.ExpiresAt.Unix(), 10),
 		},
 	}, "", nil
+}
+
+// principal returns the id of the company or carrier the verified token
+// speaks for, or the reason it may not be let in: a company must exist, a
+// carrier must exist and be active (a carrier the operator removed loses
+// access with its next uncached request).
+func (a *Authorizer) principal(ctx context.Context, kind api.Auth, claims auth.Claims) (int64, string, error) {
+	if kind == api.Company {
+		id, _ := claims.CompanyID() // Verify checked it
+		exists, err := a.Companies.CompanyExists(ctx, id)
+		switch {
+		case err != nil:
+			return 0, "", err
+		case !exists:
+			return 0, fmt.Sprintf("company %d does not exist", id), nil
+		}
+		return id, "", nil
+	}
+	id, _ := claims.CarrierID() // VerifyCarrier checked it
+	if a.Carriers == nil {
+		return 0, "", errors.New("no carrier records configured")
+	}
+	c, err := a.Carriers.CarrierByID(ctx, id)
+	switch {
+	case market.ErrorCode(err) == market.CodeNotFound:
+		return 0, fmt.Sprintf("carrier %d does not exist", id), nil
+	case err != nil:
+		return 0, "", err
+	case !c.Active:
+		return 0, fmt.Sprintf("carrier %d is not active", id), nil
+	}
+	return id, "", nil
 }
 
 // bearerToken extracts the token from "Bearer <token>".
@@ -115,11 +165,13 @@ func bearerToken(header string) (string, bool) {
 	return token, true
 }
 
-// CompanyPolicy allows the company routes whose scope the token grants and
-// explicitly denies the others (so API Gateway answers 403 there). methodARN
-// is the ARN of the request being authorized; the policy is built for the
-// API and stage it names, whatever its method and path.
-func CompanyPolicy(routes api.Table, methodARN string, scopes []string) (events.APIGatewayCustomAuthorizerPolicy, error) {
+// Policy allows the routes of the token's kind (api.Company or
+// api.Carrier) whose scope the token grants, and explicitly denies every
+// other authorized route (so API Gateway answers 403 there, whichever route
+// the cached policy is reused for). methodARN is the ARN of the request
+// being authorized; the policy is built for the API and stage it names,
+// whatever its method and path.
+func Policy(routes api.Table, methodARN string, kind api.Auth, scopes []string) (events.APIGatewayCustomAuthorizerPolicy, error) {
 	base, err := apiStageARN(methodARN)
 	if err != nil {
 		return events.APIGatewayCustomAuthorizerPolicy{}, err
@@ -130,11 +182,11 @@ func CompanyPolicy(routes api.Table, methodARN string, scopes []string) (events.
 	}
 	var allow, deny []string
 	for _, r := range routes.Routes {
-		if r.Auth != api.Company {
+		if !r.Auth.Authorized() {
 			continue
 		}
 		arn := RouteARN(base, r)
-		if granted[r.Scope] {
+		if r.Auth == kind && granted[r.Scope] {
 			allow = append(allow, arn)
 		} else {
 			deny = append(deny, arn)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/deliverymarket/delivery/api"
 	"github.com/deliverymarket/delivery/internal/apigw"
 	"github.com/deliverymarket/delivery/internal/auth"
+	"github.com/deliverymarket/delivery/internal/market"
 )
 
 type knownCompanies map[int64]bool
@@ -30,6 +32,23 @@ func (failingCompanies) CompanyExists(context.Context, int64) (bool, error) {
 	return false, errors.New("dial tcp 10.0.0.5:3306: i/o timeout")
 }
 
+// knownCarriers maps carrier ids to whether they are active.
+type knownCarriers map[int64]bool
+
+func (k knownCarriers) CarrierByID(_ context.Context, id int64) (market.Carrier, error) {
+	active, ok := k[id]
+	if !ok {
+		return market.Carrier{}, market.Errorf(market.CodeNotFound, "no such carrier")
+	}
+	return market.Carrier{ID: id, Name: "Rider", Active: active}, nil
+}
+
+type failingCarriers struct{}
+
+func (failingCarriers) CarrierByID(context.Context, int64) (market.Carrier, error) {
+	return market.Carrier{}, errors.New("dial tcp 10.0.0.5:3306: i/o timeout")
+}
+
 var authzKeyring = func() auth.Keyring {
 	key, err := auth.GenerateKey()
 	if err != nil {
@@ -38,9 +57,7 @@ var authzKeyring = func() auth.Keyring {
 	return auth.Keyring{Private: key, Public: &key.PublicKey, Issuer: "iss-test", Audience: "aud-test"}
 }()
 
-func newAuthorizer(t *testing.T, companies interface {
-	CompanyExists(context.Context, int64) (bool, error)
-}) *apigw.Authorizer {
+func newAuthorizer(t *testing.T, companies market.CompanyStore, carriers apigw.CarrierLookup) *apigw.Authorizer {
 	t.Helper()
 	routes, err := api.Routes()
 	if err != nil {
@@ -50,6 +67,7 @@ func newAuthorizer(t *testing.T, companies interface {
 		// The authorizer gets the public key only, as deployed.
 		Keyring:   func(context.Context) (auth.Keyring, error) { return verifyOnly(authzKeyring), nil },
 		Companies: companies,
+		Carriers:  carriers,
 		Routes:    routes,
 		Log:       slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	}
@@ -83,8 +101,23 @@ func mint(t *testing.T, company int64, scopes ...string) string {
 	return token
 }
 
+func mintCarrier(t *testing.T, carrier int64) string {
+	t.Helper()
+	token, err := authzKeyring.MintCarrier(carrier, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
 func TestAuthorizerRefuses(t *testing.T) {
-	a := newAuthorizer(t, knownCompanies{1: true})
+	a := newAuthorizer(t, knownCompanies{1: true}, knownCarriers{1: true, 3: false})
+	otherAudience := authzKeyring
+	otherAudience.Audience = "aud-test:carriers"
+	asCompanyOfCarrierAudience, err := otherAudience.Mint(1, auth.DefaultScopes, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, header string
 	}{
@@ -95,6 +128,11 @@ func TestAuthorizerRefuses(t *testing.T) {
 		{"basic scheme", "Basic " + mint(t, 1, auth.ScopeProductsWrite)},
 		{"two tokens", "Bearer " + mint(t, 1, auth.ScopeProductsWrite) + " x"},
 		{"unknown company", "Bearer " + mint(t, 2, auth.ScopeProductsWrite)},
+		{"unknown carrier", "Bearer " + mintCarrier(t, 2)},
+		{"inactive carrier", "Bearer " + mintCarrier(t, 3)},
+		// Signed by us for the carrier audience, but as a company token
+		// (scopes of a company, no deliveries): neither kind.
+		{"company scopes in the carrier audience", "Bearer " + asCompanyOfCarrierAudience},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,46 +145,90 @@ func TestAuthorizerRefuses(t *testing.T) {
 }
 
 func TestAuthorizerDatabaseDownIsNotA401(t *testing.T) {
-	a := newAuthorizer(t, failingCompanies{})
-	_, err := a.Handle(context.Background(), authorizerEvent(t, "Bearer "+mint(t, 1, auth.ScopeProductsWrite)))
-	if err == nil || errors.Is(err, apigw.ErrUnauthorized) {
-		t.Fatalf("Handle with the database down = %v; want a failure, not a refused token", err)
+	a := newAuthorizer(t, failingCompanies{}, failingCarriers{})
+	for _, token := range []string{mint(t, 1, auth.ScopeProductsWrite), mintCarrier(t, 1)} {
+		_, err := a.Handle(context.Background(), authorizerEvent(t, "Bearer "+token))
+		if err == nil || errors.Is(err, apigw.ErrUnauthorized) {
+			t.Fatalf("Handle with the database down = %v; want a failure, not a refused token", err)
+		}
 	}
 }
 
-// TestAuthorizerPolicyCoversEveryCompanyRoute checks the policy API Gateway
-// caches per token: it must decide every company route by the token's
+// The ARNs of the authorized routes, on the test event's API and stage.
+const stage = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod"
+
+var (
+	productsRead  = []string{stage + "/GET/api/company/products", stage + "/GET/api/company/products/*"}
+	productsWrite = []string{stage + "/POST/api/products", stage + "/PUT/api/products/*", stage + "/DELETE/api/products/*"}
+	ordersRead    = []string{stage + "/GET/api/company/orders"}
+	ordersWrite   = []string{stage + "/POST/api/company/orders/*/ready", stage + "/POST/api/company/orders/*/cancel"}
+	profileRead   = []string{stage + "/GET/api/company/profile"}
+	profileWrite  = []string{stage + "/PUT/api/company/profile"}
+	carrierRoutes = []string{
+		stage + "/GET/api/carrier/orders", stage + "/GET/api/carrier/orders/*",
+		stage + "/POST/api/carrier/orders/*/claim", stage + "/POST/api/carrier/orders/*/pickup",
+		stage + "/POST/api/carrier/orders/*/deliver", stage + "/POST/api/carrier/orders/*/release",
+	}
+)
+
+func concat(lists ...[]string) []string { return slices.Concat(lists...) }
+
+// TestAuthorizerPolicyCoversEveryRoute checks the policy API Gateway caches
+// per token: it must decide every authorized route by the token's kind and
 // scopes, not just allow the first route the token was used on.
-func TestAuthorizerPolicyCoversEveryCompanyRoute(t *testing.T) {
-	const stage = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod"
+func TestAuthorizerPolicyCoversEveryRoute(t *testing.T) {
 	tests := []struct {
 		name      string
-		scopes    []string
+		token     func(t *testing.T) string
 		allowed   []string
 		denied    []string
 		principal string
+		context   map[string]any
 	}{
 		{
-			name:    "read and write",
-			scopes:  auth.DefaultScopes,
-			allowed: []string{stage + "/GET/api/company/products", stage + "/GET/api/company/products/*", stage + "/POST/api/products", stage + "/PUT/api/products/*", stage + "/DELETE/api/products/*"},
+			name:      "company, every scope",
+			token:     func(t *testing.T) string { return mint(t, 7, auth.DefaultScopes...) },
+			allowed:   concat(productsRead, productsWrite, ordersRead, ordersWrite, profileRead, profileWrite),
+			denied:    carrierRoutes,
+			principal: "company/7",
+			context:   map[string]any{apigw.ContextCompanyID: "7", apigw.ContextScopes: strings.Join(auth.DefaultScopes, " ")},
 		},
 		{
-			name:    "read only",
-			scopes:  []string{auth.ScopeProductsRead},
-			allowed: []string{stage + "/GET/api/company/products", stage + "/GET/api/company/products/*"},
-			denied:  []string{stage + "/POST/api/products", stage + "/PUT/api/products/*", stage + "/DELETE/api/products/*"},
+			name:      "company, products read only",
+			token:     func(t *testing.T) string { return mint(t, 7, auth.ScopeProductsRead) },
+			allowed:   productsRead,
+			denied:    concat(productsWrite, ordersRead, ordersWrite, profileRead, profileWrite, carrierRoutes),
+			principal: "company/7",
+			context:   map[string]any{apigw.ContextCompanyID: "7", apigw.ContextScopes: "products:read"},
 		},
 		{
-			name:   "no scope",
-			scopes: nil,
-			denied: []string{stage + "/GET/api/company/products", stage + "/GET/api/company/products/*", stage + "/POST/api/products", stage + "/PUT/api/products/*", stage + "/DELETE/api/products/*"},
+			name:      "company, orders only",
+			token:     func(t *testing.T) string { return mint(t, 7, auth.ScopeOrdersRead, auth.ScopeOrdersWrite) },
+			allowed:   concat(ordersRead, ordersWrite),
+			denied:    concat(productsRead, productsWrite, profileRead, profileWrite, carrierRoutes),
+			principal: "company/7",
+			context:   map[string]any{apigw.ContextCompanyID: "7", apigw.ContextScopes: "orders:read orders:write"},
+		},
+		{
+			name:      "company, no scope",
+			token:     func(t *testing.T) string { return mint(t, 7) },
+			denied:    concat(productsRead, productsWrite, ordersRead, ordersWrite, profileRead, profileWrite, carrierRoutes),
+			principal: "company/7",
+			context:   map[string]any{apigw.ContextCompanyID: "7", apigw.ContextScopes: ""},
+		},
+		{
+			name:      "carrier",
+			token:     func(t *testing.T) string { return mintCarrier(t, 5) },
+			allowed:   carrierRoutes,
+			denied:    concat(productsRead, productsWrite, ordersRead, ordersWrite, profileRead, profileWrite),
+			principal: "carrier/5",
+			context:   map[string]any{apigw.ContextCarrierID: "5", apigw.ContextScopes: "deliveries"},
 		},
 	}
-	a := newAuthorizer(t, knownCompanies{7: true})
+	a := newAuthorizer(t, knownCompanies{7: true}, knownCarriers{5: true})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := a.Handle(context.Background(), authorizerEvent(t, "Bearer "+mint(t, 7, tt.scopes...)))
+			resp, err := a.Handle(context.Background(), authorizerEvent(t, "Bearer "+tt.token(t)))
 			if err != nil {
 				t.Fatalf("Handle = %v", err)
 			}
@@ -162,36 +244,39 @@ func TestAuthorizerPolicyCoversEveryCompanyRoute(t *testing.T) {
 					denied = append(denied, st.Resource...)
 				}
 			}
+			want := func(list []string) []string { return slices.Sorted(slices.Values(list)) }
 			slices.Sort(allowed)
 			slices.Sort(denied)
-			slices.Sort(tt.allowed)
-			slices.Sort(tt.denied)
-			if !slices.Equal(allowed, tt.allowed) || !slices.Equal(denied, tt.denied) {
-				t.Errorf("policy allows %v denies %v; want allows %v denies %v", allowed, denied, tt.allowed, tt.denied)
+			if !slices.Equal(allowed, want(tt.allowed)) || !slices.Equal(denied, want(tt.denied)) {
+				t.Errorf("policy allows %v denies %v; want allows %v denies %v", allowed, denied, want(tt.allowed), want(tt.denied))
 			}
 			for _, r := range append(allowed, denied...) {
-				if strings.Contains(r, "/GET/api/products") || strings.Contains(r, "/orders") {
+				if strings.Contains(r, "/api/products") && strings.Contains(r, "/GET/") || strings.Contains(r, "/api/orders") || strings.Contains(r, "/session") {
 					t.Errorf("policy names public route %s", r)
 				}
 			}
-			if resp.PrincipalID != "company/7" {
-				t.Errorf("principal = %q, want company/7", resp.PrincipalID)
+			if resp.PrincipalID != tt.principal {
+				t.Errorf("principal = %q, want %s", resp.PrincipalID, tt.principal)
 			}
-			if resp.Context[apigw.ContextCompanyID] != "7" || resp.Context[apigw.ContextScopes] != strings.Join(tt.scopes, " ") || resp.Context[apigw.ContextExpiresAt] == "" {
-				t.Errorf("context = %v", resp.Context)
+			if resp.Context[apigw.ContextExpiresAt] == "" {
+				t.Errorf("context %v has no expiry", resp.Context)
+			}
+			delete(resp.Context, apigw.ContextExpiresAt)
+			if !maps.Equal(resp.Context, tt.context) {
+				t.Errorf("context = %v, want %v (and the expiry)", resp.Context, tt.context)
 			}
 		})
 	}
 }
 
-func TestCompanyPolicyRefusesForeignARN(t *testing.T) {
+func TestPolicyRefusesForeignARN(t *testing.T) {
 	routes, err := api.Routes()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, arn := range []string{"", "not-an-arn", "arn:aws:execute-api:eu-west-1:1:api"} {
-		if _, err := apigw.CompanyPolicy(routes, arn, auth.DefaultScopes); err == nil {
-			t.Errorf("CompanyPolicy(%q) = nil error, want one", arn)
+		if _, err := apigw.Policy(routes, arn, api.Company, auth.DefaultScopes); err == nil {
+			t.Errorf("Policy(%q) = nil error, want one", arn)
 		}
 	}
 }

@@ -86,7 +86,10 @@ func Authorizer(d Deps) (*apigw.Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &apigw.Authorizer{Keyring: d.Keyring, Companies: mysql.NewCompanyStore(d.DB), Routes: routes, Log: d.Logger}, nil
+	return &apigw.Authorizer{
+		Keyring: d.Keyring, Companies: mysql.NewCompanyStore(d.DB), Carriers: mysql.NewCarrierStore(d.DB),
+		Routes: routes, Log: d.Logger,
+	}, nil
 }
 
 // Functions returns every API function's handler by its name in
