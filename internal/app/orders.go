@@ -38,7 +38,9 @@ func PlaceOrderFromEnv(ctx context.Context) (notify.PlaceOrderEvents, error) {
 }
 
 // NotifyCarrierFromEnv builds the notifycarrier Lambda's handler. It runs
-// outside the VPC and needs no database: only SMS_TOPIC_ARN.
+// outside the VPC and needs no database: only SMS_TOPIC_ARN and SITE_URL,
+// the storefront's public address that the SMS links to (refused at start
+// if no SMS could hold the whole link).
 func NotifyCarrierFromEnv(ctx context.Context) (*notify.Carrier, error) {
 	topic, err := ReadSMSTopic(os.Getenv)
 	if err != nil {
@@ -54,5 +56,9 @@ func NotifyCarrierFromEnv(ctx context.Context) (*notify.Carrier, error) {
 	}
 	logger := Logger(apiEnv.LogLevel)
 	slog.SetDefault(logger)
-	return notify.NewCarrier(notify.SNSPublisher{Client: sns.NewFromConfig(awsCfg)}, topic, logger), nil
+	carrier, err := notify.NewCarrier(notify.SNSPublisher{Client: sns.NewFromConfig(awsCfg), Log: logger}, topic, os.Getenv("SITE_URL"), logger)
+	if err != nil {
+		return nil, fmt.Errorf("config: SITE_URL: %w", err)
+	}
+	return carrier, nil
 }

@@ -312,6 +312,15 @@ type OrderStore interface {
 	MarkFailed(ctx context.Context, id string, attempt int, reason string, retryAt *time.Time) error
 	// MarkNotified records that the SMS for the order was sent at at.
 	MarkNotified(ctx context.Context, id string, at time.Time) error
+	// DueOffers lists up to limit placed orders whose next offer to the
+	// carriers is due at now (OfferAgainAfter after placing, or at once
+	// after a carrier released it), the longest due first.
+	DueOffers(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// ClaimOffer takes the due offer of a placed order for the caller: it
+	// counts the offer, records it in the order's history
+	// (StepOfferedAgain) and returns its number; false if another sweep
+	// took it first, or the order was claimed or cancelled meanwhile.
+	ClaimOffer(ctx context.Context, orderID string, now time.Time) (int, bool, error)
 }
 
 // CarrierNotifier hands a placed order to the carriers' notifier. It never
@@ -402,13 +411,25 @@ func ptr[T any](v T) *T { return &v }
 // Limits of what carriers are told.
 const (
 	MaxSMSLength      = 160 // GSM-7 characters of one SMS
-	maxAreaLength     = 20
+	MaxAreaLength     = 20  // characters of a delivery area
 	maxSMSCompanyName = 24
+	shortCompanyName  = 12 // a company name when the full ones do not fit
 )
+
+// ClaimPath is the carrier page of the site; ClaimLink puts the delivery
+// id in its fragment, which the browser keeps to itself (no server or CDN
+// log sees it).
+const ClaimPath = "/carrier.html#d="
+
+// ClaimLink is where a carrier claims an order on the site at siteURL
+// (absolute, without a trailing slash).
+func ClaimLink(siteURL, deliveryID string) string {
+	return siteURL + ClaimPath + deliveryID
+}
 
 // CarrierNotice is everything carriers are told about an order: nothing a
 // customer typed except the delivery area, reduced by DeliveryArea to
-// letters, spaces, hyphens and apostrophes.
+// letters, spaces, hyphens and apostrophes, and the link to claim it.
 type CarrierNotice struct {
 	Reference string
 	ItemCount int
@@ -416,11 +437,16 @@ type CarrierNotice struct {
 	Currency  string
 	Companies []string // pickup companies, in order of first appearance
 	Area      string
+	Link      string // ClaimLink of the order; always sent whole
 }
 
-// NoticeFor returns the notice for an order.
-func NoticeFor(o Order) CarrierNotice {
-	n := CarrierNotice{Reference: o.Reference, ItemCount: o.ItemCount, Total: o.Total, Currency: o.Currency, Area: o.Area}
+// NoticeFor returns the notice for an order, linking to the site at
+// siteURL.
+func NoticeFor(o Order, siteURL string) CarrierNotice {
+	n := CarrierNotice{
+		Reference: o.Reference, ItemCount: o.ItemCount, Total: o.Total, Currency: o.Currency, Area: o.Area,
+		Link: ClaimLink(siteURL, DeliveryID(o.ID)),
+	}
 	seen := map[string]bool{}
 	for _, l := range o.Lines {
 		if !seen[l.CompanyName] {
@@ -435,54 +461,73 @@ func NoticeFor(o Order) CarrierNotice {
 // characters, such as
 //
 //	Order K7Q2M9XD: 3 items, 42.50 USD. Pickup: Padaria Sol, Casa Nonna Kitchen. Area: Lisboa
+//	https://d111.cloudfront.net/carrier.html#d=5f1c0e7a9b2d4c6e8a01
 //
-// Every field is reduced to characters that count one each in GSM-7 (so
-// the message is never split or sent as UCS-2), company names are cut to
-// 24 characters and, when they do not all fit, the rest are counted
-// ("+3 more"). Fields are normalized here again, whoever built the notice.
-func (n CarrierNotice) SMS() string {
+// The reference, the items and total, the area and the link always stay,
+// and the link is never cut: when the text is too long, the pickup list
+// gives way first (names cut to 12 characters, then the names that do
+// not fit counted as "+3 more", then only counted, then left out). It is
+// an error only when even those parts do not fit, or the link holds a
+// character that is not plain GSM-7: sending a broken link would be worse
+// than sending nothing. Every other field is reduced to characters that
+// count one each in GSM-7 (so the message is never split or sent as
+// UCS-2), whoever built the notice.
+func (n CarrierNotice) SMS() (string, error) {
 	items := "items"
 	if n.ItemCount == 1 {
 		items = "item"
 	}
 	head := fmt.Sprintf("Order %s: %d %s, %s %s.",
 		gsmText(n.Reference, orderRefLen), n.ItemCount, items, n.Total.StringFixed(2), gsmText(n.Currency, 3))
-	area := gsmArea(n.Area, maxAreaLength)
+	area := gsmArea(n.Area, MaxAreaLength)
 	if area == "" {
 		area = "unknown"
 	}
 	tail := " Area: " + area
-	var names []string
-	for _, c := range n.Companies {
+	if n.Link == "" || strings.IndexFunc(n.Link, func(r rune) bool { return !gsmSafe(r) || r == ' ' }) >= 0 {
+		return "", fmt.Errorf("carrier sms: the link %q is not plain GSM-7 text", n.Link)
+	}
+	tail += "\n" + n.Link
+	budget := MaxSMSLength - len(head) - len(tail)
+	if budget < 0 {
+		return "", fmt.Errorf("carrier sms: %d characters without the pickup list, more than %d", len(head)+len(tail), MaxSMSLength)
+	}
+	if pickup := pickupList(n.Companies, budget-len(" Pickup: .")); pickup != "" {
+		head += " Pickup: " + pickup + "."
+	}
+	return head + tail, nil
+}
+
+// pickupList names the companies in at most budget characters: as many as
+// fit, full names before shortened ones, the rest counted; "" when not even
+// the count fits.
+func pickupList(companies []string, budget int) string {
+	var full, short []string
+	for _, c := range companies {
 		if name := gsmText(c, maxSMSCompanyName); name != "" {
-			names = append(names, name)
+			full = append(full, name)
+			short = append(short, gsmText(c, shortCompanyName))
 		}
 	}
-	budget := MaxSMSLength - len(head) - len(tail) - len(" Pickup: .")
-	pickup := ""
-	for k := len(names); k >= 0; k-- {
-		list := strings.Join(names[:k], ", ")
-		if rest := len(names) - k; rest > 0 {
-			if k == 0 {
-				list = fmt.Sprintf("%d companies", rest)
-			} else {
+	for k := len(full); k > 0; k-- {
+		for _, names := range [][]string{full, short} {
+			list := strings.Join(names[:k], ", ")
+			if rest := len(names) - k; rest > 0 {
 				list += fmt.Sprintf(" +%d more", rest)
 			}
+			if len(list) <= budget {
+				return list
+			}
 		}
-		if len(list) <= budget || k == 0 {
-			pickup = list
-			break
-		}
 	}
-	msg := head
-	if pickup != "" {
-		msg += " Pickup: " + pickup + "."
+	count := fmt.Sprintf("%d companies", len(full))
+	if len(full) == 1 {
+		count = "1 company"
 	}
-	msg += tail
-	if len(msg) > MaxSMSLength { // only with absurd totals; never split an SMS
-		msg = msg[:MaxSMSLength]
+	if len(full) == 0 || len(count) > budget {
+		return ""
 	}
-	return msg
+	return count
 }
 
 // DeliveryArea derives the area carriers are told from a delivery address:
@@ -494,7 +539,7 @@ func (n CarrierNotice) SMS() string {
 func DeliveryArea(address string) string {
 	parts := strings.Split(address, ",")
 	for i := len(parts) - 1; i >= 0; i-- {
-		if area := gsmArea(parts[i], maxAreaLength); area != "" {
+		if area := gsmArea(parts[i], MaxAreaLength); area != "" {
 			return area
 		}
 	}

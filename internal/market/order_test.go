@@ -199,6 +199,7 @@ func TestDeliveryArea(t *testing.T) {
 }
 
 func TestCarrierSMS(t *testing.T) {
+	const site = "https://d1234567890abc.cloudfront.net"
 	long := strings.Repeat("Extraordinarily Long Company Name ", 4)
 	var lines []market.OrderLine
 	for i := range 100 {
@@ -213,7 +214,7 @@ func TestCarrierSMS(t *testing.T) {
 			name: "small order",
 			order: market.Order{Reference: "KQEV81CN", ItemCount: 4, Total: market.MustMoney("33.69"), Currency: "USD", Area: "Lisboa",
 				Lines: []market.OrderLine{{CompanyName: "Padaria Sol"}, {CompanyName: "Casa Nonna Kitchen"}, {CompanyName: "Padaria Sol"}}},
-			contains: []string{"Order KQEV81CN: 4 items, 33.69 USD.", "Pickup: Padaria Sol, Casa Nonna Kitchen.", "Area: Lisboa"},
+			contains: []string{"Order KQEV81CN: 4 items, 33.69 USD.", "Pickup: Padaria Sol, Casa Nonna... Area: Lisboa\n"},
 		},
 		{
 			name:     "one item",
@@ -224,12 +225,32 @@ func TestCarrierSMS(t *testing.T) {
 			name: "many long companies, huge total",
 			order: market.Order{Reference: "ZZZZZZZZ", ItemCount: 99900, Total: market.MustMoney("999000000000000.00"), Currency: "USD",
 				Area: market.DeliveryArea("x, " + strings.Repeat("Verylongtownname", 4)), Lines: lines},
-			contains: []string{"Order ZZZZZZZZ: 99900 items, 999000000000000.00 USD.", "Extraordinarily Long C..", "more.", "Area: VerylongtownnameVery"},
+			contains: []string{"Order ZZZZZZZZ: 99900 items, 999000000000000.00 USD. Area: VerylongtownnameVery\n"},
+		},
+		{
+			name: "long names shortened before any is dropped",
+			order: market.Order{Reference: "KQEV81CN", ItemCount: 4, Total: market.MustMoney("33.69"), Currency: "USD", Area: "Lisboa",
+				Lines: []market.OrderLine{{CompanyName: "Padaria Sol de Sao Joao Bakery"}, {CompanyName: "Green Basket Grocers of Lisbon"}}},
+			contains: []string{"Pickup: Padaria So.., Green Bask...", "Area: Lisboa"},
+		},
+		{
+			name: "some names counted",
+			order: market.Order{Reference: "KQEV81CN", ItemCount: 9, Total: market.MustMoney("33.69"), Currency: "USD", Area: "Lisboa",
+				Lines: lines[:6]},
+			contains: []string{"Pickup: Extraordin.. +5 more.", "Area: Lisboa"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sms := market.NoticeFor(tt.order).SMS()
+			tt.order.ID = "01m866a89kz1z7dgmnnrvb7r47459mn758bc"
+			sms, err := market.NoticeFor(tt.order, site).SMS()
+			if err != nil {
+				t.Fatalf("SMS() = %v", err)
+			}
+			link := site + "/carrier.html#d=" + market.DeliveryID(tt.order.ID)
+			if !strings.HasSuffix(sms, "\n"+link) {
+				t.Errorf("SMS() = %q, want it to end with the whole link %s", sms, link)
+			}
 			n, ok := market.GSM7Length(sms)
 			if !ok || n > market.MaxSMSLength {
 				t.Errorf("SMS() = %q: %d GSM-7 characters (encodable %v), want at most %d", sms, n, ok, market.MaxSMSLength)
@@ -257,7 +278,11 @@ func TestCarrierSMSHoldsNoCustomerText(t *testing.T) {
 	}
 	order := market.Order{Reference: "ABCDEFGH", ItemCount: 1, Total: market.MustMoney("5.00"), Currency: "USD",
 		Area: market.DeliveryArea(req.Customer.Address), Lines: []market.OrderLine{{CompanyName: "Padaria Sol"}}}
-	sms := market.NoticeFor(order).SMS()
+	sms, err := market.NoticeFor(order, "https://shop.example").SMS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sms, _, _ = strings.Cut(sms, "\n") // the link is the server's
 	for _, secret := range []string{"5550100", "0100", "Mallory", "URGENT", "http", "evil", "Visit"} {
 		if strings.Contains(sms, secret) {
 			t.Errorf("SMS() = %q, holds customer text %q", sms, secret)

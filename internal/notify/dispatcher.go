@@ -92,12 +92,13 @@ func (d *Dispatcher) HandOff(ctx context.Context, o market.Order) {
 	d.attempt(ctx, o, 1)
 }
 
-// attempt makes attempt number n to hand o off and records the outcome. A
-// failure to record is logged: the order stays due and the sweep retries.
+// attempt makes attempt number n to hand o's first offer off and records
+// the outcome. A failure to record is logged: the order stays due and the
+// sweep retries.
 func (d *Dispatcher) attempt(ctx context.Context, o market.Order, n int) {
 	defer d.lockOrder(o.ID)()
 	invokeCtx, cancel := context.WithTimeout(ctx, invokeTimeout)
-	err := d.invoker.Invoke(invokeCtx, EventFor(o, n))
+	err := d.invoker.Invoke(invokeCtx, EventFor(o, 1, n))
 	cancel()
 	now := d.now().UTC()
 	if err != nil {
@@ -127,13 +128,17 @@ type SweepReport struct {
 	Due       int `json:"due"`
 	HandedOff int `json:"handedOff"` // attempted; failures are recorded on the orders
 	GaveUp    int `json:"gaveUp"`
+	// OfferedAgain counts the orders offered to the carriers once more.
+	OfferedAgain int `json:"offeredAgain"`
 	// KeysPruned counts idempotency keys forgotten after their retention.
 	KeysPruned int64 `json:"keysPruned"`
 }
 
 // Sweep retries every order whose notification is due: placed but never
 // handed off, failed, or handed off without confirmation for
-// ConfirmTimeout. Concurrent sweeps do not hand off the same order twice.
+// ConfirmTimeout. Then it offers again the orders no carrier has claimed
+// for market.OfferAgainAfter, and those a carrier released. Concurrent
+// sweeps do not hand off the same order, or offer it, twice.
 func (d *Dispatcher) Sweep(ctx context.Context) (SweepReport, error) {
 	now := d.now().UTC()
 	due, err := d.store.DueNotifications(ctx, now, sweepBatch)
@@ -163,16 +168,54 @@ func (d *Dispatcher) Sweep(ctx context.Context) (SweepReport, error) {
 		d.attempt(ctx, o, n.Attempts+1)
 		report.HandedOff++
 	}
+	if err := d.offerDue(ctx, now, &report); err != nil {
+		return report, fmt.Errorf("sweep: %w", err)
+	}
 	// The sweep is the orders' scheduled housekeeping, so it also keeps
 	// the idempotency table bounded.
 	report.KeysPruned, err = d.store.PruneIdempotencyKeys(ctx, now.Add(-market.IdempotencyKeyRetention), pruneBatch)
 	if err != nil {
 		return report, fmt.Errorf("sweep: %w", err)
 	}
-	if report.Due > 0 || report.KeysPruned > 0 {
-		d.log.InfoContext(ctx, "notify: sweep", "due", report.Due, "handedOff", report.HandedOff, "gaveUp", report.GaveUp, "keysPruned", report.KeysPruned)
+	if report.Due > 0 || report.OfferedAgain > 0 || report.KeysPruned > 0 {
+		d.log.InfoContext(ctx, "notify: sweep", "due", report.Due, "handedOff", report.HandedOff, "gaveUp", report.GaveUp,
+			"offeredAgain", report.OfferedAgain, "keysPruned", report.KeysPruned)
 	}
 	return report, nil
+}
+
+// offerDue offers each due order to the carriers once more. The order's
+// notification state belongs to its first offer, so a repeated offer is
+// fire-and-forget: a failure is logged at ERROR, and the order stays in
+// the carriers' list of available orders on the site.
+func (d *Dispatcher) offerDue(ctx context.Context, now time.Time, report *SweepReport) error {
+	due, err := d.store.DueOffers(ctx, now, sweepBatch)
+	if err != nil {
+		return err
+	}
+	for _, id := range due {
+		offer, claimed, err := d.store.ClaimOffer(ctx, id, now)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			continue
+		}
+		o, err := d.store.Order(ctx, id)
+		if err != nil {
+			return err
+		}
+		invokeCtx, cancel := context.WithTimeout(ctx, invokeTimeout)
+		err = d.invoker.Invoke(invokeCtx, EventFor(o, offer, 1))
+		cancel()
+		if err != nil {
+			d.log.ErrorContext(ctx, "notify: offer again failed", "orderId", id, "offer", offer, "error", err)
+			continue
+		}
+		d.log.InfoContext(ctx, "notify: offered again", "orderId", id, "offer", offer)
+		report.OfferedAgain++
+	}
+	return nil
 }
 
 // HandOffLease is how long a claimed order belongs to the sweep that
@@ -216,9 +259,21 @@ func (d *Dispatcher) Report(ctx context.Context, r DestinationRecord) error {
 	if !market.ValidOrderID(e.OrderID) {
 		return errors.New("destination record: no order id in the request payload")
 	}
+	ok := r.RequestContext.Condition == ConditionSuccess && r.ResponseContext.FunctionError == ""
+	if !e.firstOffer() {
+		// The order's notification state is its first offer's: a later
+		// offer's outcome is only told.
+		if ok {
+			d.log.InfoContext(ctx, "notify: repeated offer confirmed", "orderId", e.OrderID, "offer", e.Offer)
+		} else {
+			d.log.ErrorContext(ctx, "notify: repeated offer not sent", "orderId", e.OrderID, "offer", e.Offer,
+				"condition", r.RequestContext.Condition, "response", string(r.ResponsePayload))
+		}
+		return nil
+	}
 	defer d.lockOrder(e.OrderID)()
 	now := d.now().UTC()
-	if r.RequestContext.Condition == ConditionSuccess && r.ResponseContext.FunctionError == "" {
+	if ok {
 		d.log.InfoContext(ctx, "notify: sms confirmed", "orderId", e.OrderID, "attempt", e.Attempt)
 		return d.store.MarkNotified(ctx, e.OrderID, now)
 	}

@@ -71,15 +71,20 @@ func (l *LocalInvoker) Invoke(ctx context.Context, e OrderEvent) error {
 func (l *LocalInvoker) Wait() { l.wg.Wait() }
 
 // NewLocal returns a Dispatcher over store whose hand-offs run a Carrier
-// in-process, publishing through p, and the LocalInvoker that runs them.
-func NewLocal(store market.OrderStore, p Publisher, logger *slog.Logger) (*Dispatcher, *LocalInvoker) {
+// in-process, publishing through p with links to the site at siteURL, and
+// the LocalInvoker that runs them.
+func NewLocal(store market.OrderStore, p Publisher, siteURL string, logger *slog.Logger) (*Dispatcher, *LocalInvoker, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	inv := &LocalInvoker{carrier: NewCarrier(p, LocalTopicARN, logger), log: logger}
+	carrier, err := NewCarrier(p, LocalTopicARN, siteURL, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	inv := &LocalInvoker{carrier: carrier, log: logger}
 	d := NewDispatcher(store, inv, logger)
 	inv.report = d.Report
-	return d, inv
+	return d, inv, nil
 }
 
 // RunSweeps runs d.Sweep every interval until ctx ends, as the schedule
@@ -99,17 +104,21 @@ func RunSweeps(ctx context.Context, d *Dispatcher, interval time.Duration) {
 	}
 }
 
-// OutboxMessage is one SMS in the local outbox.
+// OutboxMessage is one SMS in the local outbox: to the carriers' topic
+// (TopicARN, with the order's id) or to one phone (PhoneNumber).
 type OutboxMessage struct {
-	TopicARN string    `json:"topicArn"`
-	Message  string    `json:"message"`
-	OrderID  string    `json:"orderId"`
-	SentAt   time.Time `json:"sentAt"`
+	TopicARN    string    `json:"topicArn,omitempty"`
+	PhoneNumber string    `json:"phoneNumber,omitempty"`
+	Message     string    `json:"message"`
+	OrderID     string    `json:"orderId,omitempty"`
+	SentAt      time.Time `json:"sentAt"`
 }
 
 // Outbox stands in for SNS locally: it keeps every SMS, prints it, and
 // lists them over HTTP, so that a developer sees exactly what carriers
-// would receive.
+// would receive. An SMS to one phone (a sign-in code) is printed with the
+// number masked and without its text, as a log would show it; its text is
+// at GET /_local/sms.
 type Outbox struct {
 	out io.Writer
 
@@ -118,11 +127,16 @@ type Outbox struct {
 	fail     error
 }
 
+var (
+	_ Publisher         = (*Outbox)(nil)
+	_ market.TextSender = (*Outbox)(nil)
+)
+
 // NewOutbox returns an outbox that prints each SMS to out (nil: silent).
 func NewOutbox(out io.Writer) *Outbox { return &Outbox{out: out} }
 
-// FailWith makes every Publish fail with err until called with nil; for
-// tests of what happens when SNS is down.
+// FailWith makes every Publish and SendText fail with err until called
+// with nil; for tests of what happens when SNS is down.
 func (o *Outbox) FailWith(err error) {
 	o.mu.Lock()
 	o.fail = err
@@ -131,17 +145,30 @@ func (o *Outbox) FailWith(err error) {
 
 // Publish keeps m.
 func (o *Outbox) Publish(_ context.Context, m SMS) (string, error) {
+	if err := m.check(); err != nil {
+		return "", err
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.fail != nil {
 		return "", o.fail
 	}
-	msg := OutboxMessage{TopicARN: m.TopicARN, Message: m.Message, OrderID: m.OrderID, SentAt: time.Now().UTC()}
+	msg := OutboxMessage{TopicARN: m.TopicARN, PhoneNumber: m.PhoneNumber, Message: m.Message, OrderID: m.OrderID, SentAt: time.Now().UTC()}
 	o.messages = append(o.messages, msg)
 	if o.out != nil {
-		fmt.Fprintf(o.out, "SMS to carriers (order %s): %s\n", m.OrderID, m.Message)
+		if m.PhoneNumber != "" {
+			fmt.Fprintf(o.out, "SMS to %s (text at /_local/sms)\n", MaskPhone(m.PhoneNumber))
+		} else {
+			fmt.Fprintf(o.out, "SMS to carriers (order %s): %s\n", m.OrderID, m.Message)
+		}
 	}
 	return "local-" + strconv.Itoa(len(o.messages)), nil
+}
+
+// SendText keeps an SMS to phone alone.
+func (o *Outbox) SendText(ctx context.Context, phone, text string) error {
+	_, err := o.Publish(ctx, SMS{PhoneNumber: phone, Message: text})
+	return err
 }
 
 // Messages returns a copy of the SMS sent so far, oldest first.

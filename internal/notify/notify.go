@@ -52,53 +52,68 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/deliverymarket/delivery/internal/market"
 )
 
-// EventVersion is the version of the OrderEvent shape.
-const EventVersion = 1
+// EventVersion is the version of the OrderEvent shape. Version 2 added
+// the delivery id and the offer number; an event of another version is
+// refused, and the sweep retries its order with the current shape.
+const EventVersion = 2
 
 // OrderEvent is what placeorder hands to notifycarrier: the order as
 // carriers are told about it, and nothing else (no customer name, phone,
 // address or note; the delivery area only as market.DeliveryArea reduced
 // it).
 type OrderEvent struct {
-	Version   int          `json:"v"`
-	OrderID   string       `json:"orderId"`
-	Reference string       `json:"ref"`
-	ItemCount int          `json:"items"`
-	Total     market.Money `json:"total"`
-	Currency  string       `json:"currency"`
-	Companies []string     `json:"companies"`
-	Area      string       `json:"area"`
-	Attempt   int          `json:"attempt"`
-	PlacedAt  time.Time    `json:"placedAt"`
+	Version    int          `json:"v"`
+	OrderID    string       `json:"orderId"`
+	DeliveryID string       `json:"deliveryId"`
+	Reference  string       `json:"ref"`
+	ItemCount  int          `json:"items"`
+	Total      market.Money `json:"total"`
+	Currency   string       `json:"currency"`
+	Companies  []string     `json:"companies"`
+	Area       string       `json:"area"`
+	// Offer counts the times the order is offered to the carriers: 1 when
+	// it is placed, 2 and on when the sweep offers it again (an order no
+	// carrier claimed in time, or one a carrier released).
+	Offer int `json:"offer"`
+	// Attempt counts the hand-offs of the first offer; a repeated offer
+	// has one attempt.
+	Attempt  int       `json:"attempt"`
+	PlacedAt time.Time `json:"placedAt"`
 }
 
-// EventFor returns the event of an order's attempt number attempt.
-func EventFor(o market.Order, attempt int) OrderEvent {
-	n := market.NoticeFor(o)
+// EventFor returns the event of an order's offer number offer, attempt
+// number attempt.
+func EventFor(o market.Order, offer, attempt int) OrderEvent {
+	n := market.NoticeFor(o, "")
 	return OrderEvent{
-		Version:   EventVersion,
-		OrderID:   o.ID,
-		Reference: n.Reference,
-		ItemCount: n.ItemCount,
-		Total:     n.Total,
-		Currency:  n.Currency,
-		Companies: n.Companies,
-		Area:      n.Area,
-		Attempt:   attempt,
-		PlacedAt:  o.CreatedAt,
+		Version:    EventVersion,
+		OrderID:    o.ID,
+		DeliveryID: market.DeliveryID(o.ID),
+		Reference:  n.Reference,
+		ItemCount:  n.ItemCount,
+		Total:      n.Total,
+		Currency:   n.Currency,
+		Companies:  n.Companies,
+		Area:       n.Area,
+		Offer:      offer,
+		Attempt:    attempt,
+		PlacedAt:   o.CreatedAt,
 	}
 }
 
-// Notice returns the carriers' notice the event describes.
-func (e OrderEvent) Notice() market.CarrierNotice {
+// Notice returns the carriers' notice the event describes, linking to the
+// site at siteURL.
+func (e OrderEvent) Notice(siteURL string) market.CarrierNotice {
 	return market.CarrierNotice{
 		Reference: e.Reference, ItemCount: e.ItemCount, Total: e.Total,
 		Currency: e.Currency, Companies: e.Companies, Area: e.Area,
+		Link: market.ClaimLink(siteURL, e.DeliveryID),
 	}
 }
 
@@ -111,11 +126,20 @@ func (e OrderEvent) Validate() error {
 		return errors.New("order event: malformed orderId")
 	case e.Reference != market.OrderReference(e.OrderID):
 		return errors.New("order event: reference does not match orderId")
+	case e.DeliveryID != market.DeliveryID(e.OrderID):
+		return errors.New("order event: deliveryId does not match orderId")
+	case e.Offer < 1 || e.Attempt < 1:
+		return errors.New("order event: offer and attempt start at 1")
 	case e.ItemCount < 1 || len(e.Companies) == 0 || !e.Total.IsPositive():
 		return errors.New("order event: no items")
 	}
 	return nil
 }
+
+// firstOffer reports whether the event is the offer made when the order
+// was placed, whose delivery the order's notification state tracks.
+// Events from before offers were counted carry none.
+func (e OrderEvent) firstOffer() bool { return e.Offer <= 1 }
 
 // Invoker hands an event to notifycarrier asynchronously: it returns once
 // the event is accepted, not once the SMS is sent.
@@ -123,14 +147,54 @@ type Invoker interface {
 	Invoke(ctx context.Context, e OrderEvent) error
 }
 
-// SMS is one message published to the carriers' topic.
+// SMS is one message: to the carriers' topic (TopicARN) or to one phone
+// (PhoneNumber, E.164), exactly one of the two.
 type SMS struct {
-	TopicARN string
-	Message  string
-	OrderID  string
+	TopicARN    string
+	PhoneNumber string
+	Message     string
+	OrderID     string // for the logs of a topic SMS; "" for a direct one
+}
+
+// check refuses an SMS with no destination or with two.
+func (m SMS) check() error {
+	if (m.TopicARN == "") == (m.PhoneNumber == "") {
+		return errors.New("sms: exactly one of topic and phone number must be set")
+	}
+	return nil
 }
 
 // Publisher publishes an SMS and returns the message id.
 type Publisher interface {
 	Publish(ctx context.Context, m SMS) (string, error)
+}
+
+// MaskPhone is how a phone number may appear in a log: country code and
+// the first digits, and the last two ("+35191*****78"), enough to tell
+// numbers apart while debugging, not to call one.
+func MaskPhone(phone string) string {
+	if len(phone) < 8 {
+		return strings.Repeat("*", len(phone))
+	}
+	keep := min(6, len(phone)-7) // at least five digits hidden
+	return phone[:keep] + strings.Repeat("*", len(phone)-keep-2) + phone[len(phone)-2:]
+}
+
+// redacted is an error whose text has the phone number masked: SNS may
+// repeat the number it refused in its message.
+type redacted struct {
+	text string
+	err  error
+}
+
+func (r redacted) Error() string { return r.text }
+func (r redacted) Unwrap() error { return r.err }
+
+func redact(err error, phone string) error {
+	if err == nil || phone == "" {
+		return err
+	}
+	text := strings.ReplaceAll(err.Error(), phone, MaskPhone(phone))
+	text = strings.ReplaceAll(text, strings.TrimPrefix(phone, "+"), MaskPhone(phone))
+	return redacted{text: text, err: err}
 }

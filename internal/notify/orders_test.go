@@ -58,6 +58,9 @@ func (c *testClock) Set(t time.Time) {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// testSite is where the carriers' SMS link to in these tests.
+const testSite = "http://localhost:8080"
+
 func newShop(t *testing.T) *shop {
 	t.Helper()
 	db := dbtest.MustOpenDB(t)
@@ -65,7 +68,11 @@ func newShop(t *testing.T) *shop {
 		t.Fatal(err)
 	}
 	s := &shop{db: db, outbox: notify.NewOutbox(nil), clock: &testClock{}}
-	s.dispatcher, s.invoker = notify.NewLocal(mysql.NewOrderStore(db), s.outbox, quiet)
+	var err error
+	s.dispatcher, s.invoker, err = notify.NewLocal(mysql.NewOrderStore(db), s.outbox, testSite, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.dispatcher.SetClock(s.clock.Now)
 	deps := app.Deps{DB: db, Currency: "USD", Logger: quiet, Notifier: s.dispatcher}
 	s.handler = notify.PlaceOrderEvents{API: app.PlaceOrder(deps).Handle, Dispatcher: s.dispatcher}
@@ -194,6 +201,12 @@ func TestTwentyConcurrentRetries(t *testing.T) {
 	}
 	if n, ok := market.GSM7Length(sms); !ok || n > 160 || !strings.Contains(sms, first.Reference) {
 		t.Errorf("SMS %q: %d GSM-7 characters, want at most 160 naming %s", sms, n, first.Reference)
+	}
+	if link := testSite + "/carrier.html#d=" + market.DeliveryID(first.ID); !strings.HasSuffix(sms, "\n"+link) || strings.Contains(sms, first.ID) {
+		t.Errorf("SMS %q, want it to end with the link %s and never name the order id", sms, link)
+	}
+	if msgs[0].TopicARN != notify.LocalTopicARN || msgs[0].PhoneNumber != "" {
+		t.Errorf("SMS sent to %+v, want the carriers' topic", msgs[0])
 	}
 	got := decodeOrder(t, s.get(t, first.ID))
 	if got.Notification == nil || got.Notification.Status != market.NotifyNotified || got.Notification.Attempts != 1 {
@@ -392,8 +405,10 @@ func TestUnconfirmedHandOffIsRetried(t *testing.T) {
 		t.Fatalf("after placing: %+v, %d events, want handed off once", o.Notification, len(inv.events))
 	}
 	clock.Set(o.Notification.HandedOffAt.Add(notify.ConfirmTimeout - time.Second))
-	if r, _ := d.Sweep(context.Background()); r.HandedOff != 0 {
-		t.Errorf("Sweep before ConfirmTimeout = %+v, want nothing", r)
+	// Past OfferAgainAfter, so that sweep also offers the order again: an
+	// offer that is not an attempt of the first one, and is made once.
+	if r, _ := d.Sweep(context.Background()); r.HandedOff != 0 || r.OfferedAgain != 1 {
+		t.Errorf("Sweep before ConfirmTimeout = %+v, want nothing handed off, the order offered again", r)
 	}
 	clock.Set(o.Notification.HandedOffAt.Add(notify.ConfirmTimeout + time.Second))
 	// Concurrent sweeps are kept apart by MySQL's atomic conditional
@@ -413,8 +428,20 @@ func TestUnconfirmedHandOffIsRetried(t *testing.T) {
 	for _, r := range reports {
 		total += r.HandedOff
 	}
-	if total != 1 || len(inv.events) != 2 || inv.events[1].Attempt != 2 {
-		t.Errorf("4 concurrent sweeps handed off %d times (events %+v), want once, attempt 2", total, inv.events)
+	var first []notify.OrderEvent
+	offeredAgain := 0
+	for i, e := range inv.events {
+		if e.Offer == 1 {
+			first = append(first, e)
+		} else if e.Offer != 2 || i == 0 {
+			t.Errorf("event %d = %+v, want offer 1 or, after the first, 2", i, e)
+		}
+	}
+	for _, r := range reports {
+		offeredAgain += r.OfferedAgain
+	}
+	if total != 1 || len(first) != 2 || first[1].Attempt != 2 || offeredAgain != 0 || len(inv.events) != 3 {
+		t.Errorf("4 concurrent sweeps handed off %d times and offered again %d times (events %+v), want once, attempt 2, and no more offers", total, offeredAgain, inv.events)
 	}
 }
 
