@@ -376,13 +376,24 @@ func noImages(tb *tab) {
 	}
 }
 
-// openConsole opens the company console and signs in with token.
+// openConsole opens the company console's products and signs in with
+// token, the API clients' way (the sign-in by phone code is the primary).
 func openConsole(tb *tab, s *stack, token string) {
 	tb.t.Helper()
-	tb.navigate(s.URL + "/company.html")
+	tb.navigate(s.URL + "/company.html#products")
+	pasteToken(tb, token)
+	tb.waitFor("the product list", `!document.getElementById("console").hidden && document.querySelectorAll("#admin-products li").length > 0`)
+}
+
+// pasteToken signs in to the console with a token, behind "Sign in with
+// an API token instead".
+func pasteToken(tb *tab, token string) {
+	tb.t.Helper()
+	if !eval[bool](tb, `document.getElementById("token-details").open`) {
+		tb.click("#token-details summary")
+	}
 	tb.do("paste the token", chromeSetValue("#token", token))
 	tb.click(`#token-form button[type="submit"]`)
-	tb.waitFor("the product list", `!document.getElementById("console").hidden && document.querySelectorAll("#admin-products li").length > 0`)
 }
 
 func testConsole(t *testing.T, b *browser, s *stack) {
@@ -391,8 +402,7 @@ func testConsole(t *testing.T, b *browser, s *stack) {
 
 	// A token the API refuses is explained, and the form asks again.
 	tb.navigate(s.URL + "/company.html")
-	tb.do("paste a bad token", chromeSetValue("#token", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"))
-	tb.click(`#token-form button[type="submit"]`)
+	pasteToken(tb, "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl")
 	tb.waitFor("the 401 explanation", `document.getElementById("notice").textContent.includes("not accepted") && !document.getElementById("signin").hidden`)
 
 	token := s.token(t, 1)
@@ -420,7 +430,7 @@ func testConsole(t *testing.T, b *browser, s *stack) {
 
 	// Someone else changes it while the console has it open: 412, explained,
 	// and a reload shows their version.
-	tb.navigate(s.URL + "/company.html") // the token is still in this tab's sessionStorage
+	tb.navigate(s.URL + "/company.html#products") // the token is still in this tab's sessionStorage
 	tb.waitFor("the product list", `document.querySelectorAll("#admin-products li").length > 0`)
 	tb.click(row + ` [data-action="edit"]`)
 	tb.waitFor("the editor", `document.getElementById("p-price").value === "3.15"`)

@@ -1,8 +1,8 @@
-// The storefront: catalog, cart, live bill, checkout and the order
-// confirmation. Money is never computed here: every amount shown is a
+// The storefront: catalog, cart, live bill, checkout and the order's
+// tracking view. Money is never computed here: every amount shown is a
 // string the API sent (the product price, the quote's line totals and
 // total, the order's), only formatted by lib.money.
-import { api, ApiError, h, money, showFieldError, storage, uuid } from "./lib.js";
+import { api, ApiError, h, money, phoneNumber, repeat, showFieldError, storage, time, uuid } from "./lib.js";
 
 const $ = (id) => document.getElementById(id);
 const local = storage("local");
@@ -29,7 +29,6 @@ const state = {
   quoteState: "idle", // idle | loading | error
   quoteError: null,
   placing: false,
-  orderPoll: 0,
 };
 
 // ---------- cart ----------
@@ -416,9 +415,8 @@ function validate() {
   const v = Object.fromEntries(fields.map((f) => [f, $(f).value.trim()]));
   const errors = {};
   if (!v.name) errors.name = "Please tell us your name.";
-  const phone = v.phone.replace(/[\s\-.()]/g, "");
-  if (!phone) errors.phone = "We need a phone number for the courier.";
-  else if (!/^\+[1-9]\d{6,14}$/.test(phone)) errors.phone = "Use the international format with your country code, such as +351 912 345 678.";
+  if (!v.phone) errors.phone = "We need a phone number for the courier.";
+  else if (!phoneNumber(v.phone)) errors.phone = "Use the international format with your country code, such as +351 912 345 678.";
   if (!v.address) errors.address = "Where should we deliver?";
   for (const f of fields) showFieldError($(f), errors[f] || "");
   const first = fields.find((f) => errors[f]);
@@ -528,10 +526,14 @@ function checkoutFailed(err, a, body) {
   show(err.message);
 }
 
-// ---------- the order confirmation ----------
+// ---------- the order: tracking ----------
 
 const statusText = {
-  placed: "Placed: the shops are preparing it",
+  placed: "Placed: finding a courier",
+  accepted: "A courier is collecting it from the shops",
+  picked_up: "On its way to you",
+  delivered: "Delivered",
+  cancelled: "Cancelled",
 };
 const notifyText = {
   pending: "Finding a courier…",
@@ -539,40 +541,93 @@ const notifyText = {
   notified: "Couriers have been told by SMS",
   failed: "Still trying to reach couriers",
 };
+const stepText = {
+  placed: () => "Order placed",
+  accepted: (e) => `${e.carrierName || "A courier"} accepted the delivery`,
+  released: () => "The courier had to give it back: finding another",
+  offered_again: () => "Offered to couriers again",
+  ready: (e) => `${e.companyName || "A shop"} has your items ready`,
+  picked_up: () => "Picked up: on the way",
+  delivered: () => "Delivered",
+  cancelled: (e) => `Cancelled${e.companyName ? " by " + e.companyName : ""}${e.reason ? ": " + e.reason : ""}`,
+};
+const final = (o) => o.status === "delivered" || o.status === "cancelled";
+let stopTrack = null;
+const track = { confirm: false, note: "" };
 
-async function showOrder(id, tries = 0) {
-  const body = $("order-body");
-  const poll = ++state.orderPoll;
-  if (!tries) body.replaceChildren(h("p", { class: "status", role: "status" }, "Loading your order…"));
-  let order;
+// follow shows the order and asks again, every 3 s growing to 30 s while
+// nothing changes, paused while the tab is hidden, until it is delivered
+// or cancelled.
+function follow(id, note = "") {
+  stopTrack?.();
+  let delay = 0;
+  let last = "";
+  Object.assign(track, { confirm: false, note });
+  $("order-body").replaceChildren(h("p", { class: "status", role: "status" }, "Loading your order…"));
+  stopTrack = repeat(async () => {
+    delay = Math.min(delay * 1.5 || 3000, 30000);
+    try {
+      const order = (await api("/orders/" + encodeURIComponent(id))).data;
+      const json = JSON.stringify(order);
+      if (json !== last) {
+        last = json;
+        delay = 3000;
+        showOrder(id, order);
+      }
+      return final(order) ? 0 : delay;
+    } catch (err) {
+      const notFound = err instanceof ApiError && err.status === 404;
+      if (!last) {
+        $("order-body").replaceChildren(
+          h("div", { class: "notice error", role: "alert" },
+            h("p", {}, notFound ? "We couldn't find that order. Check the link you followed." : err.message),
+            notFound ? null : h("button", { type: "button", class: "button secondary", onclick: () => follow(id) }, "Try again"),
+          ),
+        );
+      }
+      return notFound || !last ? 0 : delay;
+    }
+  });
+}
+
+async function cancelOrder(id) {
   try {
-    order = (await api("/orders/" + encodeURIComponent(id))).data;
+    await api(`/orders/${encodeURIComponent(id)}/cancel`, { method: "POST" });
+    follow(id);
   } catch (err) {
-    if (poll !== state.orderPoll) return;
-    const notFound = err instanceof ApiError && err.status === 404;
-    body.replaceChildren(
-      h("div", { class: "notice error", role: "alert" },
-        h("p", {}, notFound ? "We couldn't find that order. Check the link you followed." : err.message),
-        notFound ? null : h("button", { type: "button", class: "button secondary", onclick: () => showOrder(id) }, "Try again"),
-      ),
-    );
-    return;
+    follow(id, err instanceof ApiError && err.code === "conflict" ? "A courier has already taken your order, so it can't be cancelled now." : err.message);
   }
-  if (poll !== state.orderPoll) return;
+}
+
+function showOrder(id, order) {
+  const focused = document.activeElement?.id;
   const n = order.notification;
-  const when = new Date(order.createdAt);
-  body.replaceChildren(
+  const tl = order.timeline || [];
+  const courier = /accepted|picked_up|delivered/.test(order.status) && tl.findLast((e) => e.step === "accepted")?.carrierName;
+  const again = () => showOrder(id, order);
+  $("order-body").replaceChildren(
     h("div", { class: "confirm" },
-      h("p", { class: "lead" }, "Thank you! We've got your order."),
+      h("p", { class: "lead" }, order.status === "placed" ? "Thank you! We've got your order." : order.status === "delivered" ? "Delivered. Enjoy!" : order.status === "cancelled" ? "This order was cancelled." : "Your order is under way."),
       h("p", { class: "ref-label muted" }, "Order reference"),
       h("p", { class: "ref", id: "order-reference" }, order.reference),
       h("dl", { class: "facts" },
-        h("dt", {}, "Status"), h("dd", { id: "order-status", "data-status": order.status }, statusText[order.status] || order.status),
-        n ? h("dt", {}, "Delivery") : null,
-        n ? h("dd", { id: "order-notification", "data-status": n.status, "aria-live": "polite" }, notifyText[n.status] || n.status) : null,
-        h("dt", {}, "Placed"), h("dd", {}, isNaN(when) ? "" : when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })),
+        h("dt", {}, "Status"), h("dd", { id: "order-status", "data-status": order.status, "aria-live": "polite" }, statusText[order.status] || order.status),
+        courier ? [h("dt", {}, "Courier"), h("dd", { id: "order-courier" }, courier)] : null,
+        n && order.status === "placed" ? [h("dt", {}, "Delivery"), h("dd", { id: "order-notification", "data-status": n.status }, notifyText[n.status] || n.status)] : null,
+        h("dt", {}, "Placed"), h("dd", {}, time(order.createdAt)),
       ),
+      track.note ? h("p", { class: "notice error", role: "alert" }, track.note) : null,
+      !order.cancellable ? null
+      : track.confirm ? h("div", { class: "notice" },
+        h("p", {}, "Cancel this order? The shops stop preparing it."),
+        h("div", { class: "row" },
+          h("button", { type: "button", class: "button danger", id: "cancel-yes", onclick: () => cancelOrder(id) }, "Yes, cancel it"),
+          h("button", { type: "button", class: "button secondary", id: "cancel-no", onclick: () => ((track.confirm = false), again(), $("cancel-order").focus()) }, "Keep my order"),
+        ))
+      : h("button", { type: "button", class: "button secondary", id: "cancel-order", onclick: () => ((track.confirm = true), again(), $("cancel-yes").focus()) }, "Cancel order"),
     ),
+    h("h2", {}, "Progress"),
+    h("ol", { class: "timeline", id: "timeline" }, tl.map((e) => h("li", { "data-step": e.step }, (stepText[e.step] || (() => e.step))(e), " ", h("span", { class: "muted small" }, time(e.at))))),
     h("h2", {}, "What you ordered"),
     h("ul", { class: "lines" },
       order.lines.map((l) =>
@@ -584,10 +639,7 @@ async function showOrder(id, tries = 0) {
     ),
     h("dl", { class: "total" }, h("dt", {}, "Total"), h("dd", { id: "order-total", "data-amount": order.total }, money(order.total, order.currency))),
   );
-  // Follow the courier SMS for a little while, as a delivery app does.
-  if (n && n.status !== "notified" && tries < 10) {
-    setTimeout(() => poll === state.orderPoll && route() === "order" && showOrder(id, tries + 1), 2000);
-  }
+  if (focused && $(focused)) $(focused).focus();
 }
 
 // ---------- views ----------
@@ -604,9 +656,9 @@ function navigate(initial) {
   document.body.dataset.view = view;
   $("shop").hidden = view === "order";
   $("order").hidden = view !== "order";
-  state.orderPoll++;
+  stopTrack?.();
   if (view === "order") {
-    showOrder(decodeURIComponent(location.hash.slice("#order/".length)));
+    follow(decodeURIComponent(location.hash.slice("#order/".length)));
     $("order-title").focus();
     document.title = "Your order · Delivery marketplace";
   } else {

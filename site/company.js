@@ -1,16 +1,20 @@
-// The company console: a company pastes its token and manages its own
-// products. The token is kept in sessionStorage (this tab only, gone when
-// it closes), never in localStorage. Every change names the version it
-// changes (If-Match), so nobody silently overwrites someone else's edit.
-import { api, ApiError, h, money, showFieldError, storage } from "./lib.js";
+// The company console: a company signs in with a code sent by SMS to its
+// phone (or pastes an API token), follows and prepares its orders, and
+// manages its products and pickup details. The token is kept in
+// sessionStorage (this tab only, gone when it closes), never in
+// localStorage. Every change names the version it changes (If-Match), so
+// nobody silently overwrites someone else's edit.
+import { api, ApiError, codeSignIn, h, money, phoneNumber, repeat, showFieldError, storage, time } from "./lib.js";
 
 const $ = (id) => document.getElementById(id);
 const session = storage("session");
 const TOKEN_KEY = "delivery.companyToken";
 const PAGE_SIZE = 20;
 
+const kept = session.get(TOKEN_KEY) || {};
 const state = {
-  token: session.get(TOKEN_KEY) || "",
+  token: kept.token || "",
+  name: kept.name || "",
   products: new Map(), // id -> product, in id order
   cursor: null,
   more: false,
@@ -41,26 +45,17 @@ function handleAuth(err) {
   if (!(err instanceof ApiError)) return false;
   if (err.status === 401) {
     signOut();
-    sayError("Your token was not accepted: it is missing, expired or not valid here. Paste a fresh one to continue.");
+    sayError("Your sign-in was not accepted: it expired or is not valid here. Sign in again to continue.");
     return true;
   }
   if (err.status === 403) {
-    sayError("This token may look at products but not change them (it lacks the products:write permission). Ask for a token that can write.");
+    sayError("This token is not allowed to do that. Sign in by phone, or ask for a token with that permission.");
     return true;
   }
   return false;
 }
 
 // ---------- sign in ----------
-
-function companyFromToken(token) {
-  try {
-    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    return typeof payload.sub === "string" ? payload.sub : "";
-  } catch {
-    return "";
-  }
-}
 
 function signIn(event) {
   event.preventDefault();
@@ -71,9 +66,14 @@ function signIn(event) {
     return;
   }
   showFieldError($("token"), "");
-  state.token = token;
-  session.set(TOKEN_KEY, token);
   $("token").value = "";
+  signedIn(token, "");
+}
+
+function signedIn(token, name) {
+  state.token = token;
+  state.name = name;
+  session.set(TOKEN_KEY, { token, name });
   say("");
   show();
 }
@@ -87,13 +87,185 @@ function signOut() {
 }
 
 function show() {
-  const signedIn = Boolean(state.token);
-  $("signin").hidden = signedIn;
-  $("console").hidden = !signedIn;
-  if (signedIn) {
-    const company = companyFromToken(state.token);
-    $("who").textContent = company ? `Signed in as company #${company}` : "Signed in";
+  const on = Boolean(state.token);
+  $("signin").hidden = on;
+  $("console").hidden = !on;
+  orders.stop?.();
+  orders.stop = null;
+  if (on) {
+    $("who").textContent = state.name ? `Signed in as ${state.name}` : "Signed in";
     reload();
+    startOrders();
+    tab();
+  }
+}
+
+// tab shows the part of the console the address names (#orders by default).
+function tab(focus) {
+  const name = ["products", "profile"].includes(location.hash.slice(1)) ? location.hash.slice(1) : "orders";
+  for (const t of ["orders", "products", "profile"]) {
+    $(t + "-tab").hidden = t !== name;
+    if (t === name) $("tab-" + t).setAttribute("aria-current", "page");
+    else $("tab-" + t).removeAttribute("aria-current");
+  }
+  if (name === "profile") loadProfile();
+  if (focus) (name === "products" ? $("editor-title") : $(name + "-title")).focus();
+}
+
+// ---------- orders ----------
+
+const orders = { nodes: new Map(), data: new Map(), cursor: null, loaded: false, stop: null };
+const stepWords = { placed: "Waiting for a carrier", accepted: "Carrier on the way", picked_up: "Picked up", delivered: "Delivered", cancelled: "Cancelled" };
+const open = (o) => o.status === "placed" || o.status === "accepted";
+const items = (n) => `${n} item${n === 1 ? "" : "s"}`;
+
+// New orders show up within 15 s: the first page is asked for again
+// every 10 s while the tab is in view.
+function startOrders() {
+  orders.stop?.();
+  orders.nodes.clear();
+  orders.data.clear();
+  orders.loaded = false;
+  orders.cursor = null;
+  $("company-orders").replaceChildren();
+  $("orders-status").textContent = "Loading your orders…";
+  orders.stop = repeat(async () => {
+    await loadOrders();
+    return 10000;
+  });
+}
+
+async function loadOrders(more) {
+  const q = new URLSearchParams({ limit: "50" });
+  if ($("o-status").value) q.set("status", $("o-status").value);
+  if (more) q.set("cursor", orders.cursor);
+  $("orders-more").disabled = true;
+  try {
+    const { data } = await authed("/company/orders?" + q);
+    if (more || !orders.loaded) orders.cursor = data.nextCursor;
+    orders.loaded = true;
+    for (const o of data.orders) showOrder(o);
+    ordersStatus();
+  } catch (err) {
+    if (!handleAuth(err)) ordersStatus(err.message);
+  }
+  $("orders-more").disabled = false;
+  $("orders-more").hidden = !orders.cursor;
+}
+
+// showOrder puts o in the list, newest first, replacing its row only when
+// it changed and no cancellation is being written in it.
+function showOrder(o) {
+  const list = $("company-orders");
+  const json = JSON.stringify(o);
+  const old = orders.nodes.get(o.deliveryId);
+  if (old && (old.dataset.json === json || old.querySelector("form"))) return;
+  const li = orderItem(o);
+  li.dataset.json = json;
+  orders.nodes.set(o.deliveryId, li);
+  orders.data.set(o.deliveryId, o);
+  if (old) return old.replaceWith(li);
+  const later = [...list.children].find((e) => orders.data.get(e.dataset.deliveryId).createdAt < o.createdAt);
+  list.insertBefore(li, later || null);
+}
+
+function ordersStatus(error) {
+  const all = [...orders.data.values()];
+  const todo = all.filter((o) => open(o) && o.partState === "new").length;
+  const badge = $("new-count");
+  badge.textContent = todo ? `${todo} new` : "";
+  badge.hidden = !todo;
+  const status = $("orders-status");
+  status.className = "status" + (error ? " error" : "");
+  status.textContent = error || (all.length ? `${all.length} order${all.length === 1 ? "" : "s"}, ${todo} to prepare.` : "No orders yet. They appear here as soon as a shopper orders.");
+}
+
+function orderItem(o) {
+  const todo = open(o) && o.partState === "new";
+  const li = h("li", { class: "admin-item", "data-delivery-id": o.deliveryId },
+    h("div", { class: "grow" },
+      h("p", { class: "name" }, o.reference, " ", h("span", { class: "tag" + (todo ? " new" : open(o) ? "" : " off") }, todo ? "To prepare" : o.partState === "ready" ? "Ready" : stepWords[o.status])),
+      h("p", { class: "small muted" }, [stepWords[o.status], o.area, time(o.createdAt)].join(" · ")),
+      h("ul", { class: "plain" }, o.lines.map((l) => h("li", {}, `${l.quantity} × ${l.name}`))),
+      h("p", { class: "small" }, `${items(o.itemCount)} · ${money(o.total, o.currency)}`),
+    ),
+    open(o) ? h("div", { class: "row" },
+      todo ? h("button", { type: "button", class: "button primary", "data-action": "ready", onclick: () => change(o, "ready") }, "Ready for pickup") : null,
+      h("button", { type: "button", class: "button danger", "data-action": "cancel", onclick: () => cancelForm(li, o) }, "Cancel order…"),
+    ) : null,
+  );
+  return li;
+}
+
+function cancelForm(li, o) {
+  if (li.querySelector("form")) return li.querySelector("textarea").focus();
+  const reason = h("textarea", { id: "reason-" + o.deliveryId, rows: 2, maxlength: 200, required: true });
+  const form = h("form", { class: "grow", novalidate: true, onsubmit: (e) => (e.preventDefault(), change(o, "cancel", reason)) },
+    h("div", { class: "field" }, h("label", { for: reason.id }, `Why cancel ${o.reference}? The customer sees this.`), reason),
+    h("div", { class: "row" },
+      h("button", { type: "submit", class: "button danger" }, "Cancel the order"),
+      h("button", { type: "button", class: "button secondary", onclick: () => (form.remove(), li.querySelector("[data-action=cancel]").focus()) }, "Keep it"),
+    ),
+  );
+  li.append(form);
+  reason.focus();
+}
+
+async function change(o, action, reason) {
+  const text = reason ? reason.value.trim() : "";
+  if (reason && !text) return showFieldError(reason, "Give a reason (at most 200 characters)."), reason.focus();
+  for (const b of orders.nodes.get(o.deliveryId).querySelectorAll("button")) b.disabled = true;
+  try {
+    const { data } = await authed(`/company/orders/${encodeURIComponent(o.deliveryId)}/${action}`, { method: "POST", body: reason ? { reason: text } : {} });
+    reason?.closest("form").remove();
+    showOrder(data);
+    ordersStatus(null);
+    $("orders-status").textContent = action === "ready" ? `${data.reference} is ready: the carrier may pick it up.` : `${data.reference} is cancelled.`;
+  } catch (err) {
+    if (handleAuth(err)) return;
+    if (reason && err.field === "reason") return showFieldError(reason, err.message), reason.focus();
+    reason?.closest("form").remove();
+    ordersStatus(err.code === "conflict" ? `${o.reference} is ${(stepWords[err.details.status] || "changed").toLowerCase()} now, so that can't be done.` : err.message);
+    orders.nodes.get(o.deliveryId).dataset.json = "";
+    loadOrders();
+  }
+}
+
+// ---------- pickup details ----------
+
+async function loadProfile() {
+  const status = $("profile-status");
+  status.textContent = "Loading…";
+  try {
+    const { data } = await authed("/company/profile");
+    state.profile = data;
+    $("pr-address").value = data.address || "";
+    $("pr-phone").value = data.phone || "";
+    status.textContent = "";
+  } catch (err) {
+    if (!handleAuth(err)) status.textContent = err.message;
+  }
+}
+
+async function saveProfile(event) {
+  event.preventDefault();
+  const address = $("pr-address").value.trim();
+  const phone = phoneNumber($("pr-phone").value);
+  showFieldError($("pr-address"), address ? "" : "Where do carriers pick up?");
+  showFieldError($("pr-phone"), phone ? "" : "Use the international format, such as +351 212 345 678.");
+  if (!address || !phone || !state.profile) return;
+  const status = $("profile-status");
+  try {
+    const { data } = await authed("/company/profile", { method: "PUT", headers: { "If-Match": `"${state.profile.version}"` }, body: { address, phone } });
+    state.profile = data;
+    status.textContent = "Saved. Carriers see the new details from now on.";
+  } catch (err) {
+    if (handleAuth(err)) return;
+    const input = { address: "pr-address", phone: "pr-phone" }[err.field];
+    if (input) return showFieldError($(input), err.message), $(input).focus();
+    if (err.status !== 412) return (status.textContent = err.message);
+    await loadProfile();
+    status.textContent = "Someone else changed these details meanwhile: this is their version. Make your change again and save.";
   }
 }
 
@@ -334,10 +506,16 @@ function changeFailed(err, p) {
 
 // ---------- start ----------
 
+codeSignIn("company", (data) => signedIn(data.token, data.company.name));
 $("token-form").addEventListener("submit", signIn);
+window.addEventListener("hashchange", () => tab(true));
+$("o-status").addEventListener("change", startOrders);
+$("orders-more").addEventListener("click", () => loadOrders(true));
+$("profile-form").addEventListener("submit", saveProfile);
+for (const id of ["pr-address", "pr-phone"]) $(id).addEventListener("input", () => showFieldError($(id), ""));
 $("signout").addEventListener("click", () => {
   signOut();
-  say("Signed out. The token was forgotten.");
+  say("Signed out. This tab forgot the sign-in.");
 });
 $("product-form").addEventListener("submit", save);
 $("cancel").addEventListener("click", stopEditing);

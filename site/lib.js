@@ -1,5 +1,6 @@
-// Shared by the storefront and the company console: calling the API, its
-// errors, formatting money and building DOM nodes. Everything the API says
+// Shared by the storefront, the company console and the carrier page:
+// calling the API, its errors, formatting money and times, building DOM
+// nodes, signing in by SMS code and polling. Everything the API says
 // reaches the page as text (textContent), never as HTML.
 
 // The API is on the same origin: the local runner serves both, and in AWS
@@ -10,11 +11,12 @@ export const API_BASE = "/api";
 // API could not be reached at all); code and details come from the API's
 // {"error": {"code", "message", "details"}} body.
 export class ApiError extends Error {
-  constructor(status, code, message, details) {
+  constructor(status, code, message, details, retryAfter) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = details || {};
+    this.retryAfter = retryAfter || 0; // seconds, from a 429's Retry-After
   }
   // unreachable: nobody answered, or a gateway/database said "try later".
   get unreachable() {
@@ -52,13 +54,19 @@ export async function api(path, { method = "GET", body, headers = {}, signal } =
   const e = (data && data.error) || {};
   let message = typeof e.message === "string" ? e.message : "";
   if (!message || res.status >= 500) message = statusMessage(res.status);
-  throw new ApiError(res.status, e.code || "http_" + res.status, message, e.details);
+  throw new ApiError(res.status, e.code || "http_" + res.status, message, e.details, parseInt(res.headers.get("Retry-After"), 10));
 }
 
 function statusMessage(status) {
-  if (status === 429) return "Lots of people are ordering right now. Please wait a moment and try again.";
+  if (status === 429) return "Too many requests right now. Please wait a moment and try again.";
   if (status >= 500) return "The shop is having trouble right now. Please try again in a moment.";
   return "Something went wrong (" + status + ").";
+}
+
+// time shows an API timestamp as a short local date and time.
+export function time(iso) {
+  const d = new Date(iso);
+  return isNaN(d) ? "" : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
 const formats = new Map();
@@ -155,4 +163,120 @@ export function storage(kind) {
       }
     },
   };
+}
+
+// phoneNumber returns what a person typed as E.164 ("+351912345678"), or
+// "" when it is not a full international number.
+export function phoneNumber(text) {
+  const p = text.replace(/[\s\-.()]/g, "");
+  return /^\+[1-9]\d{6,14}$/.test(p) ? p : "";
+}
+
+// codeSignIn runs the sign-in by SMS code in the page's #si-* forms:
+// a phone number asks for a code (POST /api/<kind>/session/code), the
+// code buys a token (POST /api/<kind>/session); done gets that answer.
+export function codeSignIn(kind, done) {
+  const $ = (id) => document.getElementById(id);
+  const [phone, code, status] = [$("si-phone"), $("si-code"), $("si-status")];
+  let number = "";
+  const say = (text, error) => {
+    status.textContent = text;
+    status.className = "status" + (error ? " error" : "");
+  };
+  const step = (codeStep) => {
+    $("si-phone-form").hidden = codeStep;
+    $("si-code-form").hidden = !codeStep;
+    (codeStep ? code : phone).focus();
+  };
+  const fail = (err, input) => {
+    if (err.status === 429) {
+      const m = Math.ceil(err.retryAfter / 60);
+      say(`Too many tries for this number. ${m > 0 ? `Try again in ${m} minute${m === 1 ? "" : "s"}.` : "Please wait a few minutes."}`, true);
+    } else if (err.status === 401) {
+      showFieldError(input, "That code is wrong, used or expired. Check the SMS, or ask for a new code.");
+      input.focus();
+    } else if (err.status === 400) {
+      showFieldError(input, err.message);
+      input.focus();
+    } else say(err.message || "Something went wrong. Please try again.", true);
+  };
+  const busy = async (form, run) => {
+    const button = form.querySelector("[type=submit]");
+    if (button.disabled) return;
+    button.disabled = true;
+    try {
+      await run();
+    } finally {
+      button.disabled = false;
+    }
+  };
+  $("si-phone-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    number = phoneNumber(phone.value);
+    showFieldError(phone, number ? "" : "Enter your mobile number with the country code, such as +351 912 345 678.");
+    if (!number) return phone.focus();
+    busy(e.target, async () => {
+      say("Sending a code…");
+      try {
+        const { data } = await api(`/${kind}/session/code`, { method: "POST", body: { phone: number } });
+        code.value = "";
+        step(true);
+        say(data.message);
+      } catch (err) {
+        fail(err, phone);
+      }
+    });
+  });
+  $("si-code-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const c = code.value.replace(/\s/g, "");
+    showFieldError(code, /^\d{6}$/.test(c) ? "" : "The code has 6 digits.");
+    if (!/^\d{6}$/.test(c)) return code.focus();
+    busy(e.target, async () => {
+      try {
+        const { data } = await api(`/${kind}/session`, { method: "POST", body: { phone: number, code: c } });
+        say("");
+        step(false);
+        done(data);
+      } catch (err) {
+        fail(err, code);
+      }
+    });
+  });
+  $("si-again").addEventListener("click", () => {
+    say("");
+    step(false);
+  });
+  for (const input of [phone, code]) input.addEventListener("input", () => showFieldError(input, ""));
+}
+
+// repeat calls fn at once and again after the delay (ms) it returns, until
+// it returns 0 or stop() is called. While the tab is hidden nothing runs;
+// when it shows again fn runs at once. fn handles its own errors.
+export function repeat(fn) {
+  let timer = 0;
+  let running = false;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+    document.removeEventListener("visibilitychange", shown);
+  };
+  const run = async () => {
+    clearTimeout(timer);
+    if (stopped || running || document.hidden) return;
+    running = true;
+    let next = 0;
+    try {
+      next = await fn();
+    } finally {
+      running = false;
+    }
+    if (!next) stop();
+    else if (!stopped) timer = setTimeout(run, next);
+  };
+  const shown = () => document.hidden || run();
+  document.addEventListener("visibilitychange", shown);
+  run();
+  return stop;
 }

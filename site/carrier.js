@@ -1,0 +1,290 @@
+// The carrier page, phone first: sign in by SMS code, the Available and
+// Mine lists, and one delivery (the carrier SMS links to #d=<deliveryId>):
+// claim it, then the customer's and the shops' details, Picked up,
+// Delivered. The token stays in localStorage until its expiresAt.
+import { api, ApiError, codeSignIn, h, money, repeat, storage, time } from "./lib.js";
+
+const $ = (id) => document.getElementById(id);
+const local = storage("local");
+const KEY = "delivery.carrier.v1";
+
+let me = local.get(KEY); // {token, expiresAt, name}
+let list = { view: "", cursor: null, seq: 0 };
+let stopPoll = null;
+let shown = null; // the delivery on the page, as last rendered (JSON)
+
+const words = {
+  placed: "Waiting for a carrier",
+  accepted: "Claimed",
+  picked_up: "Picked up",
+  delivered: "Delivered",
+  cancelled: "Cancelled",
+};
+const items = (n) => `${n} item${n === 1 ? "" : "s"}`;
+
+function say(text, error) {
+  const box = $("notice");
+  box.textContent = text;
+  box.className = "notice" + (error ? " error" : "");
+  box.hidden = !text;
+  if (text) box.focus();
+}
+
+// signedIn drops a sign-in past its expiresAt and says so.
+function signedIn() {
+  if (me && Date.parse(me.expiresAt) > Date.now() && typeof me.token === "string") return true;
+  if (me) expire();
+  return false;
+}
+
+function expire() {
+  me = null;
+  local.remove(KEY);
+  say("Your sign-in expired. Sign in again to carry on.", true);
+}
+
+// call calls a carrier route. A 401 means the sign-in is gone: the page
+// asks for it again, and the address (a #d= link) stays, so signing in
+// comes back to it.
+async function call(path, method = "GET") {
+  if (!signedIn()) {
+    route();
+    throw new ApiError(401, "unauthorized", "");
+  }
+  try {
+    return (await api("/carrier/orders" + path, { method, headers: { Authorization: "Bearer " + me.token } })).data;
+  } catch (err) {
+    if (err.status === 401) {
+      expire();
+      route();
+    }
+    throw err;
+  }
+}
+
+function explain(err) {
+  if (!(err instanceof ApiError)) return "Something went wrong. Please try again.";
+  if (err.status === 429) return "Too many requests. Wait a minute, then try again.";
+  return err.message;
+}
+
+// ---------- views ----------
+
+function route(focus) {
+  stopPoll?.();
+  stopPoll = null;
+  const ok = signedIn();
+  const id = location.hash.startsWith("#d=") ? decodeURIComponent(location.hash.slice(3)) : "";
+  const view = !ok ? "signin" : id ? "order" : "lists";
+  for (const v of ["signin", "lists", "order"]) $(v).hidden = v !== view;
+  $("signout").hidden = !ok;
+  if (view === "signin") {
+    $("signin-next").textContent = id ? "Sign in to see this delivery: you come back to it right after." : "";
+    if (focus) $("signin-title").focus();
+  } else if (view === "order") {
+    openOrder(id);
+    if (focus) $("order-title").focus();
+  } else {
+    $("who").textContent = `Signed in as ${me.name}.`;
+    openList(location.hash === "#mine" ? "mine" : "available");
+    if (focus) $("lists-title").focus();
+  }
+}
+
+async function openList(view, more) {
+  const seq = ++list.seq;
+  if (!more) {
+    list = { view, cursor: null, seq };
+    $("orders").replaceChildren();
+    for (const v of ["available", "mine"]) {
+      if (v === view) $("tab-" + v).setAttribute("aria-current", "page");
+      else $("tab-" + v).removeAttribute("aria-current");
+    }
+  }
+  const status = $("list-status");
+  status.className = "status";
+  status.textContent = "Loading…";
+  $("more").disabled = true;
+  try {
+    const q = new URLSearchParams({ view, limit: "20" });
+    if (more && list.cursor) q.set("cursor", list.cursor);
+    const data = await call("?" + q);
+    if (seq !== list.seq) return;
+    $("orders").append(...data.orders.map(card));
+    list.cursor = data.nextCursor;
+    const n = $("orders").children.length;
+    status.textContent = n
+      ? `${n} deliver${n === 1 ? "y" : "ies"}${list.cursor ? " so far" : ""}.`
+      : view === "mine" ? "Nothing under way. Claim a delivery from Available." : "No deliveries waiting. New ones come to you by SMS.";
+  } catch (err) {
+    if (seq !== list.seq) return;
+    status.className = "status error";
+    status.textContent = explain(err);
+  }
+  $("more").disabled = false;
+  $("more").hidden = !list.cursor;
+}
+
+function card(o) {
+  return h("li", { class: "admin-item", "data-delivery-id": o.deliveryId },
+    h("a", { class: "delivery", href: "#d=" + encodeURIComponent(o.deliveryId) },
+      h("span", { class: "name" }, o.reference, " ", h("span", { class: "tag" }, words[o.status] || o.status)),
+      h("span", { class: "small" }, `${o.area} · ${items(o.itemCount)} · ${money(o.total, o.currency)}`),
+      h("span", { class: "small muted" }, "From " + o.pickups.map((p) => p.companyName + (p.state === "ready" ? " (ready)" : "")).join(", ")),
+    ),
+  );
+}
+
+// ---------- one delivery ----------
+
+function openOrder(id) {
+  shown = null;
+  $("order-title").textContent = "Delivery";
+  $("order-body").replaceChildren();
+  $("order-status").textContent = "Loading the delivery…";
+  // Follow it while something can still change: the shops mark their
+  // parts ready, or another carrier takes it.
+  stopPoll = repeat(async () => {
+    try {
+      const o = await call("/" + encodeURIComponent(id));
+      render(o);
+      if (o.status === "placed") return 15000;
+      if (o.status === "accepted") return o.mine && !allReady(o) ? 5000 : 15000;
+      return 0;
+    } catch (err) {
+      if (err.status === 401) return 0;
+      if (err.status === 404) {
+        gone("We can't find this delivery. Another carrier may have taken it, or it was cancelled.");
+        return 0;
+      }
+      $("order-status").textContent = explain(err);
+      return 15000;
+    }
+  });
+}
+
+const allReady = (o) => o.pickups.every((p) => p.state === "ready");
+
+// gone says the delivery is not (or no longer) this carrier's to see.
+function gone(text) {
+  shown = null;
+  $("order-status").textContent = "";
+  $("order-body").replaceChildren(
+    h("div", { class: "notice error", id: "order-gone" }, h("p", {}, text)),
+    h("p", {}, h("a", { class: "button secondary", href: "#available" }, "See available deliveries")),
+  );
+}
+
+// Google Maps links open the maps app on Android, the Google Maps app (or
+// the web map) on iOS and a browser map on a desktop; a geo: URI opens
+// nothing on iOS or a desktop.
+const maps = (address) => h("a", { class: "maps", href: "https://maps.google.com/?q=" + encodeURIComponent(address), target: "_blank", rel: "noopener noreferrer" }, address, h("span", { class: "visually-hidden" }, " (opens in maps)"));
+const tel = (phone, label) => h("a", { class: "tel", href: "tel:" + phone, "aria-label": `Call ${label}` }, phone);
+
+function render(o) {
+  const json = JSON.stringify(o);
+  if (json === shown) return;
+  shown = json;
+  const focused = document.activeElement?.dataset.action;
+  const mine = o.mine;
+  $("order-title").textContent = "Delivery " + o.reference;
+  const statusText = mine && o.status === "accepted" ? "Yours: pick it up" : mine && o.status === "picked_up" ? "Yours: on the way to the customer" : words[o.status] || o.status;
+  const status = $("order-status");
+  status.dataset.status = o.status;
+  if (status.textContent !== statusText) status.textContent = statusText;
+
+  const c = o.details?.customer;
+  const waiting = o.pickups.filter((p) => p.state !== "ready").map((p) => p.companyName);
+  const button = (action, text, cls, extra) => h("button", { type: "button", class: `button ${cls} wide`, "data-action": action, onclick: () => act(o, action), ...extra }, text);
+  $("order-body").replaceChildren(
+    h("dl", { class: "facts panel" },
+      h("dt", {}, "Area"), h("dd", {}, o.area),
+      h("dt", {}, "Items"), h("dd", {}, items(o.itemCount)),
+      h("dt", {}, "Total"), h("dd", { "data-amount": o.total }, money(o.total, o.currency)),
+      h("dt", {}, "Ordered"), h("dd", {}, time(o.createdAt)),
+    ),
+    h("div", { class: "actions" },
+      o.status === "placed" ? button("claim", "Claim this delivery", "primary") : null,
+      mine && o.status === "accepted" ? [
+        button("pickup", "Picked up", "primary", waiting.length ? { disabled: true, "aria-describedby": "pickup-why" } : {}),
+        waiting.length ? h("p", { id: "pickup-why", class: "hint" }, `Waiting for ${waiting.join(" and ")} to mark ${waiting.length === 1 ? "its" : "their"} items ready.`) : null,
+        button("release", "Give it back", "secondary"),
+      ] : null,
+      mine && o.status === "picked_up" ? button("deliver", "Delivered", "primary") : null,
+      o.status === "delivered" ? h("p", { class: "notice" }, "Delivered. Thank you!") : null,
+      o.status === "cancelled" ? h("p", { class: "notice error" }, "This order was cancelled: there is nothing to deliver.") : null,
+      !mine && (o.status === "accepted" || o.status === "picked_up") ? h("p", { class: "notice error" }, "Another carrier has this delivery.") : null,
+    ),
+    c ? h("section", { class: "panel", id: "customer", "aria-labelledby": "customer-title" },
+      h("h2", { id: "customer-title" }, "Deliver to"),
+      h("p", { class: "name" }, c.name),
+      h("p", {}, tel(c.phone, c.name)),
+      h("p", {}, maps(c.address)),
+      c.note ? h("p", { class: "note" }, "Note: " + c.note) : null,
+    ) : null,
+    h("section", { class: "panel", "aria-labelledby": "pickups-title" },
+      h("h2", { id: "pickups-title" }, "Pick up from"),
+      h("ul", { class: "admin-list" }, o.pickups.map((p) =>
+        h("li", { class: "pickup", "data-company-id": p.companyId },
+          h("p", { class: "name" }, p.companyName, " ", h("span", { class: "tag" + (p.state === "ready" ? "" : " off") }, p.state === "ready" ? "Ready" : "Preparing")),
+          p.phone ? h("p", {}, tel(p.phone, p.companyName)) : null,
+          p.address ? h("p", {}, maps(p.address)) : null,
+          p.lines ? h("ul", { class: "plain" }, p.lines.map((l) => h("li", {}, `${l.quantity} × ${l.name}`))) : h("p", { class: "small muted" }, items(p.itemCount)),
+        ),
+      )),
+    ),
+  );
+  if (focused) $("order-body").querySelector(`[data-action="${focused}"]:not(:disabled)`)?.focus();
+}
+
+const done = {
+  claim: "It's yours. The shops and the customer are below.",
+  pickup: "Picked up. Now take it to the customer.",
+  deliver: "Delivered. Thank you!",
+  release: "You gave it back: other carriers can claim it now.",
+};
+
+async function act(o, action) {
+  for (const b of $("order-body").querySelectorAll("[data-action]")) b.disabled = true;
+  say("");
+  try {
+    const fresh = await call(`/${encodeURIComponent(o.deliveryId)}/${action}`, "POST");
+    render(fresh);
+    $("order-status").textContent = done[action];
+    if (action === "release") location.hash = "#available";
+  } catch (err) {
+    if (err.status === 401) return;
+    shown = null;
+    if (err.code === "conflict" && action === "claim") {
+      gone("Already taken: another carrier claimed this delivery first.");
+      return;
+    }
+    if (err.details?.reason === "parts_not_ready") say("Not every shop has marked its items ready yet. Wait for them, then try again.", true);
+    else if (err.code === "conflict") say(`This delivery is ${(words[err.details.status] || err.details.status || "changed").toLowerCase()} now, so that can't be done.`, true);
+    else say(explain(err), true);
+    route();
+  }
+}
+
+// ---------- start ----------
+
+codeSignIn("carrier", (data) => {
+  me = { token: data.token, expiresAt: data.expiresAt, name: data.carrier.name };
+  local.set(KEY, me);
+  say("");
+  route(true);
+});
+$("signout").addEventListener("click", () => {
+  me = null;
+  local.remove(KEY);
+  route(true);
+  say("Signed out.");
+});
+$("refresh").addEventListener("click", () => route());
+$("more").addEventListener("click", () => openList(list.view, true));
+window.addEventListener("hashchange", () => {
+  say("");
+  route(true);
+  window.scrollTo(0, 0);
+});
+route();
