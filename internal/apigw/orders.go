@@ -52,3 +52,26 @@ func GetOrder(store market.OrderStore) Endpoint {
 		return Reply{Status: http.StatusOK, Body: order}, nil
 	}
 }
+
+// CancelOrder serves POST /api/orders/{orderId}/cancel: the shopper cancels
+// while the order is placed (409 once a carrier has accepted it) and gets
+// the order back with its timeline.
+func CancelOrder(fulfilment market.Fulfilment, store market.OrderStore) Endpoint {
+	return func(ctx context.Context, in Input) (Reply, error) {
+		id := in.Event.PathParameters["orderId"]
+		if err := noBody(in); err != nil {
+			return Reply{}, err
+		}
+		if err := fulfilment.ShopperCancel(ctx, id); err != nil {
+			if market.ErrorCode(err) == market.CodeNotFound {
+				return Reply{}, market.Errorf(market.CodeNotFound, "no such order")
+			}
+			return Reply{}, err
+		}
+		order, err := store.Order(ctx, id)
+		if err != nil {
+			return Reply{}, err
+		}
+		return Reply{Status: http.StatusOK, Body: order}, nil
+	}
+}

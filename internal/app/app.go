@@ -29,6 +29,9 @@ type Deps struct {
 	// Notifier hands placed orders to the carriers' notifier (a
 	// notify.Dispatcher); nil leaves them pending for the retry sweep.
 	Notifier market.CarrierNotifier
+	// Texts sends SMS to one phone number (sign-in codes, the notice of
+	// a cancelled order); nil sends none.
+	Texts market.TextSender
 }
 
 func (d Deps) api() apigw.Config {
@@ -72,8 +75,9 @@ func PlaceOrder(d Deps) *apigw.Function {
 	orders := mysql.NewOrderStore(d.DB)
 	checkout := market.Checkout{Orders: orders, Currency: d.Currency, Notifier: d.Notifier}
 	return apigw.NewFunction("placeorder", d.api(), map[string]apigw.Endpoint{
-		"POST /api/orders":          apigw.PlaceOrder(checkout),
-		"GET /api/orders/{orderId}": apigw.GetOrder(orders),
+		"POST /api/orders":                  apigw.PlaceOrder(checkout),
+		"GET /api/orders/{orderId}":         apigw.GetOrder(orders),
+		"POST /api/orders/{orderId}/cancel": apigw.CancelOrder(fulfilmentService(d), orders),
 	})
 }
 
@@ -100,5 +104,6 @@ func Functions(d Deps) map[string]*apigw.Function {
 		"priceorder":    PriceOrder(d),
 		"updateproduct": UpdateProduct(d),
 		"placeorder":    PlaceOrder(d),
+		"fulfilment":    Fulfilment(d),
 	}
 }

@@ -292,13 +292,6 @@ const (
 	ViewMine      = "mine"      // held by the carrier, not yet delivered
 )
 
-// OrderPage asks for one keyset page of orders after an order id (in the
-// list's own direction).
-type OrderPage struct {
-	After string // an order id; "" for the first page
-	Limit int
-}
-
 // FulfilmentStore moves orders through their lifecycle and lists them for
 // the people who fulfil them.
 type FulfilmentStore interface {
@@ -313,14 +306,17 @@ type FulfilmentStore interface {
 	// order is placed or accepted.
 	MarkReady(ctx context.Context, company int64, deliveryID string, at time.Time) (CompanyOrder, error)
 	// CarrierOrders lists a view (ViewAvailable or ViewMine) for carrier.
-	CarrierOrders(ctx context.Context, carrier int64, view string, page OrderPage) ([]CarrierOrder, error)
+	CarrierOrders(ctx context.Context, carrier int64, view string, page OrderListPage) ([]CarrierOrder, error)
 	// CarrierOrder returns one order for carrier, with the delivery
 	// details when DetailsVisible at now. Another carrier's order (one
 	// that is neither placed nor held by carrier) is CodeNotFound.
 	CarrierOrder(ctx context.Context, carrier int64, deliveryID string, now time.Time) (CarrierOrder, error)
 	// CompanyOrders lists the orders with company's lines, newest first,
 	// optionally only those in status.
-	CompanyOrders(ctx context.Context, company int64, status string, page OrderPage) ([]CompanyOrder, error)
+	CompanyOrders(ctx context.Context, company int64, status string, page OrderListPage) ([]CompanyOrder, error)
+	// CompanyOrder returns one order with company's lines, or
+	// CodeNotFound if it has none.
+	CompanyOrder(ctx context.Context, company int64, deliveryID string) (CompanyOrder, error)
 	// Timeline returns the steps of an order, oldest first.
 	Timeline(ctx context.Context, orderID string) ([]TimelineEntry, error)
 	// CarrierPhone returns the phone of a carrier, for the one SMS that

@@ -254,8 +254,16 @@ type Order struct {
 	Currency     string        `json:"currency"`
 	CreatedAt    time.Time     `json:"createdAt"`
 	Notification *Notification `json:"notification,omitempty"`
+	// Timeline is the order's steps, oldest first; Cancellable says
+	// whether the shopper may still cancel it. Both are filled in when an
+	// order is read, not in the answer to placing it.
+	Timeline    []TimelineEntry `json:"timeline,omitempty"`
+	Cancellable *bool           `json:"cancellable,omitempty"`
 	// Area is the delivery area carriers are told (see DeliveryArea).
 	Area string `json:"-"`
+	// DeliveryID is how carriers and companies name the order; the
+	// shopper has no use for it.
+	DeliveryID string `json:"-"`
 }
 
 // NewOrder is what the store needs to place an order.
@@ -375,7 +383,7 @@ func (c Checkout) Place(ctx context.Context, key string, req OrderRequest) (Orde
 		c.Notifier.HandOff(ctx, order)
 	}
 	// The answer to a retry is the answer to the first request.
-	order.Notification = nil
+	order.Notification, order.Timeline, order.Cancellable = nil, nil, nil
 	return order, replayed, nil
 }
 
@@ -383,15 +391,16 @@ func (c Checkout) Place(ctx context.Context, key string, req OrderRequest) (Orde
 // its transaction.
 func OrderFromQuote(o NewOrder, q Quote) Order {
 	order := Order{
-		ID:        o.ID,
-		Reference: OrderReference(o.ID),
-		Status:    OrderPlaced,
-		Lines:     make([]OrderLine, len(q.Lines)),
-		ItemCount: q.ItemCount,
-		Total:     q.Total,
-		Currency:  q.Currency,
-		CreatedAt: o.CreatedAt,
-		Area:      o.Area,
+		ID:         o.ID,
+		Reference:  OrderReference(o.ID),
+		Status:     OrderPlaced,
+		Lines:      make([]OrderLine, len(q.Lines)),
+		ItemCount:  q.ItemCount,
+		Total:      q.Total,
+		Currency:   q.Currency,
+		CreatedAt:  o.CreatedAt,
+		Area:       o.Area,
+		DeliveryID: DeliveryID(o.ID),
 		Notification: &Notification{
 			Status:        NotifyPending,
 			NextAttemptAt: ptr(o.CreatedAt.Add(HandOffGrace)),

@@ -65,26 +65,23 @@ func (s *OrderStore) Place(ctx context.Context, o market.NewOrder) (market.Order
 	}
 }
 
-// inTx runs fn in a transaction of its own, so that its reads see one
-// consistent snapshot (an order and its lines).
-func (s *OrderStore) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
 const insertIdempotency = `INSERT INTO order_idempotency (key_hash, request_hash, order_id, created_at) VALUES (?, ?, ?, ?)`
 
 const insertOrder = `INSERT INTO orders
-    (id, status, currency, item_count, total, customer_name, customer_phone, customer_address, customer_note,
-     delivery_area, notify_status, notify_attempts, notify_next_at, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`
+    (id, delivery_id, status, currency, item_count, total, customer_name, customer_phone, customer_address, customer_note,
+     delivery_area, notify_status, notify_attempts, notify_next_at, offers, offer_due_at, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?, ?)`
+
+// insertOrderParts is completed with one orderPartValues per company: each
+// company's part of the order starts new.
+const (
+	insertOrderParts = `INSERT INTO order_parts (order_id, company_id, state) VALUES `
+	orderPartValues  = `(?, ?, 'new')`
+)
+
+const insertHistory = `INSERT INTO order_history
+    (order_id, at, step, from_status, to_status, actor_kind, actor_id, company_id, reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insertOrderItems is completed with one orderItemValues per line: one
 // statement for the whole order.
@@ -119,20 +116,35 @@ func (s *OrderStore) placeOnce(ctx context.Context, o market.NewOrder) (market.O
 	order := market.OrderFromQuote(o, quote)
 	c := o.Request.Customer
 	if _, err := tx.ExecContext(ctx, insertOrder,
-		order.ID, order.Status, order.Currency, order.ItemCount, order.Total,
+		order.ID, order.DeliveryID, order.Status, order.Currency, order.ItemCount, order.Total,
 		c.Name, c.Phone, c.Address, c.Note, order.Area, order.Notification.Status,
-		order.Notification.NextAttemptAt, order.CreatedAt, order.CreatedAt,
+		order.Notification.NextAttemptAt, order.CreatedAt.Add(market.OfferAgainAfter), order.CreatedAt, order.CreatedAt,
 	); err != nil {
 		return market.Order{}, false, fmt.Errorf("insert order: %w", err)
 	}
 	values := make([]string, len(order.Lines))
 	args := make([]any, 0, 9*len(order.Lines))
+	var parts []string
+	var partArgs []any
+	seen := map[int64]bool{}
 	for i, l := range order.Lines {
 		values[i] = orderItemValues
 		args = append(args, order.ID, i+1, l.ProductID, l.CompanyID, l.CompanyName, l.Name, l.UnitPrice, l.Quantity, l.LineTotal)
+		if !seen[l.CompanyID] {
+			seen[l.CompanyID] = true
+			parts = append(parts, orderPartValues)
+			partArgs = append(partArgs, order.ID, l.CompanyID)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, insertOrderItems+strings.Join(values, ", "), args...); err != nil {
 		return market.Order{}, false, fmt.Errorf("insert order items: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, insertOrderParts+strings.Join(parts, ", "), partArgs...); err != nil {
+		return market.Order{}, false, fmt.Errorf("insert order parts: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, insertHistory, order.ID, order.CreatedAt, market.StepPlaced, nil, market.OrderPlaced,
+		market.ActorShopper, nil, nil, nil); err != nil {
+		return market.Order{}, false, fmt.Errorf("insert order history: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		if isDuplicate(err) { // engines that check the key at commit
@@ -181,7 +193,7 @@ func (s *OrderStore) replay(ctx context.Context, o market.NewOrder) (market.Orde
 	return order, err
 }
 
-const orderByID = `SELECT id, status, currency, item_count, total, delivery_area, notify_status, notify_attempts,
+const orderByID = `SELECT id, delivery_id, status, currency, item_count, total, delivery_area, notify_status, notify_attempts,
     notify_last_error, notify_next_at, handed_off_at, notified_at, created_at
 FROM orders WHERE id = ?`
 
@@ -190,6 +202,7 @@ FROM order_items WHERE order_id = ? ORDER BY line_no`
 
 type orderRow struct {
 	ID              string       `db:"id"`
+	DeliveryID      string       `db:"delivery_id"`
 	Status          string       `db:"status"`
 	Currency        string       `db:"currency"`
 	ItemCount       int          `db:"item_count"`
@@ -222,11 +235,17 @@ func (s *OrderStore) Order(ctx context.Context, id string) (market.Order, error)
 func (s *OrderStore) order(ctx context.Context, id string) (market.Order, error) {
 	var row orderRow
 	var items []orderItemRow
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	var steps []market.TimelineEntry
+	err := inTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := sqlx.GetContext(ctx, tx, &row, orderByID, id); err != nil {
 			return err
 		}
-		return sqlx.SelectContext(ctx, tx, &items, orderItemsByOrder, id)
+		if err := sqlx.SelectContext(ctx, tx, &items, orderItemsByOrder, id); err != nil {
+			return err
+		}
+		var err error
+		steps, err = timeline(ctx, tx, id)
+		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return market.Order{}, market.Errorf(market.CodeNotFound, "no order %s", id)
@@ -235,15 +254,18 @@ func (s *OrderStore) order(ctx context.Context, id string) (market.Order, error)
 		return market.Order{}, translate("get order", err)
 	}
 	order := market.Order{
-		ID:        row.ID,
-		Reference: market.OrderReference(row.ID),
-		Status:    row.Status,
-		Lines:     make([]market.OrderLine, len(items)),
-		ItemCount: row.ItemCount,
-		Total:     row.Total,
-		Currency:  row.Currency,
-		CreatedAt: row.CreatedAt.UTC(),
-		Area:      row.Area,
+		ID:          row.ID,
+		Reference:   market.OrderReference(row.ID),
+		Status:      row.Status,
+		Lines:       make([]market.OrderLine, len(items)),
+		ItemCount:   row.ItemCount,
+		Total:       row.Total,
+		Currency:    row.Currency,
+		CreatedAt:   row.CreatedAt.UTC(),
+		Area:        row.Area,
+		DeliveryID:  row.DeliveryID,
+		Timeline:    steps,
+		Cancellable: ptr(market.Cancellable(row.Status)),
 		Notification: &market.Notification{
 			Status:        row.NotifyStatus,
 			Attempts:      row.NotifyAttempts,
@@ -259,6 +281,8 @@ func (s *OrderStore) order(ctx context.Context, id string) (market.Order, error)
 	return order, nil
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func utc(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
@@ -267,8 +291,10 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
+// Only placed orders are announced: one already claimed (from the list)
+// or cancelled needs no SMS.
 const dueNotifications = `SELECT id, notify_attempts FROM orders
-WHERE notify_next_at <= ? AND notified_at IS NULL
+WHERE notify_next_at <= ? AND notified_at IS NULL AND status = 'placed'
 ORDER BY notify_next_at
 LIMIT ?`
 

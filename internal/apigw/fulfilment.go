@@ -1,0 +1,224 @@
+package apigw
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deliverymarket/delivery/internal/market"
+)
+
+// Fulfilment are the endpoints through which carriers move orders and
+// companies prepare them: the fulfilment Lambda.
+type Fulfilment struct {
+	Service  market.Fulfilment
+	Profiles market.ProfileStore
+}
+
+func (f Fulfilment) now() time.Time {
+	if f.Service.Now != nil {
+		return f.Service.Now()
+	}
+	return time.Now()
+}
+
+// orderList is a page of an order list.
+type orderList[T any] struct {
+	Orders     []T     `json:"orders"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+// page asks the store for one more than the client did, to know whether a
+// next page exists, and trims the answer back.
+func pageOf[T any](items []T, limit int, deliveryID func(T) string) orderList[T] {
+	var next *string
+	if len(items) > limit {
+		items = items[:limit]
+		cursor := market.EncodeOrderCursor(deliveryID(items[limit-1]))
+		next = &cursor
+	}
+	return orderList[T]{Orders: items, NextCursor: next}
+}
+
+// noBody refuses a body on an action that takes none, so that a client
+// sending one by mistake learns it was ignored rather than guessing.
+func noBody(in Input) error {
+	if body := strings.TrimSpace(string(in.Body)); body != "" && body != "{}" {
+		return market.Errorf(market.CodeInvalid, "this action takes no body")
+	}
+	return nil
+}
+
+// CarrierOrders serves GET /api/carrier/orders?view=available|mine.
+func (f Fulfilment) CarrierOrders(ctx context.Context, in Input) (Reply, error) {
+	carrier, err := carrierID(in, f.now())
+	if err != nil {
+		return Reply{}, err
+	}
+	q := in.Event.QueryStringParameters
+	view, err := market.ParseCarrierView(q["view"])
+	if err != nil {
+		return Reply{}, err
+	}
+	page, err := market.ParseOrderPage(q["limit"], q["cursor"])
+	if err != nil {
+		return Reply{}, err
+	}
+	asked := page.Limit
+	page.Limit++
+	orders, err := f.Service.Store.CarrierOrders(ctx, carrier, view, page)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: pageOf(orders, asked, func(o market.CarrierOrder) string { return o.DeliveryID })}, nil
+}
+
+// CarrierOrder serves GET /api/carrier/orders/{deliveryId}: an order to
+// claim, or one the carrier holds, with the delivery details while the
+// privacy rule allows.
+func (f Fulfilment) CarrierOrder(ctx context.Context, in Input) (Reply, error) {
+	carrier, err := carrierID(in, f.now())
+	if err != nil {
+		return Reply{}, err
+	}
+	order, err := f.Service.CarrierOrder(ctx, carrier, in.Event.PathParameters["deliveryId"])
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: order}, nil
+}
+
+// CarrierMove serves POST /api/carrier/orders/{deliveryId}/<action>.
+func (f Fulfilment) CarrierMove(action market.Action) Endpoint {
+	return func(ctx context.Context, in Input) (Reply, error) {
+		carrier, err := carrierID(in, f.now())
+		if err != nil {
+			return Reply{}, err
+		}
+		if err := noBody(in); err != nil {
+			return Reply{}, err
+		}
+		order, err := f.Service.CarrierMove(ctx, carrier, in.Event.PathParameters["deliveryId"], action)
+		if err != nil {
+			return Reply{}, err
+		}
+		return Reply{Status: http.StatusOK, Body: order}, nil
+	}
+}
+
+// CompanyOrders serves GET /api/company/orders?status=: the orders with
+// the company's products, newest first, with only its own lines.
+func (f Fulfilment) CompanyOrders(ctx context.Context, in Input) (Reply, error) {
+	company, err := companyID(in, f.now())
+	if err != nil {
+		return Reply{}, err
+	}
+	q := in.Event.QueryStringParameters
+	status, err := market.ParseOrderStatus(q["status"])
+	if err != nil {
+		return Reply{}, err
+	}
+	page, err := market.ParseOrderPage(q["limit"], q["cursor"])
+	if err != nil {
+		return Reply{}, err
+	}
+	asked := page.Limit
+	page.Limit++
+	orders, err := f.Service.Store.CompanyOrders(ctx, company, status, page)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: pageOf(orders, asked, func(o market.CompanyOrder) string { return o.DeliveryID })}, nil
+}
+
+// CompanyReady serves POST /api/company/orders/{deliveryId}/ready.
+func (f Fulfilment) CompanyReady(ctx context.Context, in Input) (Reply, error) {
+	company, err := companyID(in, f.now())
+	if err != nil {
+		return Reply{}, err
+	}
+	if err := noBody(in); err != nil {
+		return Reply{}, err
+	}
+	order, err := f.Service.CompanyReady(ctx, company, in.Event.PathParameters["deliveryId"])
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: order}, nil
+}
+
+// cancelRequest is the body of a company's cancellation.
+type cancelRequest struct {
+	Reason *string `json:"reason"`
+}
+
+// CompanyCancel serves POST /api/company/orders/{deliveryId}/cancel
+// {"reason"}: the whole order is cancelled while it is placed or accepted.
+func (f Fulfilment) CompanyCancel(ctx context.Context, in Input) (Reply, error) {
+	company, err := companyID(in, f.now())
+	if err != nil {
+		return Reply{}, err
+	}
+	var req cancelRequest
+	if err := DecodeStrict(in.Body, &req); err != nil {
+		return Reply{}, err
+	}
+	if req.Reason == nil {
+		return Reply{}, market.FieldError("reason", "reason is required: the shopper is shown it")
+	}
+	order, err := f.Service.CompanyCancel(ctx, company, in.Event.PathParameters["deliveryId"], *req.Reason)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: order}, nil
+}
+
+func profileReply(p market.CompanyProfile) Reply {
+	return Reply{Status: http.StatusOK, Body: p, Headers: map[string]string{"ETag": fmt.Sprintf("%q", strconv.FormatInt(p.Version, 10))}}
+}
+
+// Profile serves GET /api/company/profile: the company's pickup details.
+func (f Fulfilment) Profile(ctx context.Context, in Input) (Reply, error) {
+	company, err := companyID(in, f.now())
+	if err != nil {
+		return Reply{}, err
+	}
+	p, err := f.Profiles.Profile(ctx, company)
+	if err != nil {
+		return Reply{}, err
+	}
+	return profileReply(p), nil
+}
+
+// ReplaceProfile serves PUT /api/company/profile, conditional on the
+// version the company last saw, as product edits are.
+func (f Fulfilment) ReplaceProfile(ctx context.Context, in Input) (Reply, error) {
+	company, err := companyID(in, f.now())
+	if err != nil {
+		return Reply{}, err
+	}
+	var input market.ProfileInput
+	if err := DecodeStrict(in.Body, &input); err != nil {
+		return Reply{}, err
+	}
+	draft, err := input.Validate()
+	if err != nil {
+		return Reply{}, err
+	}
+	version, err := expectedVersion(in, input.Version)
+	if err != nil {
+		return Reply{}, err
+	}
+	if version == 0 {
+		return Reply{}, market.Errorf(market.CodePreconditionRequired,
+			"send the version you are changing, in If-Match or as version in the body, so that nobody's change is lost")
+	}
+	p, err := f.Profiles.ReplaceProfile(ctx, company, version, draft)
+	if err != nil {
+		return Reply{}, err
+	}
+	return profileReply(p), nil
+}

@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/deliverymarket/delivery/internal/apigw"
+	"github.com/deliverymarket/delivery/internal/market"
+	"github.com/deliverymarket/delivery/internal/mysql"
+	"github.com/deliverymarket/delivery/internal/notify"
+)
+
+// Fulfilment is the handler of the fulfilment Lambda: carriers claiming,
+// picking up and delivering orders, and companies preparing them and
+// keeping their pickup details.
+func Fulfilment(d Deps) *apigw.Function {
+	f := apigw.Fulfilment{Service: fulfilmentService(d), Profiles: mysql.NewProfileStore(d.DB)}
+	return apigw.NewFunction("fulfilment", d.api(), map[string]apigw.Endpoint{
+		"GET /api/carrier/orders":                       f.CarrierOrders,
+		"GET /api/carrier/orders/{deliveryId}":          f.CarrierOrder,
+		"POST /api/carrier/orders/{deliveryId}/claim":   f.CarrierMove(market.ActionClaim),
+		"POST /api/carrier/orders/{deliveryId}/pickup":  f.CarrierMove(market.ActionPickUp),
+		"POST /api/carrier/orders/{deliveryId}/deliver": f.CarrierMove(market.ActionDeliver),
+		"POST /api/carrier/orders/{deliveryId}/release": f.CarrierMove(market.ActionRelease),
+		"GET /api/company/profile":                      f.Profile,
+		"PUT /api/company/profile":                      f.ReplaceProfile,
+		"GET /api/company/orders":                       f.CompanyOrders,
+		"POST /api/company/orders/{deliveryId}/ready":   f.CompanyReady,
+		"POST /api/company/orders/{deliveryId}/cancel":  f.CompanyCancel,
+	})
+}
+
+func fulfilmentService(d Deps) market.Fulfilment {
+	return market.Fulfilment{Store: mysql.NewFulfilmentStore(d.DB), Texts: d.Texts, Log: d.Logger}
+}
+
+// FulfilmentFromEnv builds the fulfilment Lambda's dependencies: the
+// database ones, and SNS for the one SMS it sends (to a carrier whose
+// order was cancelled), through the VPC's SNS interface endpoint.
+func FulfilmentFromEnv(ctx context.Context) (Deps, error) {
+	deps, err := FromEnv(ctx)
+	if err != nil {
+		return Deps{}, err
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return Deps{}, fmt.Errorf("config: aws: %w", err)
+	}
+	deps.Texts = notify.SNSPublisher{Client: sns.NewFromConfig(awsCfg), Log: deps.Logger}
+	return deps, nil
+}

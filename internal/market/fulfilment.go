@@ -1,0 +1,175 @@
+package market
+
+import (
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// orderCursorPrefix versions the order-list cursor. A cursor names the
+// last order of a page by its delivery id, never by its order id, which is
+// the shopper's capability.
+const orderCursorPrefix = "o1:"
+
+// EncodeOrderCursor returns the cursor that continues a list after the
+// order with deliveryID.
+func EncodeOrderCursor(deliveryID string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(orderCursorPrefix + deliveryID))
+}
+
+// OrderListPage is a validated page of an order list: After is the
+// delivery id of the last order already seen ("" for the first page).
+type OrderListPage struct {
+	After string
+	Limit int
+}
+
+// ParseOrderPage validates the limit and cursor query parameters of an
+// order list.
+func ParseOrderPage(limit, cursor string) (OrderListPage, error) {
+	page := OrderListPage{Limit: DefaultPageSize}
+	if limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 1 || n > MaxPageSize {
+			return OrderListPage{}, FieldError("limit", "limit must be an integer from 1 to %d", MaxPageSize)
+		}
+		page.Limit = n
+	}
+	if cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		id, ok := strings.CutPrefix(string(raw), orderCursorPrefix)
+		if err != nil || !ok || !ValidDeliveryID(id) {
+			return OrderListPage{}, FieldError("cursor", "cursor is not one this API returned")
+		}
+		page.After = id
+	}
+	return page, nil
+}
+
+// ParseOrderStatus validates a status filter: "" (any) or one of the
+// order statuses.
+func ParseOrderStatus(status string) (string, error) {
+	switch status {
+	case "", OrderPlaced, OrderAccepted, OrderPickedUp, OrderDelivered, OrderCancelled:
+		return status, nil
+	}
+	return "", FieldError("status", "status must be one of placed, accepted, picked_up, delivered, cancelled")
+}
+
+// ParseCarrierView validates the view of a carrier's order list; the
+// default is the available orders.
+func ParseCarrierView(view string) (string, error) {
+	switch view {
+	case "":
+		return ViewAvailable, nil
+	case ViewAvailable, ViewMine:
+		return view, nil
+	}
+	return "", FieldError("view", "view must be available or mine")
+}
+
+// Fulfilment carries out what carriers, companies and shoppers do to an
+// order after it is placed. The rules of which move is legal live in the
+// transitions table; this type adds who is told.
+type Fulfilment struct {
+	Store FulfilmentStore
+	// Texts sends the one SMS of this service: to the carrier who held an
+	// order its shop cancelled. nil sends none.
+	Texts TextSender
+	Log   *slog.Logger
+	Now   func() time.Time
+}
+
+func (f Fulfilment) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+// at is the time a step is recorded with: DATETIME(6) keeps microseconds.
+func (f Fulfilment) at() time.Time { return f.now().UTC().Truncate(time.Microsecond) }
+
+// CarrierMove lets carrier claim, pick up, deliver or release an order and
+// returns the order as the carrier now sees it.
+func (f Fulfilment) CarrierMove(ctx context.Context, carrier int64, deliveryID string, action Action) (CarrierOrder, error) {
+	if !ValidDeliveryID(deliveryID) {
+		return CarrierOrder{}, Errorf(CodeNotFound, "no such order")
+	}
+	if _, err := f.Store.Move(ctx, Move{
+		DeliveryID: deliveryID, Action: action, Actor: Actor{Kind: ActorCarrier, ID: carrier}, At: f.at(),
+	}); err != nil {
+		return CarrierOrder{}, err
+	}
+	return f.Store.CarrierOrder(ctx, carrier, deliveryID, f.now())
+}
+
+// CarrierOrder returns one order as carrier sees it.
+func (f Fulfilment) CarrierOrder(ctx context.Context, carrier int64, deliveryID string) (CarrierOrder, error) {
+	if !ValidDeliveryID(deliveryID) {
+		return CarrierOrder{}, Errorf(CodeNotFound, "no such order")
+	}
+	return f.Store.CarrierOrder(ctx, carrier, deliveryID, f.now())
+}
+
+// CompanyReady marks company's part of an order ready for pickup.
+func (f Fulfilment) CompanyReady(ctx context.Context, company int64, deliveryID string) (CompanyOrder, error) {
+	if !ValidDeliveryID(deliveryID) {
+		return CompanyOrder{}, Errorf(CodeNotFound, "no such order")
+	}
+	return f.Store.MarkReady(ctx, company, deliveryID, f.at())
+}
+
+// CompanyCancel cancels an order that has company's products in it, for a
+// reason the shopper is shown. A carrier who had claimed it is told by
+// SMS; that SMS failing is logged, not undone: the order is cancelled.
+func (f Fulfilment) CompanyCancel(ctx context.Context, company int64, deliveryID, reason string) (CompanyOrder, error) {
+	if !ValidDeliveryID(deliveryID) {
+		return CompanyOrder{}, Errorf(CodeNotFound, "no such order")
+	}
+	reason, err := ValidateCancelReason(reason)
+	if err != nil {
+		return CompanyOrder{}, err
+	}
+	moved, err := f.Store.Move(ctx, Move{
+		DeliveryID: deliveryID, Action: ActionCancel, Actor: Actor{Kind: ActorCompany, ID: company}, Reason: reason, At: f.at(),
+	})
+	if err != nil {
+		return CompanyOrder{}, err
+	}
+	if moved.From == OrderAccepted && moved.CarrierID != 0 {
+		f.tellCarrier(ctx, moved)
+	}
+	return f.Store.CompanyOrder(ctx, company, deliveryID)
+}
+
+func (f Fulfilment) tellCarrier(ctx context.Context, moved Moved) {
+	log := f.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if f.Texts == nil {
+		return
+	}
+	phone, err := f.Store.CarrierPhone(ctx, moved.CarrierID)
+	if err == nil {
+		err = f.Texts.SendText(ctx, phone, CancelNoticeSMS(moved.Reference))
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "fulfilment: could not tell the carrier of a cancelled order",
+			"deliveryId", moved.DeliveryID, "carrierId", moved.CarrierID, "error", err)
+	}
+}
+
+// ShopperCancel cancels an order while it is placed; the order id is the
+// capability.
+func (f Fulfilment) ShopperCancel(ctx context.Context, orderID string) error {
+	if !ValidOrderID(orderID) {
+		return Errorf(CodeNotFound, "no such order")
+	}
+	_, err := f.Store.Move(ctx, Move{OrderID: orderID, Action: ActionCancel, Actor: Actor{Kind: ActorShopper}, At: f.at()})
+	return err
+}

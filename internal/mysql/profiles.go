@@ -1,0 +1,81 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/deliverymarket/delivery/internal/market"
+)
+
+// ProfileStore keeps the companies' pickup details.
+type ProfileStore struct {
+	db sqlx.ExtContext
+}
+
+var _ market.ProfileStore = (*ProfileStore)(nil)
+
+// NewProfileStore returns a store over db, a pool or a transaction.
+func NewProfileStore(db sqlx.ExtContext) *ProfileStore { return &ProfileStore{db: db} }
+
+const (
+	profileByID = `SELECT id, name, address, COALESCE(phone, '') AS phone, version FROM companies WHERE id = ?`
+	// A compare-and-swap on version, as for products: a stale edit
+	// changes nothing.
+	replaceProfile = `UPDATE companies SET address = ?, phone = ?, version = version + 1, updated_at = UTC_TIMESTAMP(6)
+WHERE id = ? AND version = ?`
+	companyByPhone = `SELECT id FROM companies WHERE phone = ?`
+)
+
+// Profile returns the company's profile.
+func (s *ProfileStore) Profile(ctx context.Context, company int64) (market.CompanyProfile, error) {
+	var p market.CompanyProfile
+	err := sqlx.GetContext(ctx, s.db, &p, profileByID, company)
+	if errors.Is(err, sql.ErrNoRows) {
+		return market.CompanyProfile{}, market.Errorf(market.CodeNotFound, "no such company")
+	}
+	return p, translate("company profile", err)
+}
+
+// ReplaceProfile stores d if the profile is still at version.
+func (s *ProfileStore) ReplaceProfile(ctx context.Context, company, version int64, d market.ProfileDraft) (market.CompanyProfile, error) {
+	res, err := s.db.ExecContext(ctx, replaceProfile, d.Address, d.Phone, company, version)
+	if isDuplicate(err) {
+		return market.CompanyProfile{}, &market.Error{
+			Code:    market.CodeConflict,
+			Message: "another company uses this phone number",
+			Details: map[string]string{"field": "phone"},
+		}
+	}
+	if err != nil {
+		return market.CompanyProfile{}, translate("replace profile", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return market.CompanyProfile{}, translate("replace profile", err)
+	}
+	current, err := s.Profile(ctx, company)
+	if err != nil {
+		return market.CompanyProfile{}, err
+	}
+	if n == 0 && current.Version != version {
+		return market.CompanyProfile{}, &market.Error{
+			Code:    market.CodePreconditionFailed,
+			Message: "the profile was changed since you read it; reload it and try again",
+			Details: map[string]int64{"currentVersion": current.Version},
+		}
+	}
+	return current, nil
+}
+
+// CompanyByPhone returns the id of the company whose phone it is.
+func (s *ProfileStore) CompanyByPhone(ctx context.Context, phone string) (int64, error) {
+	var id int64
+	err := sqlx.GetContext(ctx, s.db, &id, companyByPhone, phone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, market.Errorf(market.CodeNotFound, "no such company")
+	}
+	return id, translate("company by phone", err)
+}

@@ -1,0 +1,24 @@
+// Command fulfilment is the Lambda behind the carrier routes (claim, pick
+// up, deliver, release) and the company order and profile routes. Its logic
+// lives in internal/market (lifecycle.go, fulfilment.go), internal/mysql
+// (fulfilment.go) and internal/apigw (fulfilment.go).
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/deliverymarket/delivery/internal/app"
+)
+
+func main() {
+	deps, err := app.FulfilmentFromEnv(context.Background())
+	if err != nil {
+		slog.Error("fulfilment: configure", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(app.Fulfilment(deps).Handle)
+}
