@@ -224,20 +224,20 @@ func checkOperation(doc openAPIDoc, bearer map[string]bool, route Route, item pa
 		security = *op.Security
 	}
 	switch route.Auth {
-	case Company:
+	case Company, Carrier:
 		if len(security) == 0 {
-			add("company route without a security requirement")
+			add("%s route without a security requirement", route.Auth)
 		}
 		// Every alternative must need the bearer token: an empty
 		// requirement ({}) would make the token optional.
 		for _, requirement := range security {
 			if !slices.ContainsFunc(keys(requirement), func(name string) bool { return bearer[name] }) {
-				add("security requirement %v does not need the company bearer token", requirement)
+				add("security requirement %v does not need the %s bearer token", requirement, route.Auth)
 			}
 		}
 		for _, status := range []string{"401", "403"} {
 			if _, ok := op.Responses[status]; !ok {
-				add("company route does not document the gateway's %s", status)
+				add("%s route does not document the gateway's %s", route.Auth, status)
 			}
 		}
 	case Public:
