@@ -23,6 +23,7 @@ const (
 	CodePreconditionFailed   Code = "version_mismatch"       // If-Match named a stale version
 	CodePreconditionRequired Code = "version_required"       // a change needs If-Match or a version
 	CodeUnavailableProducts  Code = "unavailable_products"   // unknown or inactive products in an order
+	CodeThrottled            Code = "throttled"              // too many requests; Details is a RetryAfter
 	CodeUnavailable          Code = "service_unavailable"    // a dependency (the database) is unreachable
 	CodeInternal             Code = "internal"               // anything unexpected; never carries details
 )
