@@ -3,32 +3,106 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
+	"github.com/deliverymarket/delivery/internal/notify"
 	"github.com/deliverymarket/delivery/migrations"
 )
 
 // MigrateRequest is the payload setup.sh invokes the migrate Lambda with.
 type MigrateRequest struct {
-	// Action is "migrate" (apply pending migrations) or "ensure-company"
-	// (create the company called Name unless it exists).
+	// Action is one of
+	//   - "migrate": apply pending migrations (every deploy), then make the
+	//     carriers' SMS subscriptions follow the carriers table;
+	//   - "ensure-company": create the company called Name unless it exists;
+	//   - "carrier-add": add the carrier Name with Phone, or reactivate it;
+	//   - "carrier-remove": deactivate the carrier with Phone;
+	//   - "carrier-list": list the carriers, with their phones.
+	// Adding and removing a carrier subscribe and unsubscribe its phone.
 	Action string `json:"action"`
 	Name   string `json:"name,omitempty"`
+	Phone  string `json:"phone,omitempty"`
 }
 
-// MigrateResponse is the migrate Lambda's answer.
+// CarrierRecord is a carrier as the operator sees it: with the phone,
+// which the API never shows.
+type CarrierRecord struct {
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Phone  string `json:"phone"`
+	Active bool   `json:"active"`
+}
+
+func carrierRecord(c market.Carrier) *CarrierRecord {
+	return &CarrierRecord{ID: c.ID, Name: c.Name, Phone: c.Phone, Active: c.Active}
+}
+
+// MigrateResponse is the migrate Lambda's answer, for the operator who
+// invoked it; nothing of it is logged.
 type MigrateResponse struct {
-	Version   int64 `json:"version,omitempty"`
-	CompanyID int64 `json:"companyId,omitempty"`
+	Version       int64              `json:"version,omitempty"`
+	CompanyID     int64              `json:"companyId,omitempty"`
+	Carrier       *CarrierRecord     `json:"carrier,omitempty"`
+	Carriers      []CarrierRecord    `json:"carriers,omitempty"`
+	Subscriptions *notify.SyncReport `json:"subscriptions,omitempty"`
+}
+
+// CarrierTopic is the carriers' SNS topic, whose SMS subscriptions follow
+// the active carriers' phones.
+type CarrierTopic struct {
+	Client notify.SubscriptionsAPI
+	ARN    string
+}
+
+// MigrateFromEnv builds the migrate Lambda's handler: the database
+// variables and SMS_TOPIC_ARN, the carriers' topic (reached through the
+// VPC's SNS endpoint).
+func MigrateFromEnv(ctx context.Context) (func(context.Context, MigrateRequest) (MigrateResponse, error), error) {
+	topic, err := ReadSMSTopic(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	deps, err := FromEnv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("config: aws: %w", err)
+	}
+	return Migrate(deps, CarrierTopic{Client: sns.NewFromConfig(awsCfg), ARN: topic}), nil
 }
 
 // Migrate is the handler of the migrate Lambda, the only way a deployment
-// changes its schema: it runs the same embedded migrations as the local
-// runner and the tests. An error fails the invocation, which setup.sh
-// treats as a failed deploy.
-func Migrate(d Deps) func(context.Context, MigrateRequest) (MigrateResponse, error) {
+// changes its schema (it runs the same embedded migrations as the local
+// runner and the tests) and its carriers. An error fails the invocation,
+// which setup.sh reports as a failed deploy or command.
+func Migrate(d Deps, topic CarrierTopic) func(context.Context, MigrateRequest) (MigrateResponse, error) {
+	carriers := mysql.NewCarrierStore(d.DB)
+	// sync makes the topic's SMS subscriptions those of the active
+	// carriers: after each change, and on each deploy, so that a change
+	// whose sync failed is made good by the next run.
+	sync := func(ctx context.Context, resp MigrateResponse) (MigrateResponse, error) {
+		all, err := carriers.Carriers(ctx)
+		if err != nil {
+			return resp, err
+		}
+		report, err := notify.SyncSubscriptions(ctx, topic.Client, topic.ARN, ActivePhones(all))
+		if err != nil {
+			return resp, fmt.Errorf("carriers' sms subscriptions: %w", err)
+		}
+		d.Logger.InfoContext(ctx, "carriers' sms subscriptions synced",
+			"active", report.Active, "subscribed", report.Subscribed, "unsubscribed", report.Unsubscribed)
+		resp.Subscriptions = &report
+		return resp, nil
+	}
 	return func(ctx context.Context, req MigrateRequest) (MigrateResponse, error) {
 		switch req.Action {
 		case "migrate":
@@ -37,7 +111,7 @@ func Migrate(d Deps) func(context.Context, MigrateRequest) (MigrateResponse, err
 				return MigrateResponse{}, err
 			}
 			d.Logger.InfoContext(ctx, "migrated", "version", version)
-			return MigrateResponse{Version: version}, nil
+			return sync(ctx, MigrateResponse{Version: version})
 		case "ensure-company":
 			name := strings.TrimSpace(req.Name)
 			if name == "" || utf8.RuneCountInString(name) > 120 {
@@ -49,7 +123,82 @@ func Migrate(d Deps) func(context.Context, MigrateRequest) (MigrateResponse, err
 			}
 			d.Logger.InfoContext(ctx, "company ensured", "companyId", id, "name", name)
 			return MigrateResponse{CompanyID: id}, nil
+		case "carrier-add":
+			c, err := AddCarrier(ctx, carriers, req.Name, req.Phone)
+			if err != nil {
+				return MigrateResponse{}, fmt.Errorf("carrier-add: %w", err)
+			}
+			d.Logger.InfoContext(ctx, "carrier added", "carrierId", c.ID, "phone", notify.MaskPhone(c.Phone))
+			return sync(ctx, MigrateResponse{Carrier: carrierRecord(c)})
+		case "carrier-remove":
+			c, err := RemoveCarrier(ctx, carriers, req.Phone)
+			if err != nil {
+				return MigrateResponse{}, fmt.Errorf("carrier-remove: %w", err)
+			}
+			d.Logger.InfoContext(ctx, "carrier removed", "carrierId", c.ID, "phone", notify.MaskPhone(c.Phone))
+			return sync(ctx, MigrateResponse{Carrier: carrierRecord(c)})
+		case "carrier-list":
+			all, err := carriers.Carriers(ctx)
+			if err != nil {
+				return MigrateResponse{}, err
+			}
+			resp := MigrateResponse{Carriers: make([]CarrierRecord, len(all))}
+			for i, c := range all {
+				resp.Carriers[i] = *carrierRecord(c)
+			}
+			return resp, nil
 		}
-		return MigrateResponse{}, fmt.Errorf("unknown action %q: want migrate or ensure-company", req.Action)
+		return MigrateResponse{}, fmt.Errorf("unknown action %q: want migrate, ensure-company, carrier-add, carrier-remove or carrier-list", req.Action)
 	}
+}
+
+// AddCarrier adds an active carrier, for `go run ./cmd/local carrier add`
+// and the migrate Lambda alike. Adding a carrier that is there already,
+// under the same name, changes nothing; a removed one comes back. A phone
+// that is another carrier's (by name) is CodeConflict, a malformed name or
+// phone CodeInvalid.
+func AddCarrier(ctx context.Context, store market.CarrierStore, name, phone string) (market.Carrier, error) {
+	c, err := market.NewCarrier(name, phone)
+	if err != nil {
+		return market.Carrier{}, err
+	}
+	existing, err := store.CarrierByPhone(ctx, c.Phone)
+	switch {
+	case market.ErrorCode(err) == market.CodeNotFound:
+		return store.AddCarrier(ctx, c)
+	case err != nil:
+		return market.Carrier{}, err
+	case existing.Name != c.Name:
+		return market.Carrier{}, &market.Error{
+			Code:    market.CodeConflict,
+			Message: fmt.Sprintf("this phone is carrier %d's, %q; add it under that name to keep or reactivate it", existing.ID, existing.Name),
+			Details: map[string]string{"field": "phone"},
+		}
+	case existing.Active:
+		return existing, nil
+	}
+	return store.SetCarrierActive(ctx, c.Phone, true)
+}
+
+// RemoveCarrier deactivates the carrier with phone: it no longer gets the
+// order SMS nor signs in, and its record stays for the orders it carried.
+// CodeNotFound if no carrier has that phone.
+func RemoveCarrier(ctx context.Context, store market.CarrierStore, phone string) (market.Carrier, error) {
+	phone, err := market.NormalizePhoneField("phone", phone)
+	if err != nil {
+		return market.Carrier{}, err
+	}
+	return store.SetCarrierActive(ctx, phone, false)
+}
+
+// ActivePhones returns the phones of the active carriers: those the
+// carriers' topic sends the order SMS to.
+func ActivePhones(carriers []market.Carrier) []string {
+	var phones []string
+	for _, c := range carriers {
+		if c.Active {
+			phones = append(phones, c.Phone)
+		}
+	}
+	return phones
 }

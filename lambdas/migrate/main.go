@@ -1,6 +1,8 @@
 // Command migrate is the Lambda setup.sh invokes to apply the embedded
-// goose migrations inside the VPC, and to create a first company. Its logic
-// lives in internal/app (migrate.go) and migrations/.
+// goose migrations inside the VPC, to create a first company, and to add,
+// remove and list carriers, keeping the carriers' SNS topic subscribed to
+// the active carriers' phones (SMS_TOPIC_ARN). Its logic lives in
+// internal/app (migrate.go) and migrations/.
 package main
 
 import (
@@ -14,10 +16,10 @@ import (
 )
 
 func main() {
-	deps, err := app.FromEnv(context.Background())
+	handler, err := app.MigrateFromEnv(context.Background())
 	if err != nil {
 		slog.Error("migrate: configure", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(app.Migrate(deps))
+	lambda.Start(handler)
 }
