@@ -5,6 +5,11 @@
 #   ./setup.sh plan              show what deploy would change
 #   ./setup.sh destroy           tear everything down (asks first; CONFIRM=yes to skip the question)
 #   ./setup.sh token <company>   print a 24 h company token (company id, or a name: created if missing)
+#   ./setup.sh carrier add -name NAME -phone +351912345678
+#                                add a carrier (or reactivate one) and subscribe the phone to order SMS
+#   ./setup.sh carrier remove -phone +351912345678
+#                                deactivate a carrier and unsubscribe the phone
+#   ./setup.sh carrier list      list the carriers
 #   ./setup.sh build             build the Lambda zips into build/ only (no AWS)
 #
 # Settings (environment variables; terraform.tfvars files in terraform/usecases/* take precedence):
@@ -12,7 +17,6 @@
 #   PROJECT, ENVIRONMENT       name parts of every resource (default: delivery, prod)
 #   SSH_CIDRS                  comma-separated CIDRs allowed to SSH to the bastion (default: none, SSM only)
 #   BASTION_KEY_NAME           existing EC2 key pair for the bastion (default: none)
-#   SMS_PHONE_NUMBERS          comma-separated carrier phone numbers, E.164 (default: none)
 #   ALARM_EMAIL                address subscribed to the ops alarms (default: none)
 #   COMPANY_NAME               the first company created by deploy (default: "Demo Company")
 #   TF_STATE_BUCKET            state bucket (default: <project>-tfstate-<account>-<region>, created if missing)
@@ -46,7 +50,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -150,12 +154,15 @@ configure_state() {
   export TF_VAR_region="$AWS_REGION" TF_VAR_project="$PROJECT" TF_VAR_environment="$ENVIRONMENT"
   export TF_VAR_state_bucket="$TF_STATE_BUCKET" TF_VAR_state_key_prefix="$TF_STATE_KEY_PREFIX"
   export TF_VAR_state_region="$AWS_REGION"
-  export TF_VAR_ssh_cidrs TF_VAR_sms_phone_numbers TF_VAR_alarm_emails
+  export TF_VAR_ssh_cidrs TF_VAR_alarm_emails
   TF_VAR_ssh_cidrs="$(json_list "${SSH_CIDRS:-}")"
-  TF_VAR_sms_phone_numbers="$(json_list "${SMS_PHONE_NUMBERS:-}")"
   TF_VAR_alarm_emails="$(json_list "${ALARM_EMAIL:-}")"
   if [ -n "${BASTION_KEY_NAME:-}" ]; then
     export TF_VAR_bastion_key_name="$BASTION_KEY_NAME"
+  fi
+  if [ -n "${SMS_PHONE_NUMBERS:-}" ]; then
+    warn "SMS_PHONE_NUMBERS is no longer read: carriers live in the database. Add each one with
+         ./setup.sh carrier add -name NAME -phone PHONE (it subscribes the phone to the order SMS)."
   fi
 }
 
@@ -234,7 +241,8 @@ tf_output() { # tf_output <usecase> <name>
 
 # New accounts start with 10 concurrent executions: no concurrency can be reserved there.
 check_lambda_concurrency() {
-  local limit reserved=71
+  # The sum of the backend's reserved_concurrency defaults (terraform/usecases/backend/variables.tf).
+  local limit reserved=86
   limit="$(aws lambda get-account-settings --query 'AccountLimit.ConcurrentExecutions' --output text)"
   if [ "$limit" -lt $((reserved + 100)) ]; then
     warn "the account allows only $limit concurrent Lambda executions: deploying without reserved concurrency.
@@ -253,9 +261,10 @@ invoke() { # invoke <function> <json payload> -> prints the response body; dies 
     --cli-read-timeout 320 --payload "$payload" --output json "$out")" ||
     die "could not invoke $fn"
   if [ "$(jq -r '.FunctionError // empty' <<<"$meta")" != "" ]; then
-    printf 'ERROR: %s failed (%s):\n' "$fn" "$(jq -r .FunctionError <<<"$meta")" >&2
-    cat "$out" >&2
-    printf '\n' >&2
+    # The error message alone when the body is Lambda's {"errorMessage","errorType"}, else the body.
+    printf 'ERROR: %s failed (%s): %s\n' "$fn" "$(jq -r .FunctionError <<<"$meta")" \
+      "$(jq -r '.errorMessage // empty' "$out" 2>/dev/null || true)" >&2
+    jq -e 'has("errorMessage")' "$out" >/dev/null 2>&1 || cat "$out" >&2
     rm -f "$out"
     exit 1
   fi
@@ -334,10 +343,14 @@ cmd_deploy() {
   tf_apply foundation
   tf_apply backend
   tf_apply storefront
-  # The backend allows the storefront's origin (CORS) once the storefront exists: apply again if it is new.
-  local origin
+  # The backend reads the storefront's state: its origin for CORS and its URL for the links in carrier
+  # SMS (SITE_URL). On the first deploy, or when the site's address changed, apply the backend again.
+  local origin site_url
   origin="$(tf storefront output -json storefront_origins | jq -r '.[0]')"
-  if ! tf backend output -json cors_allowed_origins | jq -e --arg o "$origin" 'any(.[]; . == $o)' >/dev/null; then
+  site_url="$(tf_output storefront storefront_url)"
+  if ! tf backend output -json cors_allowed_origins | jq -e --arg o "$origin" 'any(.[]; . == $o)' >/dev/null ||
+    [ "$(tf_output backend site_url 2>/dev/null || true)" != "$site_url" ]; then
+    info "the storefront is new or moved ($site_url): applying the backend again"
     tf_apply backend
   fi
 
@@ -451,6 +464,57 @@ cmd_token() {
   mint_token "$id"
 }
 
+# ./setup.sh carrier add|remove|list: carriers are rows in the database, and the migrate function keeps
+# the SMS topic's subscriptions equal to the active carriers' phones, so no Terraform variable changes.
+carrier_usage() {
+  die "usage: ./setup.sh carrier add -name NAME -phone +351912345678
+       ./setup.sh carrier remove -phone +351912345678
+       ./setup.sh carrier list"
+}
+
+cmd_carrier() {
+  local sub="${1:-}" name="" phone="" payload
+  [ $# -gt 0 ] && shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+    -name | --name)
+      [ $# -ge 2 ] || carrier_usage
+      name="$2"
+      shift 2
+      ;;
+    -phone | --phone)
+      [ $# -ge 2 ] || carrier_usage
+      phone="$2"
+      shift 2
+      ;;
+    *) carrier_usage ;;
+    esac
+  done
+  # jq quotes any name or phone safely; the function validates them (E.164, spaces allowed) and
+  # its refusal is printed by invoke.
+  case "$sub" in
+  add)
+    if [ -z "$name" ] || [ -z "$phone" ]; then carrier_usage; fi
+    payload="$(jq -cn --arg n "$name" --arg p "$phone" '{action: "carrier-add", name: $n, phone: $p}')"
+    ;;
+  remove)
+    if [ -n "$name" ] || [ -z "$phone" ]; then carrier_usage; fi
+    payload="$(jq -cn --arg p "$phone" '{action: "carrier-remove", phone: $p}')"
+    ;;
+  list)
+    if [ -n "$name" ] || [ -n "$phone" ]; then carrier_usage; fi
+    payload='{"action":"carrier-list"}'
+    ;;
+  *) carrier_usage ;;
+  esac
+  check_deploy_prereqs >/dev/null
+  configure_state
+  tf_init backend
+  local result
+  result="$(invoke "$(tf_output backend migrate_function_name)" "$payload")"
+  jq . <<<"$result"
+}
+
 main() {
   local command="${1:-}"
   [ $# -gt 0 ] && shift
@@ -459,6 +523,7 @@ main() {
   plan) cmd_plan ;;
   destroy) cmd_destroy ;;
   token) cmd_token "$@" ;;
+  carrier) cmd_carrier "$@" ;;
   build) cmd_build ;;
   -h | --help | help) usage ;;
   *)

@@ -64,7 +64,8 @@ install_packages() {
 go_tool() {
   local name="$1" version="$2" pkg="$3" dir="$BIN_DIR/$1-$2"
   if [ ! -x "$dir/$name" ]; then
-    log "building $name $version (go install $pkg@v$version; cached in $dir)"
+    # stderr: stdout is the tool's path, captured by the caller.
+    log "building $name $version (go install $pkg@v$version; cached in $dir)" >&2
     mkdir -p "$dir.tmp"
     GOBIN="$dir.tmp" GOFLAGS=-buildvcs=false go install "$pkg@v$version"
     rm -rf "$dir"

@@ -3,6 +3,18 @@ data "aws_partition" "current" {}
 locals {
   paths = distinct([for r in var.routes : r.path])
 
+  # Company and carrier routes share one token authorizer (security scheme): it tells the two kinds of
+  # token apart and returns a policy covering every protected route, cached per token.
+  protected = ["company", "carrier"]
+
+  # API Gateway allows one path variable per parent resource: {id} and {productId} under the same
+  # parent cannot both exist. Distinct (parent, variable) pairs, to check it before API Gateway does.
+  path_variables = distinct(flatten([
+    for p in local.paths : [
+      for i, s in split("/", p) : { parent = join("/", slice(split("/", p), 0, i)), name = s } if startswith(s, "{")
+    ]
+  ]))
+
   # OPTIONS (CORS preflight) on every resource goes to the first function routed on that path.
   preflight_function = { for p in local.paths : p => [for r in var.routes : r.function if r.path == p][0] }
 
@@ -37,7 +49,7 @@ locals {
             responses                         = { default = { description = "Lambda proxy response" } }
             "x-amazon-apigateway-integration" = local.integrations[r.function]
           },
-          { for k, v in { security = [{ company = [] }] } : k => v if r.auth == "company" },
+          { for k, v in { security = [{ token = [] }] } : k => v if contains(local.protected, r.auth) },
         ) if r.path == p
       },
       {
@@ -61,7 +73,7 @@ locals {
     paths = local.operations
     components = {
       securitySchemes = {
-        company = {
+        token = {
           type                           = "apiKey"
           name                           = "Authorization"
           in                             = "header"
@@ -140,6 +152,10 @@ resource "aws_api_gateway_rest_api" "this" {
     precondition {
       condition     = length(distinct([for r in var.routes : "${r.method} ${r.path}"])) == length(var.routes)
       error_message = "The routes table lists the same method and path twice."
+    }
+    precondition {
+      condition     = length(distinct([for v in local.path_variables : v.parent])) == length(local.path_variables)
+      error_message = "Two routes name the same path variable differently under one parent (API Gateway allows one variable per resource): ${join(", ", [for v in local.path_variables : "${v.parent}/${v.name}"])}."
     }
   }
 }

@@ -15,7 +15,7 @@ variable "description" {
 }
 
 variable "routes" {
-  description = "The routes table (api/routes.json \"routes\"): method, API Gateway path template, function key and auth (\"public\" or \"company\"). Unknown keys are ignored."
+  description = "The routes table (api/routes.json \"routes\"): method, API Gateway path template, function key and auth (\"public\", \"company\" or \"carrier\"; the last two go through the token authorizer). Unknown keys are ignored."
   type = list(object({
     method   = string
     path     = string
@@ -39,8 +39,8 @@ variable "routes" {
   }
 
   validation {
-    condition     = alltrue([for r in var.routes : contains(["public", "company"], r.auth)])
-    error_message = "Every route auth must be \"public\" or \"company\"."
+    condition     = alltrue([for r in var.routes : contains(["public", "company", "carrier"], r.auth)])
+    error_message = "Every route auth must be \"public\", \"company\" or \"carrier\"."
   }
 }
 
@@ -53,7 +53,7 @@ variable "functions" {
 }
 
 variable "authorizer" {
-  description = "The company token authorizer function: name and invoke ARN."
+  description = "The token authorizer function (company and carrier tokens): name and invoke ARN."
   type = object({
     function_name = string
     invoke_arn    = string

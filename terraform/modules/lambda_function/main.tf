@@ -57,6 +57,26 @@ resource "aws_iam_role" "this" {
   tags = var.tags
 }
 
+# Direct SMS: SNS has no resource ARN for a phone number, so the publish is allowed on "*" and
+# explicitly denied on every SNS ARN (topics, platform endpoints), which leaves phone numbers only.
+# A policy of its own, with plain statements and no count (tfsec follows neither dynamic blocks nor
+# indexed data sources), so that tfsec sees the wildcard and its ignore; attached only when allowed.
+data "aws_iam_policy_document" "direct_sms" {
+  statement {
+    sid     = "PublishSmsToPhoneNumbers"
+    actions = ["sns:Publish"]
+    #tfsec:ignore:aws-iam-no-policy-wildcards a phone number has no ARN; the Deny below takes every topic and endpoint away
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "PublishToNoTopic"
+    effect    = "Deny"
+    actions   = ["sns:Publish"]
+    resources = ["arn:${data.aws_partition.current.partition}:sns:*:*:*"]
+  }
+}
+
 # Logs: only this function's own log group.
 data "aws_iam_policy_document" "this" {
   statement {
@@ -82,6 +102,21 @@ resource "aws_iam_role_policy" "this" {
   name   = "least-privilege"
   role   = aws_iam_role.this.id
   policy = data.aws_iam_policy_document.this.json
+
+  lifecycle {
+    precondition {
+      condition     = !var.allow_direct_sms || !anytrue([for st in local.statements : st.effect == "Allow" && contains(st.actions, "sns:Publish")])
+      error_message = "allow_direct_sms denies sns:Publish on every topic: a role that publishes to a topic (or has an SNS destination) cannot also send direct SMS."
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "direct_sms" {
+  count = var.allow_direct_sms ? 1 : 0
+
+  name   = "direct-sms-only"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.direct_sms.json
 }
 
 # X-Ray segments (PutTraceSegments has no resource-level permissions).
@@ -149,6 +184,7 @@ resource "aws_lambda_function" "this" {
 
   depends_on = [
     aws_iam_role_policy.this,
+    aws_iam_role_policy.direct_sms,
     aws_iam_role_policy_attachment.xray,
     aws_iam_role_policy_attachment.vpc,
   ]

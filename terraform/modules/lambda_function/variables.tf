@@ -97,6 +97,12 @@ variable "policy_statements" {
   }
 }
 
+variable "allow_direct_sms" {
+  description = "Let the function send SMS straight to phone numbers (SNS Publish with PhoneNumber) and publish to nothing else: sns:Publish is allowed on \"*\" (a phone number has no ARN) and denied on every SNS topic and endpoint ARN."
+  type        = bool
+  default     = false
+}
+
 variable "permissions_boundary_arn" {
   description = "Permissions boundary of the execution role, if the account requires one."
   type        = string

@@ -22,8 +22,9 @@ locals {
 
   endpoint_subnet_ids = slice(aws_subnet.private[*].id, 0, min(var.interface_endpoint_az_count, length(local.azs)))
 
-  # Services the in-VPC Lambdas call (no NAT: everything else is unreachable).
-  lambda_endpoints = toset(["secretsmanager", "lambda"])
+  # Services the in-VPC Lambdas call (no NAT: everything else is unreachable): secrets, Lambda, and SNS
+  # for the sign-in and cancel SMS and the carriers' topic subscriptions.
+  lambda_endpoints = toset(["secretsmanager", "lambda", "sns"])
   # Services the bastion's SSM agent needs for Session Manager without internet egress.
   ssm_endpoints = var.enable_ssm_endpoints ? toset(["ssm", "ssmmessages", "ec2messages"]) : toset([])
 
@@ -171,7 +172,7 @@ resource "aws_vpc_security_group_egress_rule" "lambda_to_database" {
 
 resource "aws_vpc_security_group_egress_rule" "lambda_to_endpoints" {
   security_group_id            = aws_security_group.lambda.id
-  description                  = "HTTPS to the Secrets Manager and Lambda interface endpoints"
+  description                  = "HTTPS to the Secrets Manager, Lambda and SNS interface endpoints"
   ip_protocol                  = "tcp"
   from_port                    = 443
   to_port                      = 443

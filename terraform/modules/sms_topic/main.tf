@@ -99,13 +99,8 @@ resource "aws_sns_topic_policy" "this" {
   policy = data.aws_iam_policy_document.topic.json
 }
 
-resource "aws_sns_topic_subscription" "sms" {
-  for_each = toset(var.phone_numbers)
-
-  topic_arn = aws_sns_topic.this.arn
-  protocol  = "sms"
-  endpoint  = each.value
-}
+# No subscriptions here: who is texted is data, not infrastructure. The application keeps one sms
+# subscription per active carrier (Subscribe, Unsubscribe, ListSubscriptionsByTopic on this topic).
 
 # --- Account-level SMS settings: delivery-status logging and spend limit ---------
 

@@ -13,11 +13,6 @@ output "kms_key_arn" {
   value       = aws_kms_key.this.arn
 }
 
-output "subscription_arns" {
-  description = "SMS subscription ARNs keyed by phone number."
-  value       = { for k, s in aws_sns_topic_subscription.sms : k => s.arn }
-}
-
 output "delivery_status_role_arn" {
   description = "Role SNS uses to log SMS delivery status (null when manage_sms_preferences is false)."
   value       = var.manage_sms_preferences ? aws_iam_role.delivery_status[0].arn : null

@@ -19,22 +19,6 @@ variable "display_name" {
   }
 }
 
-variable "phone_numbers" {
-  description = "Carrier phone numbers in E.164 format (+<country><number>) subscribed by SMS."
-  type        = list(string)
-  default     = []
-
-  validation {
-    condition     = alltrue([for p in var.phone_numbers : can(regex("^\\+[1-9][0-9]{6,14}$", p))])
-    error_message = "Every phone number must be in E.164 format, for example +14155550100."
-  }
-
-  validation {
-    condition     = length(distinct(var.phone_numbers)) == length(var.phone_numbers)
-    error_message = "phone_numbers lists the same number twice."
-  }
-}
-
 variable "manage_sms_preferences" {
   description = "Manage the account's SMS preferences in this region (Transactional type, spend limit, delivery-status logging). They are account-wide: let exactly one configuration manage them."
   type        = bool

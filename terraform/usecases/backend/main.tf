@@ -1,6 +1,6 @@
 # Backend: the Lambda functions, the REST API generated from api/routes.json, the SMS topic, the JWT
 # signing key and the alarms. Reads the foundation's outputs from its state, and the storefront's origin
-# (for CORS) from the storefront's state once that exists.
+# (for CORS) and public URL (for the links in carrier SMS) from the storefront's state once that exists.
 
 data "aws_caller_identity" "current" {}
 
@@ -16,7 +16,9 @@ data "terraform_remote_state" "foundation" {
   }
 }
 
-# The storefront is applied after the backend; until it exists its origins default to none.
+# The storefront is applied after the backend; until it exists its origins default to none and its URL
+# to "" (SITE_URL then falls back to the API's own origin; setup.sh deploy applies the backend again
+# once the storefront exists).
 data "terraform_remote_state" "storefront" {
   backend = "s3"
 
@@ -28,6 +30,7 @@ data "terraform_remote_state" "storefront" {
 
   defaults = {
     storefront_origins = []
+    storefront_url     = ""
   }
 }
 
@@ -44,9 +47,11 @@ locals {
     Usecase     = "backend"
   })
 
-  # Built from its name, not read from the module, because notifycarrier's destinations point
-  # at placeorder while placeorder's environment names notifycarrier.
-  placeorder_arn = "arn:${local.partition}:lambda:${var.region}:${local.account_id}:function:${local.name}-placeorder"
+  # Built from their names, not read from the modules, because notifycarrier's destinations point
+  # at placeorder while placeorder's environment names notifycarrier, and notifycarrier's SITE_URL
+  # may be the API's origin, whose integrations are placeorder and the other functions.
+  placeorder_arn    = "arn:${local.partition}:lambda:${var.region}:${local.account_id}:function:${local.name}-placeorder"
+  notifycarrier_arn = "arn:${local.partition}:lambda:${var.region}:${local.account_id}:function:${local.name}-notifycarrier"
 
   repo_root = "${path.module}/../../.."
   build_dir = "${local.repo_root}/build"
@@ -62,6 +67,12 @@ locals {
   ]
 
   cors_allowed_origins = distinct(concat(data.terraform_remote_state.storefront.outputs.storefront_origins, var.extra_cors_origins))
+
+  # The links in carrier SMS (SITE_URL) open the storefront. Before the storefront's first apply there is
+  # no site yet: the API's own https origin keeps SITE_URL a valid URL until setup.sh deploy applies the
+  # backend again with the storefront's URL (docs/deploy.md, "The site URL in carrier SMS").
+  storefront_url = trimsuffix(data.terraform_remote_state.storefront.outputs.storefront_url, "/")
+  site_url       = local.storefront_url != "" ? local.storefront_url : "https://${module.api.origin_domain_name}"
 
   jwt_issuer   = "${var.project}-${var.environment}"
   jwt_audience = "${var.project}-api-${var.environment}"
@@ -119,19 +130,19 @@ locals {
       timeout     = 10
     }
     placeorder = {
-      description = "Places and reads orders; notifies the carrier asynchronously"
-      environment = merge(local.api_env, { NOTIFY_FUNCTION_NAME = module.notifycarrier.function_arn })
+      description = "Places, reads and cancels orders; notifies the carriers asynchronously"
+      environment = merge(local.api_env, { NOTIFY_FUNCTION_NAME = local.notifycarrier_arn })
       statements = concat(local.read_db_secret, [{
         sid       = "NotifyCarrierAsync"
         effect    = "Allow"
         actions   = ["lambda:InvokeFunction"]
-        resources = [module.notifycarrier.function_arn]
+        resources = [local.notifycarrier_arn]
       }])
       memory  = 256
       timeout = 15
     }
     authorizer = {
-      description = "Company token authorizer"
+      description = "Company and carrier token authorizer"
       environment = merge(local.db_env, {
         JWT_PUBLIC_KEY_SECRET_ARN = aws_secretsmanager_secret.jwt_public.arn
         JWT_ISSUER                = local.jwt_issuer
@@ -155,12 +166,52 @@ locals {
       memory  = 256
       timeout = 10
     }
-    migrate = {
-      description = "Applies the embedded migrations; invoked by setup.sh only"
-      environment = local.db_env
+    # Sign-in by SMS code: the only function that can read the private key and so mint tokens.
+    signin = {
+      description = "Company and carrier sign-in by SMS code; mints their tokens"
+      environment = merge(local.api_env, {
+        JWT_PRIVATE_KEY_SECRET_ARN = aws_secretsmanager_secret.jwt_signing.arn
+        JWT_ISSUER                 = local.jwt_issuer
+        JWT_AUDIENCE               = local.jwt_audience
+      })
+      statements = concat(local.read_db_secret, [
+        {
+          sid       = "ReadJwtSigningKey"
+          effect    = "Allow"
+          actions   = ["secretsmanager:GetSecretValue"]
+          resources = [aws_secretsmanager_secret.jwt_signing.arn]
+        },
+        {
+          sid       = "DecryptJwtSigningKey"
+          effect    = "Allow"
+          actions   = ["kms:Decrypt"]
+          resources = [aws_kms_key.app.arn]
+        },
+      ])
+      direct_sms = true
+      memory     = 256
+      timeout    = 10
+    }
+    fulfilment = {
+      description = "Carrier and company order routes, company profile; texts a carrier whose order is cancelled"
+      environment = local.api_env
       statements  = local.read_db_secret
+      direct_sms  = true
       memory      = 256
-      timeout     = 300
+      timeout     = 10
+    }
+    # Also keeps the SMS topic's subscriptions equal to the active carriers' phones (setup.sh carrier).
+    migrate = {
+      description = "Applies the embedded migrations and manages carriers; invoked by setup.sh only"
+      environment = merge(local.db_env, { SMS_TOPIC_ARN = module.sms.topic_arn })
+      statements = concat(local.read_db_secret, [{
+        sid       = "SyncCarrierSubscriptions"
+        effect    = "Allow"
+        actions   = ["sns:Subscribe", "sns:Unsubscribe", "sns:ListSubscriptionsByTopic"]
+        resources = [module.sms.topic_arn]
+      }])
+      memory  = 256
+      timeout = 300
     }
   }
 
@@ -192,21 +243,22 @@ resource "aws_kms_alias" "app" {
   target_key_id = aws_kms_key.app.key_id
 }
 
-# --- Company-token keys (ES256) ---------------------------------------------------------------
+# --- Token keys (ES256) -----------------------------------------------------------------------
 
 # Two secrets, created empty: setup.sh generates the key pair once (go run ./cmd/local signing-key),
-# so no key ever passes through Terraform's state. The private key is read only by operators minting
-# tokens (setup.sh token); the authorizer's role can read the public key alone.
+# so no key ever passes through Terraform's state. The private key is read by operators minting
+# tokens (setup.sh token) and by the signin function alone; the authorizer's role can read the public
+# key alone.
 resource "aws_secretsmanager_secret" "jwt_signing" {
   name_prefix             = "${local.name}/jwt-signing-key-"
-  description             = "ES256 private key (PKCS #8 PEM) that signs company tokens; operators only"
+  description             = "ES256 private key (PKCS #8 PEM) that signs company and carrier tokens; operators and the signin function only"
   kms_key_id              = aws_kms_key.app.arn
   recovery_window_in_days = var.secret_recovery_window_days
 }
 
 resource "aws_secretsmanager_secret" "jwt_public" {
   name_prefix             = "${local.name}/jwt-public-key-"
-  description             = "ES256 public key (PKIX PEM) the authorizer verifies company tokens with"
+  description             = "ES256 public key (PKIX PEM) the authorizer verifies company and carrier tokens with"
   kms_key_id              = aws_kms_key.app.arn
   recovery_window_in_days = var.secret_recovery_window_days
 }
@@ -222,11 +274,12 @@ resource "aws_sqs_queue" "notify_dlq" {
 
 # --- SMS topic ----------------------------------------------------------------------------
 
+# Its SMS subscriptions are not Terraform's: the migrate function keeps them equal to the active
+# carriers in the database (./setup.sh carrier add/remove).
 module "sms" {
   source = "../../modules/sms_topic"
 
   name                   = "${local.name}-carrier-sms"
-  phone_numbers          = var.sms_phone_numbers
   monthly_spend_limit    = var.sms_monthly_spend_limit
   manage_sms_preferences = var.manage_sms_preferences
 }
@@ -245,6 +298,7 @@ module "notifycarrier" {
   reserved_concurrent_executions = lookup(local.reserved, "notifycarrier", -1)
   environment = {
     SMS_TOPIC_ARN = module.sms.topic_arn
+    SITE_URL      = local.site_url
     LOG_LEVEL     = var.log_level
   }
   policy_statements = [
@@ -290,6 +344,7 @@ module "function" {
   reserved_concurrent_executions = lookup(local.reserved, each.key, -1)
   environment                    = each.value.environment
   policy_statements              = each.value.statements
+  allow_direct_sms               = try(each.value.direct_sms, false)
   vpc_subnet_ids                 = local.foundation.private_subnet_ids
   vpc_security_group_ids         = [local.foundation.lambda_security_group_id]
   maximum_retry_attempts         = 0

@@ -29,12 +29,12 @@ output "function_names" {
 }
 
 output "migrate_function_name" {
-  description = "Function setup.sh invokes with {\"action\":\"migrate\"} and {\"action\":\"ensure-company\",\"name\":...}."
+  description = "Function setup.sh invokes with {\"action\":\"migrate\"}, {\"action\":\"ensure-company\",\"name\":...} and the carrier-add, carrier-remove and carrier-list actions."
   value       = module.function["migrate"].function_name
 }
 
 output "jwt_signing_secret_arn" {
-  description = "Secret holding the ES256 private key that signs company tokens (read by setup.sh token only)."
+  description = "Secret holding the ES256 private key that signs tokens (read by setup.sh token and the signin function only)."
   value       = aws_secretsmanager_secret.jwt_signing.arn
 }
 
@@ -56,6 +56,11 @@ output "jwt_audience" {
 output "cors_allowed_origins" {
   description = "Origins the functions allow (CORS_ALLOWED_ORIGINS); includes the storefront once its state exists."
   value       = local.cors_allowed_origins
+}
+
+output "site_url" {
+  description = "Public URL of the site in carrier SMS links (notifycarrier's SITE_URL): the storefront's once its state exists, the API's origin before."
+  value       = local.site_url
 }
 
 output "sms_topic_arn" {

@@ -63,12 +63,6 @@ variable "state_region" {
   default     = null
 }
 
-variable "sms_phone_numbers" {
-  description = "Carrier phone numbers (E.164) receiving order SMS."
-  type        = list(string)
-  default     = []
-}
-
 variable "sms_monthly_spend_limit" {
   description = "Monthly SMS spend limit in USD for the account and region (above 1 needs an AWS Support increase first)."
   type        = number
@@ -129,6 +123,8 @@ variable "reserved_concurrency" {
     updateproduct = 5
     placeorder    = 10
     authorizer    = 20
+    signin        = 5
+    fulfilment    = 10
     notifycarrier = 5
     migrate       = 1
   }
