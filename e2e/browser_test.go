@@ -189,11 +189,18 @@ func eval[T any](tb *tab, expr string) T {
 	return v
 }
 
-// waitFor waits until expr is truthy, failing with what after timeout.
+// waitFor waits until expr is truthy, failing with what after pollTimeout.
 func (tb *tab) waitFor(what, expr string) {
 	tb.t.Helper()
+	tb.waitWithin(pollTimeout, what, expr)
+}
+
+// waitWithin waits until expr is truthy, failing with what after timeout:
+// for a page that polls the API with a backoff of its own.
+func (tb *tab) waitWithin(timeout time.Duration, what, expr string) {
+	tb.t.Helper()
 	_, err := chromedp.Run(tb.ctx, chromedp.Poll[any](expr,
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(pollTimeout)))
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
 	if err != nil {
 		// What the page says is usually why.
 		text, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 1500)`))
@@ -213,6 +220,16 @@ func (tb *tab) click(css string) {
 func (tb *tab) typeInto(css, text string) {
 	tb.t.Helper()
 	tb.do("type into "+css, chromeSetValue(css, ""), chromedp.SendKeys(chromedp.CSS(css), text))
+}
+
+// front brings the tab to the front, as a person switching to it does:
+// the page may have paused its polling while it was hidden.
+func (tb *tab) front() {
+	tb.t.Helper()
+	tb.do("bring to front", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.BringToFront, cdp.Empty{})
+		return err
+	}))
 }
 
 func (tb *tab) navigate(url string) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -47,11 +48,16 @@ func startStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	keyring := auth.Keyring{Private: key, Public: &key.PublicKey, Issuer: auth.LocalIssuer, Audience: auth.LocalAudience}
-	market, err := localrun.New(localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring})
+	// The carriers' SMS link to the site's own address, known once the
+	// server listens: it starts before the marketplace it serves exists.
+	var handler http.Handler
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	market, err := localrun.New(localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring, SiteURL: server.URL})
 	if err != nil {
+		server.Close()
 		t.Fatalf("assemble the marketplace: %v", err)
 	}
-	server := httptest.NewServer(market.Handler)
+	handler = market.Handler
 	// Cleanups run last-in first-out: the server stops, then the SMS
 	// goroutines finish, then the database closes.
 	t.Cleanup(market.Wait)

@@ -221,7 +221,7 @@ function render(o) {
       h("p", {}, tel(c.phone, c.name)),
       h("p", {}, maps(c.address)),
       c.note ? h("p", { class: "note" }, "Note: " + c.note) : null,
-    ) : null,
+    ) : "",
     h("section", { class: "panel", "aria-labelledby": "pickups-title" },
       h("h2", { id: "pickups-title" }, "Pick up from"),
       h("ul", { class: "admin-list" }, o.pickups.map((p) =>
