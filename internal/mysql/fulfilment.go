@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -79,7 +80,7 @@ func (s *FulfilmentStore) Move(ctx context.Context, m market.Move) (market.Moved
 	}
 	at := m.At.UTC()
 	var moved market.Moved
-	err := inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := inTxRetrying(ctx, s.db, func(tx *sqlx.Tx) error {
 		// The id a delivery id names never changes; the status read here
 		// may, and only the UPDATE's WHERE clause decides.
 		row, err := s.read(ctx, tx, m)
@@ -200,6 +201,27 @@ func diagnose(t market.Transition, m market.Move, row movedRow) error {
 	return market.ConflictError(m.Action, row.Status)
 }
 
+// moveAttempts bounds how often a move starts over after InnoDB chose it
+// as a deadlock's victim: concurrent claims of one row can take its
+// primary and secondary index entries in different orders, and the
+// victim is rolled back whole, so starting over is safe.
+const moveAttempts = 5
+
+// inTxRetrying is inTx, started over with jitter while it loses deadlocks.
+func inTxRetrying(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := inTx(ctx, db, fn)
+		if !isDeadlock(err) || attempt == moveAttempts {
+			return err
+		}
+		select {
+		case <-time.After(time.Duration(attempt)*10*time.Millisecond + rand.N(10*time.Millisecond)):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // inTx runs fn in a transaction and commits it if fn succeeds.
 func inTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
 	tx, err := db.BeginTxx(ctx, nil)
@@ -222,7 +244,7 @@ WHERE company_id = ? AND state = 'new'
 // MarkReady marks company's part of an order ready.
 func (s *FulfilmentStore) MarkReady(ctx context.Context, company int64, deliveryID string, at time.Time) (market.CompanyOrder, error) {
 	at = at.UTC()
-	err := inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := inTxRetrying(ctx, s.db, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, markReady, at, company, deliveryID)
 		if err != nil {
 			return fmt.Errorf("mark part ready: %w", err)
