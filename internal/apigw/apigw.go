@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,7 +27,8 @@ import (
 // MaxBodyBytes is the largest request body any endpoint accepts.
 const MaxBodyBytes = 64 << 10
 
-// retryAfterSeconds is what a 503 asks clients to wait before retrying.
+// retryAfterSeconds is what a 503 (or a 429 that does not say) asks
+// clients to wait before retrying.
 const retryAfterSeconds = "5"
 
 // Input is what an endpoint receives: the event and its decoded body.
@@ -217,6 +219,7 @@ var statusByCode = map[market.Code]int{
 	market.CodeTooLarge:             http.StatusRequestEntityTooLarge,
 	market.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	market.CodeUnavailableProducts:  http.StatusUnprocessableEntity,
+	market.CodeThrottled:            http.StatusTooManyRequests,
 	market.CodeUnavailable:          http.StatusServiceUnavailable,
 	market.CodeInternal:             http.StatusInternalServerError,
 }
@@ -255,6 +258,11 @@ func ErrorResponse(err error) events.APIGatewayProxyResponse {
 	switch status {
 	case http.StatusServiceUnavailable:
 		headers["Retry-After"] = retryAfterSeconds
+	case http.StatusTooManyRequests:
+		headers["Retry-After"] = retryAfterSeconds
+		if wait, ok := detail.Details.(market.RetryAfter); ok {
+			headers["Retry-After"] = strconv.Itoa(wait.Seconds)
+		}
 	case http.StatusMethodNotAllowed:
 		if allow, ok := detail.Details.(map[string][]string); ok {
 			headers["Allow"] = strings.Join(allow["allow"], ", ")

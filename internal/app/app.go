@@ -26,6 +26,9 @@ type Deps struct {
 	// Keyring returns the company-token signing key with its issuer and
 	// audience; only the authorizer needs it.
 	Keyring func(context.Context) (auth.Keyring, error)
+	// Signer returns the keyring with the private key that SMS sign-in
+	// mints its tokens with; only the signin function needs it.
+	Signer apigw.Signer
 	// Notifier hands placed orders to the carriers' notifier (a
 	// notify.Dispatcher); nil leaves them pending for the retry sweep.
 	Notifier market.CarrierNotifier
@@ -105,5 +108,6 @@ func Functions(d Deps) map[string]*apigw.Function {
 		"updateproduct": UpdateProduct(d),
 		"placeorder":    PlaceOrder(d),
 		"fulfilment":    Fulfilment(d),
+		"signin":        SignIn(d),
 	}
 }
