@@ -42,6 +42,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 			return tokenCommand(ctx, args[1:], stdout, stderr)
 		case "signing-key":
 			return signingKeyCommand(ctx, args[1:], stdout, stderr)
+		case "carrier":
+			return carrierCommand(ctx, args[1:], stdout, stderr)
 		}
 	}
 	flags := flag.NewFlagSet("local", flag.ContinueOnError)
@@ -75,9 +77,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if err != nil {
 		return err
 	}
+	// Listening first gives the runner its own address, which the
+	// carriers' SMS link to.
+	listener, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer listener.Close()
+	base := "http://" + displayAddr(listener.Addr())
 	market, err := localrun.New(localrun.Config{
 		DB: db, Currency: apiEnv.Currency, AllowedOrigins: apiEnv.AllowedOrigins,
-		Logger: logger, Keyring: keyring, SMSConsole: stdout,
+		Logger: logger, Keyring: keyring, SMSConsole: stdout, SiteURL: base,
 	})
 	if err != nil {
 		return err
@@ -85,18 +95,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	defer market.Wait()
 	go market.RunSweeps(ctx, localSweepInterval)
 
-	listener, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	server := &http.Server{Handler: market.Handler, ReadHeaderTimeout: 10 * time.Second}
-	base := "http://" + displayAddr(listener.Addr())
 	fmt.Fprintf(stdout, "Delivery marketplace, running locally\n")
 	fmt.Fprintf(stdout, "  storefront  %s/\n", base)
 	fmt.Fprintf(stdout, "  API         %s/api/products\n", base)
 	fmt.Fprintf(stdout, "  database    %s (schema version %d%s)\n", where, version, seededNote(seeded))
 	fmt.Fprintf(stdout, "  SMS outbox  %s/_local/sms (carriers' SMS are also printed here)\n", base)
 	if err := printCompanyTokens(ctx, stdout, db, keyring); err != nil {
+		return err
+	}
+	if err := printCarriers(ctx, stdout, db, base); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Request logs go to stderr as JSON. Ctrl-C stops.\n")
@@ -167,7 +175,7 @@ func openDatabase(ctx context.Context, dsn string) (db *sqlx.DB, where string, c
 
 func seededNote(seeded bool) string {
 	if seeded {
-		return ", seeded with demo companies and products"
+		return ", seeded with demo companies, products and carriers"
 	}
 	return ""
 }

@@ -1,7 +1,8 @@
 // Package localrun assembles the whole marketplace in one process, as the
 // local runner serves it: the storefront at /, the API at /api through the
-// local API Gateway and the company authorizer, and the carriers' SMS
-// outbox at /_local/sms. cmd/local and the end-to-end tests both build it
+// local API Gateway and the authorizer, and the SMS outbox at /_local/sms
+// (the carriers' order SMS and the texts to single phones: sign-in codes,
+// cancel notices). cmd/local and the end-to-end tests both build it
 // here, so that the tests exercise exactly what a developer runs.
 package localrun
 
@@ -32,7 +33,14 @@ type Config struct {
 	Keyring        auth.Keyring
 	// SMSConsole, when not nil, is where each carrier SMS is printed.
 	SMSConsole io.Writer
+	// SiteURL is the marketplace's own address, where the carriers' SMS
+	// link to (the runner's http://localhost:8080); DefaultSiteURL when
+	// empty.
+	SiteURL string
 }
+
+// DefaultSiteURL is the address of a runner started with its defaults.
+const DefaultSiteURL = "http://localhost:8080"
 
 // Marketplace is the assembled marketplace.
 type Marketplace struct {
@@ -51,12 +59,22 @@ func New(cfg Config) (*Marketplace, error) {
 	deps := app.Deps{
 		DB: cfg.DB, Currency: cfg.Currency, AllowedOrigins: cfg.AllowedOrigins, Logger: cfg.Logger,
 		Keyring: func(context.Context) (auth.Keyring, error) { return cfg.Keyring, nil },
+		Signer:  func(context.Context) (auth.Keyring, error) { return cfg.Keyring, nil },
 	}
 	// The hand-off to notifycarrier runs in-process, and SNS is an outbox
-	// that lists each SMS (and prints it on SMSConsole).
+	// that lists each SMS, to the carriers' topic and to single phones
+	// (and prints it on SMSConsole).
 	outbox := notify.NewOutbox(cfg.SMSConsole)
-	dispatcher, invoker := notify.NewLocal(mysql.NewOrderStore(cfg.DB), outbox, cfg.Logger)
+	siteURL := cfg.SiteURL
+	if siteURL == "" {
+		siteURL = DefaultSiteURL
+	}
+	dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(cfg.DB), outbox, siteURL, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
 	deps.Notifier = dispatcher
+	deps.Texts = outbox
 
 	handlers := map[string]localgw.Handler{}
 	for name, fn := range app.Functions(deps) {

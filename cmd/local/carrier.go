@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/market"
+	"github.com/deliverymarket/delivery/internal/mysql"
+	"github.com/deliverymarket/delivery/migrations"
+)
+
+const carrierUsage = `usage:
+  go run ./cmd/local carrier add -name NAME -phone PHONE [-dsn DSN]
+  go run ./cmd/local carrier remove -phone PHONE [-dsn DSN]
+  go run ./cmd/local carrier list [-dsn DSN]`
+
+// carrierCommand manages the carriers of the database that -dsn (or
+// DELIVERY_DSN) names, the one a runner started with the same -dsn uses.
+// On AWS, `./setup.sh carrier ...` does the same through the migrate
+// Lambda, which also keeps the SMS topic's subscriptions in step; locally
+// there is no topic: the runner's outbox stands for it.
+func carrierCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("carrier: name an action\n" + carrierUsage)
+	}
+	action := args[0]
+	flags := flag.NewFlagSet("carrier "+action, flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	dsn := flags.String("dsn", os.Getenv("DELIVERY_DSN"), "MySQL DSN of the database, e.g. 'root@tcp(127.0.0.1:3306)/delivery' (env DELIVERY_DSN)")
+	var name, phone *string
+	switch action {
+	case "add":
+		name = flags.String("name", "", "the carrier's name, as shoppers see it (required)")
+		fallthrough
+	case "remove":
+		phone = flags.String("phone", "", "the carrier's phone, E.164 such as +351912345678 (required)")
+	case "list":
+	default:
+		return fmt.Errorf("carrier: unknown action %q\n%s", action, carrierUsage)
+	}
+	if err := flags.Parse(args[1:]); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("carrier %s: unexpected %q\n%s", action, flags.Arg(0), carrierUsage)
+	}
+	if *dsn == "" {
+		return errors.New("carrier: needs -dsn or DELIVERY_DSN: the embedded database lives only inside a running " +
+			"`go run ./cmd/local` (which prints its demo carriers); run it with -dsn to manage its carriers")
+	}
+	db, err := openCarrierDatabase(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store := mysql.NewCarrierStore(db)
+	switch action {
+	case "add":
+		c, err := app.AddCarrier(ctx, store, *name, *phone)
+		if err != nil {
+			return fmt.Errorf("carrier add: %w", err)
+		}
+		_, err = fmt.Fprintf(stdout, "Carrier %d, %s, %s: active. They sign in on the site's carrier page with a code sent to that phone.\n", c.ID, c.Name, c.Phone)
+		return err
+	case "remove":
+		c, err := app.RemoveCarrier(ctx, store, *phone)
+		if err != nil {
+			return fmt.Errorf("carrier remove: %w", err)
+		}
+		_, err = fmt.Fprintf(stdout, "Carrier %d, %s, %s: removed (no more order SMS or sign-in; the record stays for their orders).\n", c.ID, c.Name, c.Phone)
+		return err
+	}
+	carriers, err := store.Carriers(ctx)
+	if err != nil {
+		return err
+	}
+	return printCarrierTable(stdout, carriers)
+}
+
+// openCarrierDatabase opens an existing database and brings its schema up
+// to date, as the runner would.
+func openCarrierDatabase(ctx context.Context, dsn string) (*sqlx.DB, error) {
+	db, err := mysql.OpenDSN(dsn, 2)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrations.Up(ctx, db.DB); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	return db, nil
+}
+
+func printCarrierTable(w io.Writer, carriers []market.Carrier) error {
+	if len(carriers) == 0 {
+		_, err := fmt.Fprintln(w, "No carriers yet: go run ./cmd/local carrier add -name NAME -phone PHONE -dsn DSN")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tPHONE\tSTATE")
+	for _, c := range carriers {
+		state := "active"
+		if !c.Active {
+			state = "removed"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.ID, c.Name, c.Phone, state)
+	}
+	return tw.Flush()
+}
+
+// printCarriers tells the runner's user who can sign in as a carrier.
+func printCarriers(ctx context.Context, w io.Writer, db *sqlx.DB, base string) error {
+	carriers, err := mysql.NewCarrierStore(db).Carriers(ctx)
+	if err != nil {
+		return err
+	}
+	var active []market.Carrier
+	for _, c := range carriers {
+		if c.Active {
+			active = append(active, c)
+		}
+	}
+	if len(active) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "Carriers (sign in at %s/carrier.html with the phone; the code appears at %s/_local/sms):\n", base, base)
+	for _, c := range active {
+		fmt.Fprintf(w, "  %d %s  %s\n", c.ID, c.Name, c.Phone)
+	}
+	return nil
+}
