@@ -21,26 +21,37 @@ import (
 // localTokenTTL is the lifetime of the tokens printed at start.
 const localTokenTTL = 24 * time.Hour
 
-// tokenCommand prints a fresh company token, and nothing else, on stdout:
+// tokenCommand prints a fresh company or carrier token, and nothing else,
+// on stdout:
 //
 //	go run ./cmd/local token -company 1 [-ttl 24h]
+//	go run ./cmd/local token -carrier 1 [-ttl 12h]
 //
 // signs with the development key the local runner uses; with -key-secret
 // (as `setup.sh token` calls it) it signs with a deployment's private key,
-// read from Secrets Manager with the default AWS credentials.
+// read from Secrets Manager with the default AWS credentials. A carrier
+// token lives at most auth.SessionTTL, as one from SMS sign-in does.
 func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("token", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	company := flags.Int64("company", 0, "id of the company the token speaks for (required)")
-	ttl := flags.Duration("ttl", 24*time.Hour, "how long the token is valid")
+	company := flags.Int64("company", 0, "id of the company the token speaks for (this or -carrier)")
+	carrier := flags.Int64("carrier", 0, "id of the carrier the token speaks for (this or -company)")
+	ttl := flags.Duration("ttl", 0, fmt.Sprintf("how long the token is valid (default %s for a company, %s for a carrier)", localTokenTTL, auth.SessionTTL))
 	keySecret := flags.String("key-secret", "", "Secrets Manager secret holding a deployment's private signing key (default: the local development key)")
 	issuer := flags.String("issuer", "", "issuer the deployment expects (with -key-secret)")
 	audience := flags.String("audience", "", "audience the deployment expects (with -key-secret)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	if *company < 1 {
+	isFlag := map[string]bool{}
+	flags.Visit(func(f *flag.Flag) { isFlag[f.Name] = true })
+	switch {
+	case isFlag["company"] == isFlag["carrier"]:
+		return errors.New("token: name exactly one of -company ID and -carrier ID")
+	case isFlag["company"] && *company < 1:
 		return errors.New("token: -company must name a company id, e.g. -company 1")
+	case isFlag["carrier"] && *carrier < 1:
+		return errors.New("token: -carrier must name a carrier id, e.g. -carrier 1")
 	}
 	var keyring auth.Keyring
 	var err error
@@ -52,12 +63,24 @@ func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	token, err := keyring.Mint(*company, auth.DefaultScopes, *ttl)
+	var token string
+	if isFlag["carrier"] {
+		token, err = keyring.MintCarrier(*carrier, orDefault(*ttl, auth.SessionTTL))
+	} else {
+		token, err = keyring.Mint(*company, auth.DefaultScopes, orDefault(*ttl, localTokenTTL))
+	}
 	if err != nil {
 		return err
 	}
 	_, err = fmt.Fprintln(stdout, token)
 	return err
+}
+
+func orDefault(ttl, def time.Duration) time.Duration {
+	if ttl == 0 {
+		return def
+	}
+	return ttl
 }
 
 func localKeyring() (auth.Keyring, error) {
