@@ -94,10 +94,10 @@ func (c *Carrier) Handle(ctx context.Context, e OrderEvent) (Result, error) {
 
 // ParseSiteURL checks the site's public address that carriers' links
 // point to, and returns it without a trailing slash: an absolute https URL
-// (http only for localhost), without user, query or fragment, in
-// characters that GSM-7 sends as one each, and short enough that the
-// largest possible order's SMS still holds the whole link. Refusing it at
-// start is better than sending carriers a broken link.
+// (http only for localhost and private networks), without user, query or
+// fragment, in characters that GSM-7 sends as one each, and short enough
+// that the largest possible order's SMS still holds the whole link.
+// Refusing it at start is better than sending carriers a broken link.
 func ParseSiteURL(raw string) (string, error) {
 	site := strings.TrimRight(strings.TrimSpace(raw), "/")
 	u, err := url.Parse(site)
@@ -106,8 +106,8 @@ func ParseSiteURL(raw string) (string, error) {
 		return "", errors.New("site url: missing (the storefront's public address, such as https://d111111abcdef8.cloudfront.net)")
 	case err != nil:
 		return "", fmt.Errorf("site url %q: %w", raw, err)
-	case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
-		return "", fmt.Errorf("site url %q: want https:// (http:// only for localhost)", raw)
+	case u.Scheme != "https" && !(u.Scheme == "http" && isLocal(u.Hostname())):
+		return "", fmt.Errorf("site url %q: want https:// (http:// only for localhost and private networks)", raw)
 	case u.Host == "" || u.Opaque != "" || u.User != nil:
 		return "", fmt.Errorf("site url %q: want scheme://host[:port][/path]", raw)
 	case u.RawQuery != "" || u.ForceQuery || strings.Contains(site, "#"):
@@ -124,12 +124,15 @@ func ParseSiteURL(raw string) (string, error) {
 	return site, nil
 }
 
-func isLoopback(host string) bool {
+// isLocal reports whether host is this machine or an address of a private
+// network, where the local runner may serve plain http (a phone on the
+// same Wi-Fi opening the link, say).
+func isLocal(host string) bool {
 	if host == "localhost" {
 		return true
 	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate())
 }
 
 // worstCase is the notice of the largest order that can be placed, in

@@ -30,6 +30,8 @@ func TestParseSiteURL(t *testing.T) {
 		{"shop.example", ""},
 		{"/carrier", ""},
 		{"http://shop.example", ""},
+		{"http://192.168.1.20:8080", "http://192.168.1.20:8080"},
+		{"http://203.0.113.7", ""},
 		{"ftp://shop.example", ""},
 		{"https://", ""},
 		{"https://user:pw@shop.example", ""},

@@ -1,5 +1,7 @@
 // Package notify tells carriers about new orders by SMS, through the
-// carriers' SNS topic, and makes sure that every order is told.
+// carriers' SNS topic, and makes sure that every order is told; it also
+// sends SMS to single phones (sign-in codes, cancel notices) and keeps the
+// topic's SMS subscriptions equal to the active carriers' phones.
 //
 // # The path of a notification
 //
@@ -7,17 +9,30 @@
 // OrderEvent to notifycarrier with Lambda Invoke, InvocationType Event (the
 // Dispatcher), and records the hand-off on the order. notifycarrier
 // (outside the VPC, no database) composes the SMS from the event alone
-// (market.CarrierNotice.SMS) and publishes it to the topic (the Carrier).
-// Lambda reports the outcome of that asynchronous invocation to placeorder
-// through the function's on-success and on-failure destinations
-// (DestinationRecord), and placeorder records it on the order. A sweep,
-// run every minute by a schedule, retries whatever is due.
+// and the site's address (market.CarrierNotice.SMS: the order in short and
+// the link to claim it, <SITE_URL>/carrier.html#d=<deliveryId>) and
+// publishes it to the topic (the Carrier). Lambda reports the outcome of
+// that asynchronous invocation to placeorder through the function's
+// on-success and on-failure destinations (DestinationRecord), and
+// placeorder records it on the order. A sweep, run every minute by a
+// schedule, retries whatever is due.
+//
+// # Offers
+//
+// The SMS sent when an order is placed is its first offer to the
+// carriers. An order no carrier has claimed market.OfferAgainAfter later,
+// or one a carrier released, is offered again by the sweep: the store
+// hands each such offer to one sweep only (OrderStore.ClaimOffer, which
+// also writes the step to the order's history), and the event carries the
+// offer's number. Only the first offer has the delivery state and the
+// retries below; a later one is sent once, and its failure is logged at
+// ERROR (the order stays on the carriers' list of available orders).
 //
 // # The guarantee: at least once, duplicates suppressed where possible
 //
-// Every stored order gets its SMS at least once, or is visibly marked
-// failed (and logged at ERROR) after MaxAttempts attempts; no order stays
-// un-notified silently:
+// Every stored order gets its first SMS at least once, or is visibly
+// marked failed (and logged at ERROR) after MaxAttempts attempts; no order
+// stays un-notified silently:
 //
 //   - placeorder dies between commit and hand-off: the order stays pending
 //     with a due time HandOffGrace after it was placed, and the sweep hands
@@ -35,17 +50,25 @@
 // it off, and the sweep claims an order with a conditional update before
 // retrying it, so concurrent sweeps never hand off the same attempt twice;
 // an order confirmed notified is never handed off again; and a warm
-// notifycarrier container remembers the orders it published for an hour
-// and does not publish them again. What remains possible is a second SMS
-// when a confirmation is lost or late past ConfirmTimeout and the retry
-// lands on another container, or when SNS itself delivers twice. SNS
-// message deduplication exists only for FIFO topics, which cannot deliver
-// SMS, so the SMS carries the order's short reference for carriers to
-// recognise a repeat.
+// notifycarrier container remembers the offers it published for an hour
+// and does not publish them again (a later offer of the same order is a
+// new SMS). What remains possible is a second SMS when a confirmation is
+// lost or late past ConfirmTimeout and the retry lands on another
+// container, or when SNS itself delivers twice. SNS message deduplication
+// exists only for FIFO topics, which cannot deliver SMS, so the SMS
+// carries the order's short reference for carriers to recognise a repeat.
+//
+// # SMS to one phone
+//
+// SNSPublisher.SendText (market.TextSender) publishes to a phone number
+// instead of the topic. Such a text may be a sign-in code: neither the
+// number nor the text is ever logged; logs and errors show the number
+// masked (MaskPhone).
 //
 // Locally the same Dispatcher and Carrier run in one process: LocalInvoker
 // plays Lambda's asynchronous invocation and destinations, and Outbox plays
-// SNS, printing each SMS and listing them at GET /_local/sms.
+// SNS, for the topic and for single phones, listing every SMS at
+// GET /_local/sms.
 package notify
 
 import (
