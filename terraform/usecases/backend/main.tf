@@ -17,8 +17,8 @@ data "terraform_remote_state" "foundation" {
 }
 
 # The storefront is applied after the backend; until it exists its origins default to none and its URL
-# to "" (SITE_URL then falls back to the API's own origin; setup.sh deploy applies the backend again
-# once the storefront exists).
+# to "" (then there is no carrier notifier yet; setup.sh deploy applies the backend again once the
+# storefront exists).
 data "terraform_remote_state" "storefront" {
   backend = "s3"
 
@@ -48,8 +48,8 @@ locals {
   })
 
   # Built from their names, not read from the modules, because notifycarrier's destinations point
-  # at placeorder while placeorder's environment names notifycarrier, and notifycarrier's SITE_URL
-  # may be the API's origin, whose integrations are placeorder and the other functions.
+  # at placeorder while placeorder's environment names notifycarrier, which does not exist before
+  # the storefront does.
   placeorder_arn    = "arn:${local.partition}:lambda:${var.region}:${local.account_id}:function:${local.name}-placeorder"
   notifycarrier_arn = "arn:${local.partition}:lambda:${var.region}:${local.account_id}:function:${local.name}-notifycarrier"
 
@@ -69,10 +69,12 @@ locals {
   cors_allowed_origins = distinct(concat(data.terraform_remote_state.storefront.outputs.storefront_origins, var.extra_cors_origins))
 
   # The links in carrier SMS (SITE_URL) open the storefront. Before the storefront's first apply there is
-  # no site yet: the API's own https origin keeps SITE_URL a valid URL until setup.sh deploy applies the
-  # backend again with the storefront's URL (docs/deploy.md, "The site URL in carrier SMS").
-  storefront_url = trimsuffix(data.terraform_remote_state.storefront.outputs.storefront_url, "/")
-  site_url       = local.storefront_url != "" ? local.storefront_url : "https://${module.api.origin_domain_name}"
+  # no site to link to, and no other address is short enough for the SMS (the API's is not), so
+  # notifycarrier is not deployed at all rather than half-configured: placeorder's hand-offs fail and
+  # the sweep retries them with backoff until setup.sh deploy, which applies the backend again after
+  # the storefront, creates it (docs/deploy.md, "The site URL in carrier SMS").
+  site_url = trimsuffix(data.terraform_remote_state.storefront.outputs.storefront_url, "/")
+  notifier = local.site_url != "" ? toset(["notifycarrier"]) : toset([])
 
   jwt_issuer   = "${var.project}-${var.environment}"
   jwt_audience = "${var.project}-api-${var.environment}"
@@ -286,9 +288,10 @@ module "sms" {
 
 # --- Functions ------------------------------------------------------------------------------
 
-# Outside the VPC: it only publishes to SNS.
+# Outside the VPC: it only publishes to SNS. Once the storefront exists (local.notifier).
 module "notifycarrier" {
-  source = "../../modules/lambda_function"
+  source   = "../../modules/lambda_function"
+  for_each = local.notifier
 
   function_name                  = "${local.name}-notifycarrier"
   description                    = "Texts the carrier about a new order (invoked asynchronously by placeorder)"
@@ -330,6 +333,12 @@ module "notifycarrier" {
   log_kms_key_arn              = local.foundation.logs_kms_key_arn
 
   depends_on = [terraform_data.build_check]
+}
+
+# Deployments from before SITE_URL had a single notifycarrier: keep it rather than recreate it.
+moved {
+  from = module.notifycarrier
+  to   = module.notifycarrier["notifycarrier"]
 }
 
 module "function" {
@@ -412,7 +421,7 @@ module "alarms" {
 
   name                  = local.name
   alarm_emails          = var.alarm_emails
-  lambda_function_names = concat([for f in module.function : f.function_name], [module.notifycarrier.function_name])
+  lambda_function_names = concat([for f in module.function : f.function_name], [for f in module.notifycarrier : f.function_name])
   api_name              = module.api.rest_api_name
   api_stage_name        = module.api.stage_name
   dlq_names             = [aws_sqs_queue.notify_dlq.name]

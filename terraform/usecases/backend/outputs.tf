@@ -25,7 +25,7 @@ output "api_rest_api_id" {
 
 output "function_names" {
   description = "Deployed function names keyed by function key (lambdas/<key>)."
-  value       = merge({ for k, f in module.function : k => f.function_name }, { notifycarrier = module.notifycarrier.function_name })
+  value       = merge({ for k, f in module.function : k => f.function_name }, { for k, f in module.notifycarrier : k => f.function_name })
 }
 
 output "migrate_function_name" {
@@ -59,7 +59,7 @@ output "cors_allowed_origins" {
 }
 
 output "site_url" {
-  description = "Public URL of the site in carrier SMS links (notifycarrier's SITE_URL): the storefront's once its state exists, the API's origin before."
+  description = "Public URL of the site in carrier SMS links (notifycarrier's SITE_URL): the storefront's; \"\" before the storefront exists (notifycarrier is not deployed then)."
   value       = local.site_url
 }
 
