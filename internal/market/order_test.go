@@ -309,3 +309,27 @@ func TestGSM7Length(t *testing.T) {
 		}
 	}
 }
+
+// TestCarrierSMSRefusesABrokenLink: the link is sent whole or not at all.
+func TestCarrierSMSRefusesABrokenLink(t *testing.T) {
+	notice := market.CarrierNotice{Reference: "KQEV81CN", ItemCount: 4, Total: market.MustMoney("33.69"), Currency: "USD",
+		Companies: []string{"Padaria Sol"}, Area: "Lisboa"}
+	tests := []struct {
+		name, link string
+	}{
+		{"none", ""},
+		{"too long for any SMS", "https://" + strings.Repeat("a", 100) + ".example/carrier.html#d=21ca2fbd786fcff4cae7"},
+		{"two-septet character", "https://shop.example/~me/carrier.html#d=21ca2fbd786fcff4cae7"},
+		{"not GSM-7", "https://lojá.example/carrier.html#d=21ca2fbd786fcff4cae7"},
+		{"space", "https://shop.example/a b/carrier.html#d=21ca2fbd786fcff4cae7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := notice
+			n.Link = tt.link
+			if sms, err := n.SMS(); err == nil {
+				t.Errorf("SMS() with link %q = %q, want an error", tt.link, sms)
+			}
+		})
+	}
+}
