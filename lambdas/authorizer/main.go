@@ -1,7 +1,7 @@
 // Command authorizer is the API Gateway Lambda authorizer of the company
-// routes: it validates the company's bearer token and returns the policy of
-// its scopes. Its logic lives in internal/apigw (authorizer.go) and
-// internal/auth.
+// and carrier routes: it validates a company or carrier bearer token and
+// returns the policy of its kind and scopes. Its logic lives in
+// internal/apigw (authorizer.go) and internal/auth.
 package main
 
 import (
