@@ -84,7 +84,9 @@ SELECT id, created_at, 'placed', NULL, 'placed', 'shopper' FROM orders;
 -- Sign-in codes sent by SMS (market/signin.go). A row is written for every
 -- request, for a phone that belongs to nobody too (subject_id NULL, no
 -- code), so that the per-phone limit answers alike whoever asks. Only a
--- salted hash of the code is kept.
+-- salted hash of the code is kept. Each request deletes a few rows past
+-- market.SignInRetention (sign_in_codes_created_at), so the table holds
+-- about a day of requests.
 CREATE TABLE sign_in_codes (
     id         BIGINT      NOT NULL AUTO_INCREMENT,
     kind       VARCHAR(8)  NOT NULL,
@@ -97,7 +99,8 @@ CREATE TABLE sign_in_codes (
     expires_at DATETIME(6) NOT NULL,
     used_at    DATETIME(6) NULL,
     PRIMARY KEY (id),
-    KEY sign_in_codes_phone (kind, phone, created_at)
+    KEY sign_in_codes_phone (kind, phone, created_at),
+    KEY sign_in_codes_created_at (created_at)
 ) DEFAULT CHARSET = utf8mb4;
 
 -- +goose Down

@@ -36,6 +36,13 @@ const (
 	// within SignInWindow; more are throttled.
 	SignInMaxCodes = 3
 	SignInWindow   = 15 * time.Minute
+	// SignInRetention is how long a code's row is kept: far past its
+	// expiry and the throttle window, short enough that requests for
+	// numbers nobody has cannot pile up.
+	SignInRetention = 24 * time.Hour
+	// signInPruneBatch rows at most are forgotten per request: more than
+	// the one it adds, so the table stays bounded without a sweep.
+	signInPruneBatch = 10
 
 	signInCodeDigits = 6
 	signInSaltBytes  = 16
@@ -91,6 +98,9 @@ type SignInStore interface {
 	AddCode(ctx context.Context, c SignInCode, since time.Time) (int64, []time.Time, error)
 	// RemoveCode deletes the code with id.
 	RemoveCode(ctx context.Context, id int64) error
+	// PruneCodes deletes up to limit codes created before before, oldest
+	// first.
+	PruneCodes(ctx context.Context, before time.Time, limit int) error
 	// NewestCode returns the newest unused code of kind and phone that
 	// expires after now, or CodeNotFound.
 	NewestCode(ctx context.Context, kind SignInKind, phone string, now time.Time) (SignInCode, error)
@@ -151,6 +161,9 @@ func (s SignIn) RequestCode(ctx context.Context, req CodeRequest) error {
 		return err
 	}
 	now := s.now()
+	if err := s.Store.PruneCodes(ctx, now.Add(-SignInRetention), signInPruneBatch); err != nil {
+		return err
+	}
 	c := SignInCode{Kind: s.Kind, Phone: phone, CreatedAt: now, ExpiresAt: now.Add(SignInCodeTTL)}
 	var code string
 	if known {

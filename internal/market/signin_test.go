@@ -40,6 +40,8 @@ func (m *memSignIn) AddCode(_ context.Context, c market.SignInCode, _ time.Time)
 
 func (m *memSignIn) RemoveCode(context.Context, int64) error { return nil }
 
+func (m *memSignIn) PruneCodes(context.Context, time.Time, int) error { return nil }
+
 func (m *memSignIn) NewestCode(context.Context, market.SignInKind, string, time.Time) (market.SignInCode, error) {
 	return m.codes[len(m.codes)-1], nil
 }

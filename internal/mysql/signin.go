@@ -47,7 +47,14 @@ const (
 		WHERE kind = ? AND phone = ? AND created_at > ? AND id <> ?
 		ORDER BY created_at, id`
 	deleteSignInCode = `DELETE FROM sign_in_codes WHERE id = ?`
+	pruneSignInCodes = `DELETE FROM sign_in_codes WHERE created_at < ? ORDER BY created_at LIMIT ?`
 )
+
+// PruneCodes forgets codes past their retention, oldest first.
+func (s *SignInStore) PruneCodes(ctx context.Context, before time.Time, limit int) error {
+	_, err := s.db.ExecContext(ctx, pruneSignInCodes, before.UTC(), limit)
+	return translate("prune sign-in codes", err)
+}
 
 // AddCode stores c and returns its id and the creation times of the other
 // codes of its kind and phone created after since. Each statement commits

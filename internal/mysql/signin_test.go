@@ -3,6 +3,7 @@ package mysql_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -517,5 +518,31 @@ func TestSignInConcurrentRequestsStayUnderTheLimit(t *testing.T) {
 	sent, rows := len(f.texts.all()), f.rows(t, carrierPhone)
 	if sent > market.SignInMaxCodes || rows != sent {
 		t.Errorf("%d concurrent requests sent %d SMS and left %d codes; want at most %d, one code per SMS", requests, sent, rows, market.SignInMaxCodes)
+	}
+}
+
+// TestSignInCodesArePruned: each request forgets a few rows older than
+// market.SignInRetention, so requests for numbers nobody has (which are
+// stored too, for the throttle) cannot pile up.
+func TestSignInCodesArePruned(t *testing.T) {
+	f := newSignInFixture(t)
+	for i := range 12 {
+		if _, err := f.request(t, market.SignInCarrier, fmt.Sprintf("+3519300000%02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clock.set(signInStart.Add(market.SignInRetention + time.Minute))
+	if _, err := f.request(t, market.SignInCarrier, carrierPhone); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := f.db.Get(&left, `SELECT COUNT(*) FROM sign_in_codes`); err != nil {
+		t.Fatal(err)
+	}
+	if left != 12-10+1 {
+		t.Errorf("%d rows after one request a day later, want 3 (10 of the 12 old ones forgotten)", left)
+	}
+	if f.rows(t, carrierPhone) != 1 {
+		t.Error("the new request's row was pruned")
 	}
 }
