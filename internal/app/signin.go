@@ -24,8 +24,8 @@ import (
 // in with a code sent by SMS and get a 12 h token.
 func SignIn(d Deps) *apigw.Function {
 	store := mysql.NewSignInStore(d.DB)
-	carriers := market.SignIn{Kind: market.SignInCarrier, Store: store, Texts: d.Texts, Log: d.Logger}
-	companies := market.SignIn{Kind: market.SignInCompany, Store: store, Texts: d.Texts, Log: d.Logger}
+	carriers := market.SignIn{Kind: market.SignInCarrier, Store: store, Texts: d.Texts, Log: d.Logger, MinAnswer: market.SignInMinAnswer}
+	companies := market.SignIn{Kind: market.SignInCompany, Store: store, Texts: d.Texts, Log: d.Logger, MinAnswer: market.SignInMinAnswer}
 	return apigw.NewFunction("signin", d.api(), map[string]apigw.Endpoint{
 		"POST /api/carrier/session/code": apigw.SessionCode(carriers),
 		"POST /api/carrier/session":      apigw.CarrierSession(carriers, d.Signer),

@@ -134,7 +134,16 @@ type SignIn struct {
 	Now func() time.Time
 	// Log is told when a code could not be sent; slog.Default() when nil.
 	Log *slog.Logger
+	// MinAnswer is how long a code request takes at least. A known phone
+	// waits for the SMS to be handed to SNS and an unknown one does not,
+	// so without a floor the answer's timing would tell which phones
+	// belong to someone.
+	MinAnswer time.Duration
 }
+
+// SignInMinAnswer is the floor the deployed functions use: well above the
+// time SNS takes to accept an SMS.
+const SignInMinAnswer = 400 * time.Millisecond
 
 func (s SignIn) now() time.Time {
 	if s.Now != nil {
@@ -154,6 +163,16 @@ func (s SignIn) RequestCode(ctx context.Context, req CodeRequest) error {
 	}
 	if s.Texts == nil {
 		return errors.New("sign-in: no text sender configured")
+	}
+	if s.MinAnswer > 0 {
+		floor := time.NewTimer(s.MinAnswer)
+		defer func() {
+			select {
+			case <-floor.C:
+			case <-ctx.Done():
+				floor.Stop()
+			}
+		}()
 	}
 	subject, err := s.Store.SignInSubject(ctx, s.Kind, phone)
 	known := err == nil

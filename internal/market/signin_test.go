@@ -88,3 +88,28 @@ func TestSignInCodesAreRandomAndHashed(t *testing.T) {
 		t.Errorf("%d distinct codes and %d distinct salts in 20 requests; want them random", len(codes), len(salts))
 	}
 }
+
+// slowTexts takes as long to send as SNS might.
+type slowTexts struct{ delay time.Duration }
+
+func (s slowTexts) SendText(context.Context, string, string) error {
+	time.Sleep(s.delay)
+	return nil
+}
+
+// TestSignInAnswerTakesTheFloor: a known phone (whose SMS is sent) and an
+// unknown one (nothing sent) both answer after MinAnswer, not sooner. Only
+// lower bounds are asserted: the machine may be slow, never fast.
+func TestSignInAnswerTakesTheFloor(t *testing.T) {
+	const floor = 50 * time.Millisecond
+	flow := market.SignIn{Kind: market.SignInCarrier, Store: &memSignIn{}, Texts: slowTexts{10 * time.Millisecond}, MinAnswer: floor}
+	for _, phone := range []string{"+351910000001", "+351910000099"} {
+		start := time.Now()
+		if err := flow.RequestCode(context.Background(), market.CodeRequest{Phone: &phone}); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took < floor {
+			t.Errorf("RequestCode(%s) answered after %s, before the %s floor", phone, took, floor)
+		}
+	}
+}
