@@ -1,7 +1,8 @@
 // Command notifycarrier is the Lambda, outside the VPC, that placeorder
-// invokes asynchronously for each new order: it publishes one SMS, composed
-// from the order event alone, to the carriers' SNS topic (SMS_TOPIC_ARN).
-// Its logic lives in internal/notify.
+// invokes asynchronously for each new order and each repeated offer: it
+// publishes one SMS, composed from the order event alone and ending with the
+// claim link on the storefront (SITE_URL), to the carriers' SNS topic
+// (SMS_TOPIC_ARN). Its logic lives in internal/notify.
 package main
 
 import (
