@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/jmoiron/sqlx"
@@ -71,12 +72,16 @@ func carrierCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		_, err = fmt.Fprintf(stdout, "Carrier %d, %s, %s: active. They sign in on the site's carrier page with a code sent to that phone.\n", c.ID, c.Name, c.Phone)
 		return err
 	case "remove":
-		c, err := app.RemoveCarrier(ctx, store, *phone)
+		c, handover, err := app.RemoveCarrier(ctx, store, market.Fulfilment{Store: mysql.NewFulfilmentStore(db)}, *phone)
 		if err != nil {
 			return fmt.Errorf("carrier remove: %w", err)
 		}
-		_, err = fmt.Fprintf(stdout, "Carrier %d, %s, %s: removed (no more order SMS or sign-in; the record stays for their orders).\n", c.ID, c.Name, c.Phone)
-		return err
+		fmt.Fprintf(stdout, "Carrier %d, %s, %s: removed (no more order SMS or sign-in; the record stays for their orders).\n", c.ID, c.Name, c.Phone)
+		fmt.Fprintf(stdout, "  %d accepted order(s) released to the other carriers.\n", handover.Released)
+		if len(handover.StillHeld) > 0 {
+			fmt.Fprintf(stdout, "  Picked up and not delivered, still with them: %s. Settle these with the carrier.\n", strings.Join(handover.StillHeld, ", "))
+		}
+		return nil
 	}
 	carriers, err := store.Carriers(ctx)
 	if err != nil {

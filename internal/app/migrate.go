@@ -52,6 +52,8 @@ type MigrateResponse struct {
 	Carrier       *CarrierRecord     `json:"carrier,omitempty"`
 	Carriers      []CarrierRecord    `json:"carriers,omitempty"`
 	Subscriptions *notify.SyncReport `json:"subscriptions,omitempty"`
+	// Handover says what became of a removed carrier's orders.
+	Handover *market.Handover `json:"handover,omitempty"`
 }
 
 // CarrierTopic is the carriers' SNS topic, whose SMS subscriptions follow
@@ -131,12 +133,13 @@ func Migrate(d Deps, topic CarrierTopic) func(context.Context, MigrateRequest) (
 			d.Logger.InfoContext(ctx, "carrier added", "carrierId", c.ID, "phone", notify.MaskPhone(c.Phone))
 			return sync(ctx, MigrateResponse{Carrier: carrierRecord(c)})
 		case "carrier-remove":
-			c, err := RemoveCarrier(ctx, carriers, req.Phone)
+			c, handover, err := RemoveCarrier(ctx, carriers, fulfilmentService(d), req.Phone)
 			if err != nil {
 				return MigrateResponse{}, fmt.Errorf("carrier-remove: %w", err)
 			}
-			d.Logger.InfoContext(ctx, "carrier removed", "carrierId", c.ID, "phone", notify.MaskPhone(c.Phone))
-			return sync(ctx, MigrateResponse{Carrier: carrierRecord(c)})
+			d.Logger.InfoContext(ctx, "carrier removed", "carrierId", c.ID, "phone", notify.MaskPhone(c.Phone),
+				"released", handover.Released, "stillHeld", len(handover.StillHeld))
+			return sync(ctx, MigrateResponse{Carrier: carrierRecord(c), Handover: &handover})
 		case "carrier-list":
 			all, err := carriers.Carriers(ctx)
 			if err != nil {
@@ -182,13 +185,19 @@ func AddCarrier(ctx context.Context, store market.CarrierStore, name, phone stri
 
 // RemoveCarrier deactivates the carrier with phone: it no longer gets the
 // order SMS nor signs in, and its record stays for the orders it carried.
-// CodeNotFound if no carrier has that phone.
-func RemoveCarrier(ctx context.Context, store market.CarrierStore, phone string) (market.Carrier, error) {
+// The orders it had accepted are released to the other carriers; those it
+// has picked up are reported. CodeNotFound if no carrier has that phone.
+func RemoveCarrier(ctx context.Context, store market.CarrierStore, fulfilment market.Fulfilment, phone string) (market.Carrier, market.Handover, error) {
 	phone, err := market.NormalizePhoneField("phone", phone)
 	if err != nil {
-		return market.Carrier{}, err
+		return market.Carrier{}, market.Handover{}, err
 	}
-	return store.SetCarrierActive(ctx, phone, false)
+	c, err := store.SetCarrierActive(ctx, phone, false)
+	if err != nil {
+		return market.Carrier{}, market.Handover{}, err
+	}
+	h, err := fulfilment.ReleaseCarrierOrders(ctx, c.ID)
+	return c, h, err
 }
 
 // ActivePhones returns the phones of the active carriers: those the

@@ -124,6 +124,9 @@ func TestMigrateCarriers(t *testing.T) {
 	if removed.Carrier.Active || removed.Subscriptions.Unsubscribed != 1 || !slices.Equal(smsPhones(srv), []string{"+351910000002"}) {
 		t.Errorf("carrier-remove = %+v, topic %v, want Rui inactive and unsubscribed", removed, smsPhones(srv))
 	}
+	if h := removed.Handover; h == nil || h.Released != 0 || len(h.StillHeld) != 0 {
+		t.Errorf("carrier-remove handover = %+v, want nothing to release", h)
+	}
 	back := call(app.MigrateRequest{Action: "carrier-add", Name: "Rui Costa", Phone: "+351910000001"})
 	if back.Carrier.ID != rui.Carrier.ID || !back.Carrier.Active || len(smsPhones(srv)) != 2 {
 		t.Errorf("carrier-add of a removed carrier = %+v, want it back under its id", back.Carrier)

@@ -173,3 +173,46 @@ func (f Fulfilment) ShopperCancel(ctx context.Context, orderID string) error {
 	_, err := f.Store.Move(ctx, Move{OrderID: orderID, Action: ActionCancel, Actor: Actor{Kind: ActorShopper}, At: f.at()})
 	return err
 }
+
+// Handover is what became of the orders of a carrier the operator removed.
+type Handover struct {
+	// Released counts the accepted orders given back to the carriers.
+	Released int `json:"released"`
+	// StillHeld are the references of the orders the carrier has picked
+	// up: the goods are with them, so an operator must settle those.
+	StillHeld []string `json:"stillHeld,omitempty"`
+}
+
+// ReleaseCarrierOrders gives back every order carrier holds but has not
+// picked up, so that a removed carrier's orders are offered to the others
+// at the next sweep rather than waiting for someone who will not come.
+func (f Fulfilment) ReleaseCarrierOrders(ctx context.Context, carrier int64) (Handover, error) {
+	var h Handover
+	page := OrderListPage{Limit: MaxPageSize}
+	for {
+		orders, err := f.Store.CarrierOrders(ctx, carrier, ViewMine, page)
+		if err != nil {
+			return h, err
+		}
+		for _, o := range orders {
+			if o.Status == OrderPickedUp {
+				h.StillHeld = append(h.StillHeld, o.Reference)
+				continue
+			}
+			_, err := f.Store.Move(ctx, Move{
+				DeliveryID: o.DeliveryID, Action: ActionRelease, Actor: Actor{Kind: ActorSystem}, Holder: carrier, At: f.at(),
+			})
+			switch {
+			case err == nil:
+				h.Released++
+			case ErrorCode(err) != CodeConflict && ErrorCode(err) != CodeNotFound:
+				return h, err
+			}
+			// A conflict or not-found: the carrier moved it meanwhile.
+		}
+		if len(orders) < page.Limit {
+			return h, nil
+		}
+		page.After = orders[len(orders)-1].DeliveryID
+	}
+}

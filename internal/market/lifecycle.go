@@ -88,7 +88,8 @@ type Transition struct {
 // transitions is the state machine: no other transition exists.
 var transitions = []Transition{
 	{ActionClaim, []string{OrderPlaced}, OrderAccepted, StepAccepted, []ActorKind{ActorCarrier}},
-	{ActionRelease, []string{OrderAccepted}, OrderPlaced, StepReleased, []ActorKind{ActorCarrier}},
+	// The system releases the orders of a carrier the operator removes.
+	{ActionRelease, []string{OrderAccepted}, OrderPlaced, StepReleased, []ActorKind{ActorCarrier, ActorSystem}},
 	{ActionPickUp, []string{OrderAccepted}, OrderPickedUp, StepPickedUp, []ActorKind{ActorCarrier}},
 	{ActionDeliver, []string{OrderPickedUp}, OrderDelivered, StepDelivered, []ActorKind{ActorCarrier}},
 	// A shopper may cancel only before a carrier has committed to the
@@ -174,7 +175,18 @@ type Move struct {
 	Action     Action
 	Actor      Actor
 	Reason     string // for a cancellation
-	At         time.Time
+	// Holder is the carrier whose order the system releases; a carrier
+	// actor releases only its own.
+	Holder int64
+	At     time.Time
+}
+
+// HeldBy is the carrier who must hold the order for the move to apply.
+func (m Move) HeldBy() int64 {
+	if m.Actor.Kind == ActorSystem {
+		return m.Holder
+	}
+	return m.Actor.ID
 }
 
 // Moved is the outcome of a transition.

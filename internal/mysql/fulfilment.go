@@ -161,7 +161,7 @@ func (s *FulfilmentStore) update(ctx context.Context, tx *sqlx.Tx, id string, m 
 		res, err = tx.ExecContext(ctx, claimOrder, m.Actor.ID, at, at, id)
 	case m.Action == market.ActionRelease:
 		// Offered to the carriers again at the next sweep.
-		res, err = tx.ExecContext(ctx, releaseOrder, at, at, id, m.Actor.ID)
+		res, err = tx.ExecContext(ctx, releaseOrder, at, at, id, m.HeldBy())
 	case m.Action == market.ActionPickUp:
 		res, err = tx.ExecContext(ctx, pickUpOrder, at, at, id, m.Actor.ID, id)
 	case m.Action == market.ActionDeliver:
@@ -185,8 +185,8 @@ func (s *FulfilmentStore) update(ctx context.Context, tx *sqlx.Tx, id string, m 
 func diagnose(t market.Transition, m market.Move, row movedRow) error {
 	notFound := market.Errorf(market.CodeNotFound, "no such order")
 	switch m.Actor.Kind {
-	case market.ActorCarrier:
-		mine := row.CarrierID != nil && *row.CarrierID == m.Actor.ID
+	case market.ActorCarrier, market.ActorSystem:
+		mine := row.CarrierID != nil && *row.CarrierID == m.HeldBy()
 		if m.Action != market.ActionClaim && !mine {
 			return notFound
 		}

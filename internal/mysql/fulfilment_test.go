@@ -599,3 +599,39 @@ func TestProfiles(t *testing.T) {
 		t.Errorf("Profile(99) = %v, want not_found", err)
 	}
 }
+
+// A carrier the operator removes gives back the orders it accepted; the
+// ones it picked up are reported, since the goods are with it.
+func TestReleaseCarrierOrders(t *testing.T) {
+	t.Parallel()
+	f := newFulfilmentFixture(t)
+	ctx := context.Background()
+	accepted1, accepted2 := f.orderIn(t, market.OrderAccepted), f.orderIn(t, market.OrderAccepted)
+	pickedUp := f.orderIn(t, market.OrderPickedUp)
+	others := f.place(t)
+	f.mustMove(t, others, market.ActionClaim, marta)
+
+	h, err := f.service.ReleaseCarrierOrders(ctx, rui.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Released != 2 || len(h.StillHeld) != 1 || h.StillHeld[0] != pickedUp.Reference {
+		t.Errorf("handover = %+v, want 2 released and %s still held", h, pickedUp.Reference)
+	}
+	for _, o := range []market.Order{accepted1, accepted2} {
+		if got := f.status(t, o); got != market.OrderPlaced {
+			t.Errorf("a released order is %s, want placed", got)
+		}
+		n := countWhere(t, f.db, `SELECT COUNT(*) FROM order_history WHERE order_id = ? AND step = 'released' AND actor_kind = 'system'`, o.ID)
+		if n != 1 {
+			t.Errorf("%d system release rows, want 1", n)
+		}
+	}
+	if f.status(t, pickedUp) != market.OrderPickedUp || f.status(t, others) != market.OrderAccepted {
+		t.Error("orders the removed carrier could not give back, or never held, moved")
+	}
+	if _, err := f.store.Move(ctx, market.Move{DeliveryID: others.DeliveryID, Action: market.ActionRelease,
+		Actor: market.Actor{Kind: market.ActorSystem}, Holder: rui.ID, At: time.Now()}); market.ErrorCode(err) != market.CodeNotFound {
+		t.Errorf("a system release naming the wrong carrier = %v, want not_found", err)
+	}
+}
