@@ -93,9 +93,15 @@ type tab struct {
 
 func (b *browser) tab(t *testing.T) *tab {
 	t.Helper()
+	return b.tabFor(t, tabTimeout)
+}
+
+// tabFor is a tab for a flow that may take up to timeout.
+func (b *browser) tabFor(t *testing.T, timeout time.Duration) *tab {
+	t.Helper()
 	tb := &tab{t: t}
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(tb.listen))
-	ctx, cancelTimeout := context.WithTimeout(ctx, tabTimeout)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	tb.ctx = ctx
 	t.Cleanup(func() {
 		tb.mu.Lock()
@@ -220,16 +226,6 @@ func (tb *tab) click(css string) {
 func (tb *tab) typeInto(css, text string) {
 	tb.t.Helper()
 	tb.do("type into "+css, chromeSetValue(css, ""), chromedp.SendKeys(chromedp.CSS(css), text))
-}
-
-// front brings the tab to the front, as a person switching to it does:
-// the page may have paused its polling while it was hidden.
-func (tb *tab) front() {
-	tb.t.Helper()
-	tb.do("bring to front", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, page.BringToFront, cdp.Empty{})
-		return err
-	}))
 }
 
 func (tb *tab) navigate(url string) {

@@ -147,7 +147,9 @@ async function loadOrders(more) {
     for (const o of data.orders) showOrder(o);
     ordersStatus();
   } catch (err) {
-    if (!handleAuth(err)) ordersStatus(err.message);
+    // Not handleAuth for a 403: a poll must not take the focus.
+    if (err.status === 401) handleAuth(err);
+    else ordersStatus(err.status === 403 ? "This token may not see orders: sign in by phone to see them." : err.message);
   }
   $("orders-more").disabled = false;
   $("orders-more").hidden = !orders.cursor;
