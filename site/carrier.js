@@ -11,6 +11,7 @@ const KEY = "delivery.carrier.v1";
 let me = local.get(KEY); // {token, expiresAt, name}
 let list = { view: "", cursor: null, seq: 0 };
 let stopPoll = null;
+let expiry = 0; // shows the sign-in when the token expires
 let shown = null; // the delivery on the page, as last rendered (JSON)
 
 const words = {
@@ -74,6 +75,8 @@ function route(focus) {
   stopPoll?.();
   stopPoll = null;
   const ok = signedIn();
+  clearTimeout(expiry);
+  if (ok) expiry = setTimeout(route, Date.parse(me.expiresAt) - Date.now() + 1000);
   const id = location.hash.startsWith("#d=") ? decodeURIComponent(location.hash.slice(3)) : "";
   const view = !ok ? "signin" : id ? "order" : "lists";
   for (const v of ["signin", "lists", "order"]) $(v).hidden = v !== view;

@@ -255,8 +255,10 @@ async function saveProfile(event) {
   const phone = phoneNumber($("pr-phone").value);
   showFieldError($("pr-address"), address ? "" : "Where do carriers pick up?");
   showFieldError($("pr-phone"), phone ? "" : "Use the international format, such as +351 212 345 678.");
-  if (!address || !phone || !state.profile) return;
   const status = $("profile-status");
+  status.textContent = "";
+  if (!address || !phone) return $(address ? "pr-phone" : "pr-address").focus();
+  if (!state.profile) return;
   try {
     const { data } = await authed("/company/profile", { method: "PUT", headers: { "If-Match": `"${state.profile.version}"` }, body: { address, phone } });
     state.profile = data;
