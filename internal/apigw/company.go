@@ -67,7 +67,7 @@ func expectedVersion(in Input, body *int64) (int64, error) {
 		tag := strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
 		v, err := strconv.ParseInt(tag, 10, 64)
 		if err != nil || v < 1 {
-			return 0, market.FieldError("If-Match", "If-Match must be a product version such as \"3\"")
+			return 0, market.FieldError("If-Match", "If-Match must be a version such as \"3\"")
 		}
 		fromHeader = v
 	}
@@ -81,6 +81,17 @@ func expectedVersion(in Input, body *int64) (int64, error) {
 		return *body, nil
 	}
 	return fromHeader, nil
+}
+
+// requiredVersion is expectedVersion for a replacement, which must name
+// the version it replaces.
+func requiredVersion(in Input, body *int64) (int64, error) {
+	version, err := expectedVersion(in, body)
+	if err == nil && version == 0 {
+		return 0, market.Errorf(market.CodePreconditionRequired,
+			"send the version you are changing, in If-Match or as version in the body, so that nobody's change is lost")
+	}
+	return version, err
 }
 
 func productReply(status int, p market.Product, currency string) Reply {
@@ -211,13 +222,9 @@ func (c CompanyProducts) Replace(ctx context.Context, in Input) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	version, err := expectedVersion(in, input.Version)
+	version, err := requiredVersion(in, input.Version)
 	if err != nil {
 		return Reply{}, err
-	}
-	if version == 0 {
-		return Reply{}, market.Errorf(market.CodePreconditionRequired,
-			"send the version you are changing, in If-Match or as version in the body, so that nobody's change is lost")
 	}
 	p, err := c.Store.Replace(ctx, company, id, version, draft)
 	if err != nil {

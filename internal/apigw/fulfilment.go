@@ -31,8 +31,8 @@ type orderList[T any] struct {
 	NextCursor *string `json:"nextCursor"`
 }
 
-// page asks the store for one more than the client did, to know whether a
-// next page exists, and trims the answer back.
+// pageOf trims a page fetched one order long and names the cursor of the
+// next page, if there is one.
 func pageOf[T any](items []T, limit int, deliveryID func(T) string) orderList[T] {
 	var next *string
 	if len(items) > limit {
@@ -41,6 +41,24 @@ func pageOf[T any](items []T, limit int, deliveryID func(T) string) orderList[T]
 		next = &cursor
 	}
 	return orderList[T]{Orders: items, NextCursor: next}
+}
+
+// listOrders serves one page of an order list: it reads the limit and
+// cursor, asks fetch for one order more than the client did (to know
+// whether a next page exists) and trims the answer back.
+func listOrders[T any](in Input, fetch func(market.OrderListPage) ([]T, error), deliveryID func(T) string) (Reply, error) {
+	q := in.Event.QueryStringParameters
+	page, err := market.ParseOrderPage(q["limit"], q["cursor"])
+	if err != nil {
+		return Reply{}, err
+	}
+	asked := page.Limit
+	page.Limit++
+	orders, err := fetch(page)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: pageOf(orders, asked, deliveryID)}, nil
 }
 
 // noBody refuses a body on an action that takes none, so that a client
@@ -63,17 +81,9 @@ func (f Fulfilment) CarrierOrders(ctx context.Context, in Input) (Reply, error) 
 	if err != nil {
 		return Reply{}, err
 	}
-	page, err := market.ParseOrderPage(q["limit"], q["cursor"])
-	if err != nil {
-		return Reply{}, err
-	}
-	asked := page.Limit
-	page.Limit++
-	orders, err := f.Service.Store.CarrierOrders(ctx, carrier, view, page)
-	if err != nil {
-		return Reply{}, err
-	}
-	return Reply{Status: http.StatusOK, Body: pageOf(orders, asked, func(o market.CarrierOrder) string { return o.DeliveryID })}, nil
+	return listOrders(in, func(page market.OrderListPage) ([]market.CarrierOrder, error) {
+		return f.Service.Store.CarrierOrders(ctx, carrier, view, page)
+	}, func(o market.CarrierOrder) string { return o.DeliveryID })
 }
 
 // CarrierOrder serves GET /api/carrier/orders/{deliveryId}: an order to
@@ -121,17 +131,9 @@ func (f Fulfilment) CompanyOrders(ctx context.Context, in Input) (Reply, error) 
 	if err != nil {
 		return Reply{}, err
 	}
-	page, err := market.ParseOrderPage(q["limit"], q["cursor"])
-	if err != nil {
-		return Reply{}, err
-	}
-	asked := page.Limit
-	page.Limit++
-	orders, err := f.Service.Store.CompanyOrders(ctx, company, status, page)
-	if err != nil {
-		return Reply{}, err
-	}
-	return Reply{Status: http.StatusOK, Body: pageOf(orders, asked, func(o market.CompanyOrder) string { return o.DeliveryID })}, nil
+	return listOrders(in, func(page market.OrderListPage) ([]market.CompanyOrder, error) {
+		return f.Service.Store.CompanyOrders(ctx, company, status, page)
+	}, func(o market.CompanyOrder) string { return o.DeliveryID })
 }
 
 // CompanyReady serves POST /api/company/orders/{deliveryId}/ready.
@@ -208,13 +210,9 @@ func (f Fulfilment) ReplaceProfile(ctx context.Context, in Input) (Reply, error)
 	if err != nil {
 		return Reply{}, err
 	}
-	version, err := expectedVersion(in, input.Version)
+	version, err := requiredVersion(in, input.Version)
 	if err != nil {
 		return Reply{}, err
-	}
-	if version == 0 {
-		return Reply{}, market.Errorf(market.CodePreconditionRequired,
-			"send the version you are changing, in If-Match or as version in the body, so that nobody's change is lost")
 	}
 	p, err := f.Profiles.ReplaceProfile(ctx, company, version, draft)
 	if err != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -45,10 +46,18 @@ func FulfilmentFromEnv(ctx context.Context) (Deps, error) {
 	if err != nil {
 		return Deps{}, err
 	}
+	if deps.Texts, err = textsFromEnv(ctx, deps.Logger); err != nil {
+		return Deps{}, err
+	}
+	return deps, nil
+}
+
+// textsFromEnv returns the SNS client that sends SMS to one phone number,
+// with the default AWS configuration.
+func textsFromEnv(ctx context.Context, logger *slog.Logger) (market.TextSender, error) {
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return Deps{}, fmt.Errorf("config: aws: %w", err)
+		return nil, fmt.Errorf("config: aws: %w", err)
 	}
-	deps.Texts = notify.SNSPublisher{Client: sns.NewFromConfig(awsCfg), Log: deps.Logger}
-	return deps, nil
+	return notify.SNSPublisher{Client: sns.NewFromConfig(awsCfg), Log: logger}, nil
 }

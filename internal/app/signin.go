@@ -10,14 +10,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/deliverymarket/delivery/internal/apigw"
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/awssecrets"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
-	"github.com/deliverymarket/delivery/internal/notify"
 )
 
 // SignIn is the handler of the signin Lambda: carriers and companies sign
@@ -84,7 +82,9 @@ func SignInFromEnv(ctx context.Context) (Deps, error) {
 	deps.Signer = CachedSigner(func(ctx context.Context) (auth.Keyring, error) {
 		return SigningKeyring(ctx, secret, signing.Issuer, signing.Audience)
 	})
-	deps.Texts = notify.SNSPublisher{Client: sns.NewFromConfig(awsCfg), Log: deps.Logger}
+	if deps.Texts, err = textsFromEnv(ctx, deps.Logger); err != nil {
+		return Deps{}, err
+	}
 	return deps, nil
 }
 
