@@ -24,13 +24,19 @@ const (
 // deployed without the authorizer: refuse rather than trust the caller. A
 // policy API Gateway cached past the token's expiry is refused here too.
 func companyID(in Input, now time.Time) (int64, error) {
+	return principalID(in, now, ContextCompanyID, "company")
+}
+
+// principalID reads the id under key from the authorizer context, for a
+// token of the kind named.
+func principalID(in Input, now time.Time, key, kind string) (int64, error) {
 	authz := in.Event.RequestContext.Authorizer
-	id, err := strconv.ParseInt(contextString(authz[ContextCompanyID]), 10, 64)
+	id, err := strconv.ParseInt(contextString(authz[key]), 10, 64)
 	if err != nil || id < 1 {
-		return 0, market.Errorf(market.CodeUnauthorized, "a company token is required")
+		return 0, market.Errorf(market.CodeUnauthorized, "a %s token is required", kind)
 	}
 	if exp, err := strconv.ParseInt(contextString(authz[ContextExpiresAt]), 10, 64); err == nil && now.Unix() >= exp {
-		return 0, market.Errorf(market.CodeUnauthorized, "the company token has expired")
+		return 0, market.Errorf(market.CodeUnauthorized, "the %s token has expired", kind)
 	}
 	return id, nil
 }
