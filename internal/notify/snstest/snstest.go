@@ -43,9 +43,15 @@ type Server struct {
 // New starts a stand-in that stops when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a stand-in outside a test (tools/coldstart); Close stops it.
+func Start() *Server {
 	s := &Server{PageSize: 2}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
 	return s
 }
 
