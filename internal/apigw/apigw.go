@@ -45,6 +45,9 @@ type Reply struct {
 	Status  int
 	Body    any
 	Headers map[string]string
+	// Cache lets browsers and CloudFront keep a 200; the zero policy is
+	// no-store.
+	Cache CachePolicy
 }
 
 // Endpoint serves one route. Errors that are not *market.Error become a
@@ -141,7 +144,7 @@ func (f *Function) serve(ctx context.Context, event *events.APIGatewayProxyReque
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
-	return jsonResponse(reply.Status, reply.Body, reply.Headers), nil
+	return reply.Cache.apply(event, jsonResponse(reply.Status, reply.Body, reply.Headers)), nil
 }
 
 // allowedMethods lists the methods this function serves on resource.

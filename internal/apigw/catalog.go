@@ -21,7 +21,7 @@ type productList struct {
 // ListProducts serves GET /api/products?limit=N&cursor=C&companyId=I&q=T:
 // active products in id order, one keyset page at a time, optionally of one
 // company and matching a text. A page's nextCursor carries its filters and
-// is refused with others.
+// is refused with others. Pages are public and cacheable for CatalogCache.
 func ListProducts(store market.ProductStore, currency string) Endpoint {
 	return func(ctx context.Context, in Input) (Reply, error) {
 		q := in.Event.QueryStringParameters
@@ -46,7 +46,7 @@ func ListProducts(store market.ProductStore, currency string) Endpoint {
 		for _, p := range products {
 			list.Products = append(list.Products, productJSON{Product: p, Currency: currency})
 		}
-		return Reply{Status: http.StatusOK, Body: list}, nil
+		return Reply{Status: http.StatusOK, Body: list, Cache: CatalogCache}, nil
 	}
 }
 
@@ -55,14 +55,15 @@ type companyList struct {
 }
 
 // ListCompanies serves GET /api/companies: the companies that have active
-// products, by name, for the storefront's shop filter.
+// products, by name, for the storefront's shop filter; cacheable for
+// CatalogCache.
 func ListCompanies(store market.CatalogCompanyStore) Endpoint {
 	return func(ctx context.Context, _ Input) (Reply, error) {
 		companies, err := store.CatalogCompanies(ctx)
 		if err != nil {
 			return Reply{}, err
 		}
-		return Reply{Status: http.StatusOK, Body: companyList{Companies: companies}}, nil
+		return Reply{Status: http.StatusOK, Body: companyList{Companies: companies}, Cache: CatalogCache}, nil
 	}
 }
 
