@@ -7,12 +7,15 @@ locals {
   partition  = data.aws_partition.current.partition
 
   # AWS managed CloudFront policies.
-  caching_optimized_policy_id         = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-  caching_disabled_policy_id          = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-  all_viewer_except_host_policy_id    = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-  custom_certificate                  = var.acm_certificate_arn != null
-  site_origin_id                      = "site"
-  api_origin_id                       = "api"
+  caching_optimized_policy_id      = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+  caching_disabled_policy_id       = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+  all_viewer_except_host_policy_id = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+  custom_certificate               = var.acm_certificate_arn != null
+  site_origin_id                   = "site"
+  api_origin_id                    = "api"
+  # The cacheable API paths and the query parameters their answers depend on (internal/apigw/catalog.go).
+  catalog_paths                       = ["/api/products", "/api/companies"]
+  catalog_query_parameters            = ["companyId", "cursor", "limit", "q"]
   content_security_policy_same_origin = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; upgrade-insecure-requests"
 }
 
@@ -457,6 +460,72 @@ resource "aws_cloudfront_response_headers_policy" "security" {
   }
 }
 
+# --- API caching: the public catalog reads ----------------------------------------------
+
+# GET /api/products and GET /api/companies answer with Cache-Control: public, max-age, stale-while-revalidate and a
+# strong ETag (internal/apigw/cache.go); every other answer says no-store. The cache key is exactly what those answers
+# depend on: the catalog's query parameters and Origin (the function reflects an allowed Origin in
+# Access-Control-Allow-Origin, so one origin's CORS answer must never be served to another; a same-origin storefront
+# sends no Origin on GET, so shoppers share one entry per page). No cookies, no Authorization: the answers are the same
+# for everyone. A TTL of 0 when the origin says nothing keeps API Gateway's own errors out of the cache, and max_ttl
+# caps what a release could ask for by mistake.
+resource "aws_cloudfront_cache_policy" "catalog" {
+  name        = "${var.name}-catalog"
+  comment     = "Public catalog reads of ${var.name}: keyed on their query parameters and Origin, TTL from the origin"
+  min_ttl     = 0
+  default_ttl = 0
+  max_ttl     = var.catalog_max_ttl_seconds
+
+  parameters_in_cache_key_and_forwarded_to_origin {
+    enable_accept_encoding_gzip   = true
+    enable_accept_encoding_brotli = true
+
+    cookies_config {
+      cookie_behavior = "none"
+    }
+
+    headers_config {
+      header_behavior = "whitelist"
+
+      headers {
+        items = ["Origin"]
+      }
+    }
+
+    query_strings_config {
+      query_string_behavior = "whitelist"
+
+      query_strings {
+        items = local.catalog_query_parameters
+      }
+    }
+  }
+}
+
+# POST /api/products (a company creating a product) shares its path with the cached list. CloudFront never caches a
+# POST and forwards its Authorization header whatever the policies say (only GET and HEAD lose it when it is not in the
+# cache key); the body needs its Content-Type. Nothing else reaches the origin.
+resource "aws_cloudfront_origin_request_policy" "catalog" {
+  name    = "${var.name}-catalog"
+  comment = "What a write sharing a path with the cached catalog needs besides the cache key (${var.name})"
+
+  cookies_config {
+    cookie_behavior = "none"
+  }
+
+  headers_config {
+    header_behavior = "whitelist"
+
+    headers {
+      items = ["Content-Type"]
+    }
+  }
+
+  query_strings_config {
+    query_string_behavior = "none"
+  }
+}
+
 resource "aws_cloudfront_distribution" "this" {
   enabled             = true
   comment             = "${var.name} storefront and API"
@@ -496,7 +565,25 @@ resource "aws_cloudfront_distribution" "this" {
     response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
   }
 
-  # The API: never cached; every viewer header but Host (Authorization, Idempotency-Key, If-Match, ...) reaches API Gateway.
+  # The public catalog reads, cached as their answers say (ordered before /api/*, which would otherwise match them).
+  dynamic "ordered_cache_behavior" {
+    for_each = local.catalog_paths
+
+    content {
+      path_pattern               = ordered_cache_behavior.value
+      target_origin_id           = local.api_origin_id
+      viewer_protocol_policy     = "https-only"
+      allowed_methods            = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+      cached_methods             = ["GET", "HEAD"]
+      compress                   = true
+      cache_policy_id            = aws_cloudfront_cache_policy.catalog.id
+      origin_request_policy_id   = aws_cloudfront_origin_request_policy.catalog.id
+      response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
+    }
+  }
+
+  # The rest of the API: never cached; every viewer header but Host (Authorization, Idempotency-Key, If-Match, ...)
+  # reaches API Gateway.
   ordered_cache_behavior {
     path_pattern               = "/api/*"
     target_origin_id           = local.api_origin_id

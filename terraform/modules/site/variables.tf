@@ -84,6 +84,17 @@ variable "content_security_policy" {
   default     = null
 }
 
+variable "catalog_max_ttl_seconds" {
+  description = "Longest time CloudFront keeps a public catalog read, whatever its Cache-Control asks (the API asks for 30 s plus 30 s stale-while-revalidate)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.catalog_max_ttl_seconds >= 60 && var.catalog_max_ttl_seconds <= 86400
+    error_message = "catalog_max_ttl_seconds must be between 60 (the API's max-age plus stale-while-revalidate) and 86400."
+  }
+}
+
 variable "waf_rate_limit_per_5_minutes" {
   description = "Requests one IP may send in any 5-minute window before WAF blocks it."
   type        = number

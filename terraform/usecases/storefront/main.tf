@@ -37,6 +37,7 @@ module "site" {
   acm_certificate_arn          = var.acm_certificate_arn
   aliases                      = var.aliases
   price_class                  = var.price_class
+  catalog_max_ttl_seconds      = var.catalog_max_ttl_seconds
   waf_rate_limit_per_5_minutes = var.waf_rate_limit_per_5_minutes
   force_destroy                = var.force_destroy
 }

@@ -81,6 +81,12 @@ variable "price_class" {
   default     = "PriceClass_100"
 }
 
+variable "catalog_max_ttl_seconds" {
+  description = "Longest time CloudFront keeps a public catalog read (GET /api/products, /api/companies), whatever the API's Cache-Control asks."
+  type        = number
+  default     = 300
+}
+
 variable "waf_rate_limit_per_5_minutes" {
   description = "Requests per IP per 5 minutes before WAF blocks it."
   type        = number
