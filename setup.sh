@@ -30,6 +30,9 @@ cd "$ROOT"
 BUILD_DIR="$ROOT/build"
 USECASES=(foundation backend storefront)
 CA_BUNDLE_URL="https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+# The RDS Proxy presents an ACM certificate, which chains to the Amazon Trust Services roots, not to the RDS CAs.
+AMAZON_ROOT_CA_URLS=(https://www.amazontrust.com/repository/AmazonRootCA{1,2,3,4}.pem)
+AMAZON_ROOTS_MARKER="# Amazon Trust Services roots (RDS Proxy)"
 # Functions outside the VPC that never talk to MySQL (they get no CA bundle).
 NO_DB_FUNCTIONS=" notifycarrier "
 
@@ -137,8 +140,19 @@ download_ca_bundle() {
   curl -fsSL --retry 3 -o "$BUILD_DIR/rds-ca-bundle.pem.tmp" "$CA_BUNDLE_URL" ||
     die "could not download $CA_BUNDLE_URL"
   grep -q "BEGIN CERTIFICATE" "$BUILD_DIR/rds-ca-bundle.pem.tmp" || die "$CA_BUNDLE_URL is not a PEM bundle"
+  local url
+  printf '\n%s\n' "$AMAZON_ROOTS_MARKER" >>"$BUILD_DIR/rds-ca-bundle.pem.tmp"
+  for url in "${AMAZON_ROOT_CA_URLS[@]}"; do
+    curl -fsSL --retry 3 "$url" >>"$BUILD_DIR/rds-ca-bundle.pem.tmp" || die "could not download $url"
+    printf '\n' >>"$BUILD_DIR/rds-ca-bundle.pem.tmp"
+  done
   mv "$BUILD_DIR/rds-ca-bundle.pem.tmp" "$BUILD_DIR/rds-ca-bundle.pem"
   info "build/rds-ca-bundle.pem"
+}
+
+# A bundle downloaded before the RDS Proxy lacks the Amazon Trust Services roots; such a bundle is downloaded again.
+ca_bundle_current() {
+  grep -qsF "$AMAZON_ROOTS_MARKER" "$BUILD_DIR/rds-ca-bundle.pem"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -383,7 +397,7 @@ cmd_plan() {
   step "Checking prerequisites"
   check_deploy_prereqs
   configure_state
-  if [ ! -f "$BUILD_DIR/rds-ca-bundle.pem" ]; then
+  if ! ca_bundle_current; then
     download_ca_bundle
   fi
   cmd_build
@@ -419,7 +433,7 @@ cmd_destroy() {
     [ "$answer" = "$ENVIRONMENT" ] || die "not confirmed"
   fi
   # The zips must exist for Terraform to evaluate the backend configuration.
-  [ -f "$BUILD_DIR/rds-ca-bundle.pem" ] || download_ca_bundle
+  ca_bundle_current || download_ca_bundle
   cmd_build
 
   if state_exists storefront; then

@@ -2,6 +2,14 @@ data "aws_partition" "current" {}
 
 locals {
   log_exports = toset(var.cloudwatch_logs_exports)
+
+  # RDS MySQL's default max_connections is {DBInstanceClassMemory/12582880}. DBInstanceClassMemory is the class's
+  # memory less what the OS and RDS keep, so the nominal memory gives an upper bound. Known here for the burstable
+  # classes (the default, db.t4g.micro: 1 GiB, at most 85); null for the others.
+  class_parts      = split(".", var.instance_class)
+  burstable_gib    = { micro = 1, small = 2, medium = 4, large = 8, xlarge = 16, "2xlarge" = 32 }
+  burstable_family = contains(["t3", "t4g"], local.class_parts[1]) && contains(keys(local.burstable_gib), local.class_parts[2])
+  max_connections  = local.burstable_family ? floor(local.burstable_gib[local.class_parts[2]] * 1073741824 / 12582880) : null
 }
 
 resource "aws_db_subnet_group" "this" {
@@ -141,4 +149,206 @@ resource "aws_db_instance" "this" {
   tags = merge(var.tags, { Name = var.identifier })
 
   depends_on = [aws_cloudwatch_log_group.exports, aws_iam_role_policy_attachment.monitoring]
+}
+
+# --- RDS Proxy: Lambda fan-out onto a bounded pool of MySQL connections -------------------------------
+
+# Every warm Lambda container keeps its own small pool; with the proxy in between, MySQL sees at most
+# max_connections_percent of max_connections however many containers run (docs/deploy.md has the arithmetic).
+# The proxy signs in to MySQL with the same RDS-managed secret the functions read, and the functions sign in to
+# the proxy with it too (IAM authentication off), so one credential path works with and without the proxy.
+
+locals {
+  proxy_enabled = var.proxy_enabled
+  proxy_count   = local.proxy_enabled ? 1 : 0
+  secret_arn    = aws_db_instance.this.master_user_secret[0].secret_arn
+}
+
+data "aws_region" "current" {}
+
+data "aws_iam_policy_document" "proxy_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["rds.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "proxy" {
+  count = local.proxy_count
+
+  name_prefix        = "${var.identifier}-proxy-"
+  description        = "RDS Proxy of ${var.identifier}: reads the master user secret only"
+  assume_role_policy = data.aws_iam_policy_document.proxy_assume.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "proxy" {
+  statement {
+    sid       = "ReadTheMasterUserSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [local.secret_arn]
+  }
+
+  # With a customer managed key the secret is encrypted under it; the AWS managed aws/secretsmanager key needs no
+  # grant of ours.
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+
+    content {
+      sid       = "DecryptTheSecretThroughSecretsManager"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${data.aws_region.current.region}.amazonaws.com"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "proxy" {
+  count = local.proxy_count
+
+  name   = "read-master-user-secret"
+  role   = aws_iam_role.proxy[0].id
+  policy = data.aws_iam_policy_document.proxy.json
+}
+
+resource "aws_security_group" "proxy" {
+  count = local.proxy_count
+
+  name_prefix = "${var.identifier}-proxy-"
+  description = "RDS Proxy of ${var.identifier}: MySQL from the clients, MySQL to the instance, HTTPS to Secrets Manager"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.identifier}-proxy" })
+
+  lifecycle {
+    create_before_destroy = true
+
+    precondition {
+      condition     = var.vpc_id != null && length(var.proxy_client_security_group_ids) > 0 && var.secrets_manager_endpoint_security_group_id != null
+      error_message = "proxy_enabled needs vpc_id, proxy_client_security_group_ids and secrets_manager_endpoint_security_group_id."
+    }
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "proxy_from_clients" {
+  count = local.proxy_enabled ? length(var.proxy_client_security_group_ids) : 0
+
+  security_group_id            = aws_security_group.proxy[0].id
+  description                  = "MySQL from the proxy's clients"
+  ip_protocol                  = "tcp"
+  from_port                    = 3306
+  to_port                      = 3306
+  referenced_security_group_id = var.proxy_client_security_group_ids[count.index]
+}
+
+resource "aws_vpc_security_group_egress_rule" "clients_to_proxy" {
+  count = local.proxy_enabled ? length(var.proxy_client_security_group_ids) : 0
+
+  security_group_id            = var.proxy_client_security_group_ids[count.index]
+  description                  = "MySQL to the RDS Proxy of ${var.identifier}"
+  ip_protocol                  = "tcp"
+  from_port                    = 3306
+  to_port                      = 3306
+  referenced_security_group_id = aws_security_group.proxy[0].id
+}
+
+resource "aws_vpc_security_group_egress_rule" "proxy_to_database" {
+  count = local.proxy_enabled ? length(var.security_group_ids) : 0
+
+  security_group_id            = aws_security_group.proxy[0].id
+  description                  = "MySQL to the instance"
+  ip_protocol                  = "tcp"
+  from_port                    = 3306
+  to_port                      = 3306
+  referenced_security_group_id = var.security_group_ids[count.index]
+}
+
+resource "aws_vpc_security_group_ingress_rule" "database_from_proxy" {
+  count = local.proxy_enabled ? length(var.security_group_ids) : 0
+
+  security_group_id            = var.security_group_ids[count.index]
+  description                  = "MySQL from the RDS Proxy"
+  ip_protocol                  = "tcp"
+  from_port                    = 3306
+  to_port                      = 3306
+  referenced_security_group_id = aws_security_group.proxy[0].id
+}
+
+# The proxy fetches the secret from inside the VPC: through the Secrets Manager interface endpoint.
+resource "aws_vpc_security_group_egress_rule" "proxy_to_secrets_manager" {
+  count = local.proxy_count
+
+  security_group_id            = aws_security_group.proxy[0].id
+  description                  = "HTTPS to the Secrets Manager interface endpoint"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = var.secrets_manager_endpoint_security_group_id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "secrets_manager_from_proxy" {
+  count = local.proxy_count
+
+  security_group_id            = var.secrets_manager_endpoint_security_group_id
+  description                  = "HTTPS from the RDS Proxy of ${var.identifier}"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.proxy[0].id
+}
+
+resource "aws_db_proxy" "this" {
+  count = local.proxy_count
+
+  name                   = "${var.identifier}-proxy"
+  engine_family          = "MYSQL"
+  require_tls            = true
+  role_arn               = aws_iam_role.proxy[0].arn
+  vpc_subnet_ids         = var.subnet_ids
+  vpc_security_group_ids = [aws_security_group.proxy[0].id]
+  idle_client_timeout    = var.proxy_idle_client_timeout
+  debug_logging          = false
+
+  # The functions present the secret's user name and password over TLS, exactly as they do to the instance when
+  # the proxy is off; IAM authentication would need a second, token-signing sign-in path in the driver.
+  auth {
+    auth_scheme = "SECRETS"
+    description = "The RDS-managed master user secret"
+    iam_auth    = "DISABLED"
+    secret_arn  = local.secret_arn
+  }
+
+  tags = merge(var.tags, { Name = "${var.identifier}-proxy" })
+
+  depends_on = [aws_iam_role_policy.proxy, aws_vpc_security_group_egress_rule.proxy_to_secrets_manager]
+}
+
+resource "aws_db_proxy_default_target_group" "this" {
+  count = local.proxy_count
+
+  db_proxy_name = aws_db_proxy.this[0].name
+
+  connection_pool_config {
+    connection_borrow_timeout    = var.proxy_connection_borrow_timeout
+    max_connections_percent      = var.proxy_max_connections_percent
+    max_idle_connections_percent = var.proxy_max_idle_connections_percent
+  }
+}
+
+resource "aws_db_proxy_target" "this" {
+  count = local.proxy_count
+
+  db_proxy_name          = aws_db_proxy.this[0].name
+  target_group_name      = aws_db_proxy_default_target_group.this[0].name
+  db_instance_identifier = aws_db_instance.this.identifier
 }

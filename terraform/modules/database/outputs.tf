@@ -42,3 +42,33 @@ output "master_user_secret_kms_key_id" {
   description = "KMS key that encrypts the master user secret (the AWS-managed aws/secretsmanager key unless kms_key_arn is set)."
   value       = aws_db_instance.this.master_user_secret[0].kms_key_id
 }
+
+output "proxy_enabled" {
+  description = "Whether an RDS Proxy fronts the instance."
+  value       = var.proxy_enabled
+}
+
+output "proxy_endpoint" {
+  description = "Host name of the RDS Proxy (null when proxy_enabled is false); it presents an ACM certificate (Amazon Root CA), not the RDS CA."
+  value       = one(aws_db_proxy.this[*].endpoint)
+}
+
+output "proxy_arn" {
+  description = "ARN of the RDS Proxy (null when proxy_enabled is false)."
+  value       = one(aws_db_proxy.this[*].arn)
+}
+
+output "proxy_security_group_id" {
+  description = "Security group of the RDS Proxy (null when proxy_enabled is false)."
+  value       = one(aws_security_group.proxy[*].id)
+}
+
+output "client_address" {
+  description = "Host name the application connects to (DB_HOST): the proxy when enabled, else the instance."
+  value       = var.proxy_enabled ? aws_db_proxy.this[0].endpoint : aws_db_instance.this.address
+}
+
+output "max_connections_upper_bound" {
+  description = "Upper bound of the instance's default max_connections ({DBInstanceClassMemory/12582880} with the class's nominal memory) for the burstable classes; null for other classes."
+  value       = local.max_connections
+}

@@ -236,6 +236,79 @@ variable "extra_parameters" {
   default     = {}
 }
 
+variable "proxy_enabled" {
+  description = "Put an RDS Proxy in front of the instance, so that Lambda fan-out shares a bounded pool of MySQL connections (production); false saves its cost in a small dev environment."
+  type        = bool
+  default     = true
+}
+
+variable "vpc_id" {
+  description = "VPC of the instance, where the proxy's security group is created (required when proxy_enabled)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vpc_id == null || can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must be a VPC ID (vpc-...)."
+  }
+}
+
+variable "proxy_client_security_group_ids" {
+  description = "Security groups of the proxy's clients (the in-VPC Lambda functions): allowed to reach the proxy on 3306, and given the egress rule to it (required when proxy_enabled)."
+  type        = list(string)
+  default     = []
+}
+
+variable "secrets_manager_endpoint_security_group_id" {
+  description = "Security group of the Secrets Manager interface endpoint, through which the proxy reads the master user secret (required when proxy_enabled)."
+  type        = string
+  default     = null
+}
+
+variable "proxy_connection_borrow_timeout" {
+  description = "Seconds a client request waits for a free MySQL connection in the proxy's pool before it fails (the functions answer 503); well under the functions' 10 s timeout."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.proxy_connection_borrow_timeout >= 1 && var.proxy_connection_borrow_timeout <= 300 && floor(var.proxy_connection_borrow_timeout) == var.proxy_connection_borrow_timeout
+    error_message = "proxy_connection_borrow_timeout must be a whole number of seconds from 1 to 300."
+  }
+}
+
+variable "proxy_max_connections_percent" {
+  description = "Share of the instance's max_connections the proxy may open; the rest stays for operators on the bastion (who connect to the instance directly) and RDS itself."
+  type        = number
+  default     = 75
+
+  validation {
+    condition     = var.proxy_max_connections_percent >= 10 && var.proxy_max_connections_percent <= 100 && floor(var.proxy_max_connections_percent) == var.proxy_max_connections_percent
+    error_message = "proxy_max_connections_percent must be a whole number from 10 to 100."
+  }
+}
+
+variable "proxy_max_idle_connections_percent" {
+  description = "Share of the instance's max_connections the proxy keeps open while idle (at most proxy_max_connections_percent)."
+  type        = number
+  default     = 25
+
+  validation {
+    condition     = var.proxy_max_idle_connections_percent >= 0 && var.proxy_max_idle_connections_percent <= 100 && floor(var.proxy_max_idle_connections_percent) == var.proxy_max_idle_connections_percent
+    error_message = "proxy_max_idle_connections_percent must be a whole number from 0 to 100."
+  }
+}
+
+variable "proxy_idle_client_timeout" {
+  description = "Seconds before the proxy closes an idle client connection (the functions drop theirs after a minute idle anyway)."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.proxy_idle_client_timeout >= 1 && var.proxy_idle_client_timeout <= 28800
+    error_message = "proxy_idle_client_timeout must be from 1 to 28800 seconds."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

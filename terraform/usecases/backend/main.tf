@@ -80,7 +80,8 @@ locals {
   jwt_audience = "${var.project}-api-${var.environment}"
 
   db_env = {
-    DB_HOST        = local.foundation.db_address
+    # The RDS Proxy when the foundation has one (a foundation state from before the proxy has no db_host).
+    DB_HOST        = try(local.foundation.db_host, local.foundation.db_address)
     DB_PORT        = tostring(local.foundation.db_port)
     DB_NAME        = local.foundation.db_name
     DB_SECRET_ARN  = local.foundation.db_secret_arn
@@ -218,6 +219,19 @@ locals {
   }
 
   reserved = { for k, v in var.reserved_concurrency : k => var.reserved_concurrency_enabled ? v : -1 }
+
+  # Each warm container of a VPC function holds up to db_pool_per_container MySQL connections
+  # (mysql.LambdaPool in internal/mysql/db.go). Without the RDS Proxy, reserved concurrency is what bounds
+  # them, and the bound must fit the instance's max_connections (docs/deploy.md, "Connections").
+  db_pool_per_container = 2
+  db_direct_connections = sum([for k in keys(local.vpc_functions) : lookup(var.reserved_concurrency, k, 0)]) * local.db_pool_per_container
+  db_max_connections    = try(local.foundation.db_max_connections, null)
+  db_connections_fit = (
+    try(local.foundation.db_proxy_enabled, false) ? true :
+    !var.reserved_concurrency_enabled ? true :
+    local.db_max_connections == null ? true :
+    local.db_direct_connections <= local.db_max_connections
+  )
 }
 
 # The database requires TLS (require_secure_transport): refuse to deploy zips without the RDS CA bundle.
@@ -228,6 +242,11 @@ resource "terraform_data" "build_check" {
     precondition {
       condition     = fileexists("${local.build_dir}/rds-ca-bundle.pem")
       error_message = "build/rds-ca-bundle.pem is missing: run ./setup.sh deploy (it downloads the RDS CA bundle and builds the zips with it)."
+    }
+
+    precondition {
+      condition     = local.db_connections_fit
+      error_message = "Without the RDS Proxy, the VPC functions' reserved concurrency x ${local.db_pool_per_container} connections (${local.db_direct_connections}) exceeds the instance's max_connections (at most ${coalesce(local.db_max_connections, 0)}): enable db_proxy_enabled in the foundation, set reserved_concurrency_enabled = false, or lower reserved_concurrency."
     }
   }
 }

@@ -109,6 +109,11 @@ module "database" {
   master_username              = "delivery_admin"
   max_allocated_storage        = 100
   performance_insights_enabled = false
+
+  proxy_enabled                              = var.db_proxy_enabled
+  vpc_id                                     = module.network.vpc_id
+  proxy_client_security_group_ids            = [module.network.lambda_security_group_id]
+  secrets_manager_endpoint_security_group_id = module.network.endpoints_security_group_id
 }
 
 module "bastion" {

@@ -39,8 +39,23 @@ output "db_instance_id" {
 }
 
 output "db_address" {
-  description = "MySQL host name (DB_HOST)."
+  description = "Host name of the RDS instance itself (the bastion tunnels to it; the functions use db_host)."
   value       = module.database.address
+}
+
+output "db_host" {
+  description = "Host name the functions connect to (DB_HOST): the RDS Proxy when db_proxy_enabled, else the instance."
+  value       = module.database.client_address
+}
+
+output "db_proxy_enabled" {
+  description = "Whether the functions reach MySQL through the RDS Proxy."
+  value       = module.database.proxy_enabled
+}
+
+output "db_max_connections" {
+  description = "Upper bound of MySQL's default max_connections for the instance class (null when not known here): the backend checks its connection budget against it when there is no proxy."
+  value       = module.database.max_connections_upper_bound
 }
 
 output "db_port" {

@@ -71,6 +71,12 @@ variable "db_instance_class" {
   default     = "db.t4g.micro"
 }
 
+variable "db_proxy_enabled" {
+  description = "Reach MySQL through an RDS Proxy (true for production: it bounds the connections of Lambda fan-out); false drops its cost in a small dev environment, where the functions connect to the instance."
+  type        = bool
+  default     = true
+}
+
 variable "db_multi_az" {
   description = "Run the database with a standby in the second zone."
   type        = bool
