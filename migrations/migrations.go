@@ -1,4 +1,5 @@
 // Package migrations holds the database schema as goose SQL migrations,
+// and the few Go migrations that need Go code (00008: the search index),
 // embedded so that every binary (the migrate Lambda, the local runner, the
 // tests) applies exactly the same files.
 package migrations
@@ -15,9 +16,12 @@ import (
 //go:embed *.sql
 var files embed.FS
 
+// goMigrations are the Go migrations, numbered among the SQL files.
+var goMigrations = []*goose.Migration{backfillCatalogSearch}
+
 // Up applies every pending migration and returns the schema version reached.
 func Up(ctx context.Context, db *sql.DB) (int64, error) {
-	provider, err := goose.NewProvider(goose.DialectMySQL, db, files)
+	provider, err := goose.NewProvider(goose.DialectMySQL, db, files, goose.WithGoMigrations(goMigrations...))
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
 	}

@@ -55,6 +55,8 @@ func TestFiles(t *testing.T) {
 func TestUpIdempotent(t *testing.T) {
 	t.Parallel()
 	entries, _ := fs.Glob(os.DirFS("."), "*.sql")
+	goFiles, _ := fs.Glob(os.DirFS("."), "[0-9][0-9][0-9][0-9][0-9]_*.go") // Go migrations
+	entries = append(entries, goFiles...)
 	db := dbtest.MustOpenDB(t) // already migrated once
 	for run := 1; run <= 2; run++ {
 		version, err := migrations.Up(context.Background(), db.DB)

@@ -9,6 +9,9 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/deliverymarket/delivery/internal/market"
+	"github.com/deliverymarket/delivery/internal/mysql"
 )
 
 // Company is a demo company with its pickup details and products.
@@ -112,7 +115,6 @@ func inTx(ctx context.Context, db *sqlx.DB, fn func(context.Context, *sqlx.Tx) e
 
 const (
 	insertCompany       = `INSERT INTO companies (name) VALUES (?)`
-	insertProduct       = `INSERT INTO products (company_id, name, description, price) VALUES (?, ?, ?, ?)`
 	countCompaniesNamed = `SELECT COUNT(*) FROM companies WHERE name = ?`
 	companyPhoneTaken   = `SELECT COUNT(*) FROM companies WHERE phone = ?`
 	// Only a demo company whose details were never set gets the demo's.
@@ -131,8 +133,12 @@ func insertCatalog(ctx context.Context, tx *sqlx.Tx) error {
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
+		// Through the store, which also indexes the products for search
+		// and counts them in the company's active products.
+		products := mysql.NewProductStore(tx)
 		for _, p := range c.Products {
-			if _, err := tx.ExecContext(ctx, insertProduct, companyID, p.Name, p.Description, p.Price); err != nil {
+			draft := market.ProductDraft{Name: p.Name, Description: p.Description, Price: market.MustMoney(p.Price), Active: true}
+			if _, err := products.Create(ctx, companyID, draft); err != nil {
 				return fmt.Errorf("demo: insert product: %w", err)
 			}
 		}

@@ -52,8 +52,9 @@ type ProductPage struct {
 type ProductStore interface {
 	// ListActive returns up to page.Limit active products with ids above
 	// page.AfterID that match page.Filter, in id order: Filter.CompanyID
-	// selects one company's products, Filter.Query those whose name,
-	// description or company name holds it, ignoring case.
+	// selects one company's products, Filter.Query those it finds by the
+	// rules of SearchTerms (search.go). A query without words is
+	// CodeInvalid.
 	ListActive(ctx context.Context, page ProductPage) ([]Product, error)
 	// ProductsByID returns the products with the given ids, active or not,
 	// in one round trip. Ids that do not exist are absent from the map.
@@ -115,7 +116,8 @@ func ParseProductPage(limit, cursor string) (ProductPage, error) {
 // parameters of the catalog; empty strings mean "not given". companyId is
 // a positive integer; q is 1..MaxQueryRunes characters after trimming,
 // without control characters. A cursor must come from a page with the same
-// companyId and q.
+// companyId and q. q must also be a search SearchTerms accepts (at least
+// one word, at most MaxSearchWords).
 func ParseCatalogPage(limit, cursor, companyID, q string) (ProductPage, error) {
 	page := ProductPage{Limit: DefaultPageSize}
 	if companyID != "" {
@@ -135,6 +137,9 @@ func ParseCatalogPage(limit, cursor, companyID, q string) (ProductPage, error) {
 		}
 		if strings.ContainsFunc(query, unicode.IsControl) {
 			return ProductPage{}, FieldError("q", "q must not contain control characters")
+		}
+		if _, err := SearchTerms(query); err != nil {
+			return ProductPage{}, err
 		}
 		page.Filter.Query = query
 	}

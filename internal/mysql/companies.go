@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -75,15 +76,13 @@ func (s *CompanyStore) Ensure(ctx context.Context, name string) (int64, error) {
 
 var _ market.CatalogCompanyStore = (*CompanyStore)(nil)
 
-// One pass over the active products: each company's through
-// products_company_id (company_id, id), reading each row for active. That is
-// every product on each call; cheap for thousands, and what an index on
-// (company_id, active) or a cache would spare at a much larger scale.
-const catalogCompanies = `SELECT c.id, c.name, COUNT(*) AS product_count
-FROM companies c JOIN products p ON p.company_id = c.id
-WHERE p.active = TRUE
-GROUP BY c.id, c.name
-ORDER BY c.name, c.id
+// Each company keeps its count of active products (active_products),
+// moved by every product write in its own transaction (products.go), so
+// the shop list reads the 2,000-odd rows of companies and never products.
+const catalogCompanies = `SELECT id, name, active_products AS product_count
+FROM companies
+WHERE active_products > 0
+ORDER BY name, id
 LIMIT ?`
 
 // CatalogCompanies returns the companies with active products, by name.
@@ -91,4 +90,41 @@ func (s *CompanyStore) CatalogCompanies(ctx context.Context) ([]market.CatalogCo
 	companies := []market.CatalogCompany{}
 	err := sqlx.SelectContext(ctx, s.db, &companies, catalogCompanies, market.MaxCatalogCompanies)
 	return companies, translate("list catalog companies", err)
+}
+
+const (
+	insertCompaniesHead = `INSERT INTO companies (name) VALUES `
+	insertCompaniesRow  = `(?)`
+	// An existing name is left as it is.
+	insertCompaniesTail = ` ON DUPLICATE KEY UPDATE name = name`
+	companiesByName     = `SELECT id, name FROM companies WHERE name IN (?)`
+)
+
+// EnsureMany returns the ids of the companies called names, creating
+// those that do not exist, in one statement (for the seed).
+func (s *CompanyStore) EnsureMany(ctx context.Context, names []string) (map[string]int64, error) {
+	ids := make(map[string]int64, len(names))
+	if len(names) == 0 {
+		return ids, nil
+	}
+	query := insertCompaniesHead + strings.Repeat(insertCompaniesRow+", ", len(names)-1) + insertCompaniesRow + insertCompaniesTail
+	args := make([]any, len(names))
+	for i, n := range names {
+		args[i] = n
+	}
+	if _, err := s.db.ExecContext(ctx, query, args...); err != nil {
+		return nil, translate("insert companies", err)
+	}
+	query, args, err := sqlx.In(companiesByName, names)
+	if err != nil {
+		return nil, translate("companies by name", err)
+	}
+	var found []Company
+	if err := sqlx.SelectContext(ctx, s.db, &found, query, args...); err != nil {
+		return nil, translate("companies by name", err)
+	}
+	for _, c := range found {
+		ids[c.Name] = c.ID
+	}
+	return ids, nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -15,28 +14,29 @@ import (
 // ProductStore reads and writes products.
 type ProductStore struct {
 	db sqlx.ExtContext
+	// termScanCap is termScanCap (search.go), or another value in tests
+	// that exercise every search plan on a small catalog.
+	termScanCap int64
 }
 
 var _ market.ProductStore = (*ProductStore)(nil)
 
 // NewProductStore returns a store over db, a pool or a transaction.
-func NewProductStore(db sqlx.ExtContext) *ProductStore { return &ProductStore{db: db} }
+func NewProductStore(db sqlx.ExtContext) *ProductStore {
+	return &ProductStore{db: db, termScanCap: termScanCap}
+}
 
 const productColumns = `p.id, p.company_id, c.name AS company_name, p.name, p.description, p.price, p.active, p.version`
 
-// The catalog's queries, one per combination of filters, so that each is a
-// constant whose plan can be read with EXPLAIN. Every value is a parameter.
+// The catalog's queries. Every value is a parameter; the search queries
+// are composed from the constant fragments below, one per number of words,
+// so each is still a fixed text whose plan EXPLAIN shows (searchQuery).
 //
 //   - No filter: a range scan of products_active_id (active, id) in id
 //     order that stops after LIMIT rows.
 //   - companyId: a range scan of products_company_id (company_id, id), in
 //     id order, checking active on each row; it stops after LIMIT rows.
-//   - q: a LIKE with a leading % can use no index, so the text search walks
-//     the same (active, id) range as the unfiltered catalog and tests each
-//     row until LIMIT rows match. LIMIT bounds the result, not the scan: a
-//     rare word reads every active product after the cursor (of company
-//     companyId when both are given). Fine for a catalog of thousands of
-//     products; a much larger one wants a FULLTEXT index or a search service.
+//   - q: see ListActive and search.go for how a search is planned.
 const (
 	catalogFrom = `SELECT ` + productColumns + `
 FROM products p JOIN companies c ON c.id = p.company_id
@@ -44,59 +44,27 @@ FROM products p JOIN companies c ON c.id = p.company_id
 	catalogOrder = `
 ORDER BY p.id
 LIMIT ?`
-	// Case and accents are ignored by the columns' collation, which the
-	// comparison takes over the parameter's: utf8mb4_general_ci on
-	// MariaDB, utf8mb4_0900_ai_ci on MySQL 8 and go-mysql-server. The
-	// pattern comes from likePattern, which escapes with a backslash: '\\'
-	// is one backslash in MySQL's string syntax (under NO_BACKSLASH_ESCAPES
-	// the statement fails rather than matching wrong).
-	catalogText = ` AND (p.name LIKE ? ESCAPE '\\'
-  OR p.description LIKE ? ESCAPE '\\'
-  OR c.name LIKE ? ESCAPE '\\')`
 
-	listActiveProducts          = catalogFrom + `WHERE p.active = TRUE AND p.id > ?` + catalogOrder
-	listActiveCompanyProducts   = catalogFrom + `WHERE p.company_id = ? AND p.active = TRUE AND p.id > ?` + catalogOrder
-	searchActiveProducts        = catalogFrom + `WHERE p.active = TRUE AND p.id > ?` + catalogText + catalogOrder
-	searchActiveCompanyProducts = catalogFrom + `WHERE p.company_id = ? AND p.active = TRUE AND p.id > ?` + catalogText + catalogOrder
+	listActiveProducts        = catalogFrom + `WHERE p.active = TRUE AND p.id > ?` + catalogOrder
+	listActiveCompanyProducts = catalogFrom + `WHERE p.company_id = ? AND p.active = TRUE AND p.id > ?` + catalogOrder
 )
 
 // ListActive returns up to page.Limit active products after page.AfterID
-// that match page.Filter.
+// that match page.Filter. A query without words is CodeInvalid.
 func (s *ProductStore) ListActive(ctx context.Context, page market.ProductPage) ([]market.Product, error) {
 	f := page.Filter
-	var query string
-	var args []any
-	if f.CompanyID != 0 {
-		args = append(args, f.CompanyID)
-	}
-	args = append(args, page.AfterID)
 	if f.Query != "" {
-		pattern := likePattern(f.Query)
-		args = append(args, pattern, pattern, pattern)
-	}
-	args = append(args, page.Limit)
-	switch {
-	case f.CompanyID == 0 && f.Query == "":
-		query = listActiveProducts
-	case f.Query == "":
-		query = listActiveCompanyProducts
-	case f.CompanyID == 0:
-		query = searchActiveProducts
-	default:
-		query = searchActiveCompanyProducts
+		return s.search(ctx, page)
 	}
 	products := []market.Product{}
-	err := sqlx.SelectContext(ctx, s.db, &products, query, args...)
+	var err error
+	if f.CompanyID == 0 {
+		err = sqlx.SelectContext(ctx, s.db, &products, listActiveProducts, page.AfterID, page.Limit)
+	} else {
+		err = sqlx.SelectContext(ctx, s.db, &products, listActiveCompanyProducts, f.CompanyID, page.AfterID, page.Limit)
+	}
 	return products, translate("list products", err)
 }
-
-// likeEscaper escapes the characters LIKE gives a meaning to (and the
-// escape character itself), so that text matches only itself.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
-// likePattern is the LIKE pattern that finds text anywhere in a string,
-// with the escape character of catalogText.
-func likePattern(text string) string { return "%" + likeEscaper.Replace(text) + "%" }
 
 const productsByID = `SELECT ` + productColumns + `
 FROM products p JOIN companies c ON c.id = p.company_id
@@ -156,31 +124,65 @@ func errProductNotFound(id int64) error {
 	return market.Errorf(market.CodeNotFound, "product %d not found", id)
 }
 
-const insertProduct = `INSERT INTO products (company_id, name, description, price, active) VALUES (?, ?, ?, ?, ?)`
+// The writes keep two things in step with products, in the product's own
+// transaction: the search index (product_words, the words of active
+// products only; search.go) and each company's count of active products
+// (companies.active_products, which GET /api/companies reads instead of
+// counting products). Each write first locks its company's row (reading
+// the name the index needs), so that the writes of one company queue there:
+// counts change by increments under that lock and stay exact, and the
+// locks are always taken in one order (company, then product), which keeps
+// writers from deadlocking on each other.
+const (
+	lockCompany    = `SELECT name FROM companies WHERE id = ? FOR UPDATE`
+	insertProduct  = `INSERT INTO products (company_id, name, description, price, active) VALUES (?, ?, ?, ?, ?)`
+	lockProduct    = `SELECT active, version FROM products WHERE id = ? AND company_id = ? FOR UPDATE`
+	countActiveBy  = `UPDATE companies SET active_products = active_products + ? WHERE id = ?`
+	deleteWordsFor = `DELETE FROM product_words WHERE product_id = ?`
+)
 
 // Create adds a product for the company.
 func (s *ProductStore) Create(ctx context.Context, companyID int64, d market.ProductDraft) (market.Product, error) {
-	res, err := s.db.ExecContext(ctx, insertProduct, companyID, d.Name, d.Description, d.Price, d.Active)
-	if err != nil {
-		return market.Product{}, translate("insert product", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return market.Product{}, translate("insert product", err)
-	}
-	return s.CompanyProduct(ctx, companyID, id)
+	var created market.Product
+	err := s.write(ctx, func(tx sqlx.ExtContext) error {
+		companyName, err := lockCompanyRow(ctx, tx, companyID)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, insertProduct, companyID, d.Name, d.Description, d.Price, d.Active)
+		if err != nil {
+			return fmt.Errorf("insert product: %w", err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("insert product: %w", err)
+		}
+		if d.Active {
+			if err := countActive(ctx, tx, companyID, 1); err != nil {
+				return err
+			}
+			if err := insertWords(ctx, tx, id, market.IndexWords(d.Name, d.Description, companyName)); err != nil {
+				return err
+			}
+		}
+		created, err = NewProductStore(tx).CompanyProduct(ctx, companyID, id)
+		return err
+	})
+	return created, translate("create product", err)
 }
 
 // The version condition makes each change a compare-and-swap: of two
-// writers holding the same version, exactly one matches the row.
+// writers holding the same version, exactly one matches the row (the row
+// lock taken first makes the loser wait and then see the new version).
 const replaceProduct = `UPDATE products
 SET name = ?, description = ?, price = ?, active = ?, version = version + 1, updated_at = CURRENT_TIMESTAMP(6)
 WHERE id = ? AND company_id = ? AND version = ?`
 
 // Replace overwrites a product if it is the company's and at version.
 func (s *ProductStore) Replace(ctx context.Context, companyID, productID, version int64, d market.ProductDraft) (market.Product, error) {
-	res, err := s.db.ExecContext(ctx, replaceProduct, d.Name, d.Description, d.Price, d.Active, productID, companyID, version)
-	return s.afterUpdate(ctx, "replace product", res, err, companyID, productID, version)
+	return s.change(ctx, companyID, productID, version, d.Active, func(tx sqlx.ExtContext) (sql.Result, error) {
+		return tx.ExecContext(ctx, replaceProduct, d.Name, d.Description, d.Price, d.Active, productID, companyID, version)
+	})
 }
 
 const archiveProduct = `UPDATE products
@@ -190,27 +192,117 @@ WHERE id = ? AND company_id = ? AND (? = 0 OR version = ?)`
 // Archive makes a product inactive if it is the company's (and, when
 // version is not 0, at version).
 func (s *ProductStore) Archive(ctx context.Context, companyID, productID, version int64) (market.Product, error) {
-	res, err := s.db.ExecContext(ctx, archiveProduct, productID, companyID, version, version)
-	return s.afterUpdate(ctx, "archive product", res, err, companyID, productID, version)
+	return s.change(ctx, companyID, productID, version, false, func(tx sqlx.ExtContext) (sql.Result, error) {
+		return tx.ExecContext(ctx, archiveProduct, productID, companyID, version, version)
+	})
 }
 
-// afterUpdate reads the product a conditional UPDATE changed, or says why
-// it changed nothing: not the company's product, or a stale version.
-func (s *ProductStore) afterUpdate(ctx context.Context, op string, res sql.Result, err error, companyID, productID, version int64) (market.Product, error) {
+// change runs update, a conditional UPDATE of one product of the company
+// that leaves it active or not, in a transaction that also moves the
+// company's count and rewrites the product's words. It returns the product
+// as it is after, CodeNotFound if it is not the company's, or
+// CodePreconditionFailed if version (when not 0) is stale.
+func (s *ProductStore) change(ctx context.Context, companyID, productID, version int64, active bool, update func(sqlx.ExtContext) (sql.Result, error)) (market.Product, error) {
+	var changed market.Product
+	err := s.write(ctx, func(tx sqlx.ExtContext) error {
+		companyName, err := lockCompanyRow(ctx, tx, companyID)
+		if market.ErrorCode(err) == market.CodeNotFound {
+			return errProductNotFound(productID)
+		}
+		if err != nil {
+			return err
+		}
+		var before struct {
+			Active  bool  `db:"active"`
+			Version int64 `db:"version"`
+		}
+		err = sqlx.GetContext(ctx, tx, &before, lockProduct, productID, companyID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errProductNotFound(productID)
+		}
+		if err != nil {
+			return fmt.Errorf("lock product: %w", err)
+		}
+		if version != 0 && before.Version != version {
+			return errStaleVersion(productID, before.Version, version)
+		}
+		res, err := update(tx)
+		if err != nil {
+			return fmt.Errorf("update product: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			// The row lock makes this unreachable on InnoDB; an engine
+			// without row locks may get here after a concurrent change.
+			current, readErr := NewProductStore(tx).CompanyProduct(ctx, companyID, productID)
+			if readErr != nil {
+				return readErr
+			}
+			return errStaleVersion(productID, current.Version, version)
+		}
+		if delta := boolInt(active) - boolInt(before.Active); delta != 0 {
+			if err := countActive(ctx, tx, companyID, delta); err != nil {
+				return err
+			}
+		}
+		changed, err = NewProductStore(tx).CompanyProduct(ctx, companyID, productID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, deleteWordsFor, productID); err != nil {
+			return fmt.Errorf("delete product words: %w", err)
+		}
+		if !active {
+			return nil
+		}
+		return insertWords(ctx, tx, productID, market.IndexWords(changed.Name, changed.Description, companyName))
+	})
 	if err != nil {
-		return market.Product{}, translate(op, err)
+		return market.Product{}, translate("change product", err)
 	}
-	changed, err := res.RowsAffected()
-	if err != nil {
-		return market.Product{}, translate(op, err)
-	}
-	current, err := s.CompanyProduct(ctx, companyID, productID)
-	if err != nil || changed > 0 {
-		return current, err
-	}
-	return market.Product{}, &market.Error{
+	return changed, nil
+}
+
+func errStaleVersion(productID, current, version int64) error {
+	return &market.Error{
 		Code:    market.CodePreconditionFailed,
-		Message: fmt.Sprintf("product %d is at version %d, not %d: someone else changed it", productID, current.Version, version),
-		Details: map[string]int64{"currentVersion": current.Version},
+		Message: fmt.Sprintf("product %d is at version %d, not %d: someone else changed it", productID, current, version),
+		Details: map[string]int64{"currentVersion": current},
 	}
+}
+
+// write runs fn in a transaction: its own on a pool (started over when
+// InnoDB picks it as a deadlock victim), or the one the store was made on.
+func (s *ProductStore) write(ctx context.Context, fn func(tx sqlx.ExtContext) error) error {
+	if db, ok := s.db.(*sqlx.DB); ok {
+		return inTxRetrying(ctx, db, func(tx *sqlx.Tx) error { return fn(tx) })
+	}
+	return fn(s.db)
+}
+
+// lockCompanyRow locks the company's row for the rest of the transaction
+// and returns its name; CodeNotFound if there is no such company.
+func lockCompanyRow(ctx context.Context, tx sqlx.ExtContext, companyID int64) (string, error) {
+	var name string
+	err := sqlx.GetContext(ctx, tx, &name, lockCompany, companyID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", market.Errorf(market.CodeNotFound, "company %d not found", companyID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("lock company: %w", err)
+	}
+	return name, nil
+}
+
+func countActive(ctx context.Context, tx sqlx.ExtContext, companyID int64, delta int) error {
+	if _, err := tx.ExecContext(ctx, countActiveBy, delta, companyID); err != nil {
+		return fmt.Errorf("count active products: %w", err)
+	}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
