@@ -43,7 +43,7 @@ func isUnavailable(err error) bool {
 		return true
 	case errors.As(err, &me):
 		switch me.Number {
-		case errAccessDenied, errTooManyConnections, errServerShutdown, errLockWaitTimeout, errDeadlock:
+		case errAccessDenied, errTooManyConnections, errServerShutdown, errLockWaitTimeout, errDeadlock, errProxyBorrowTimeout:
 			return true
 		}
 	}

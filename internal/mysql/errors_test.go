@@ -30,6 +30,7 @@ func TestTranslate(t *testing.T) {
 		{name: "deadline", err: fmt.Errorf("query: %w", context.DeadlineExceeded), wantCode: market.CodeUnavailable},
 		{name: "access denied", err: &mysqldrv.MySQLError{Number: 1045, Message: "Access denied for user 'app'"}, wantCode: market.CodeUnavailable},
 		{name: "too many connections", err: &mysqldrv.MySQLError{Number: 1040, Message: "Too many connections"}, wantCode: market.CodeUnavailable},
+		{name: "RDS Proxy borrow timeout", err: &mysqldrv.MySQLError{Number: 9501, Message: "Timed-out waiting to acquire database connection"}, wantCode: market.CodeUnavailable},
 		{name: "server shutdown", err: &mysqldrv.MySQLError{Number: 1053, Message: "Server shutdown in progress"}, wantCode: market.CodeUnavailable},
 		{name: "lock wait timeout", err: &mysqldrv.MySQLError{Number: 1205, Message: "Lock wait timeout exceeded"}, wantCode: market.CodeUnavailable},
 		{name: "deadlock", err: &mysqldrv.MySQLError{Number: 1213, Message: "Deadlock found"}, wantCode: market.CodeUnavailable},
