@@ -338,10 +338,16 @@ resource "aws_db_proxy_default_target_group" "this" {
 
   db_proxy_name = aws_db_proxy.this[0].name
 
+  # The functions' driver sets time_zone = '+00:00' on every new connection (internal/mysql). A SET would pin the
+  # client to one MySQL connection for good; every MySQL connection of the proxy starts with that same SET instead,
+  # so the client's may be excluded from pinning without any session seeing another time zone. The functions
+  # send no other SET, and no server-side prepared statement (they interpolate parameters).
   connection_pool_config {
     connection_borrow_timeout    = var.proxy_connection_borrow_timeout
     max_connections_percent      = var.proxy_max_connections_percent
     max_idle_connections_percent = var.proxy_max_idle_connections_percent
+    init_query                   = "SET time_zone = '+00:00'"
+    session_pinning_filters      = ["EXCLUDE_VARIABLE_SETS"]
   }
 }
 

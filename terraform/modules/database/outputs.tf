@@ -14,7 +14,7 @@ output "instance_resource_id" {
 }
 
 output "address" {
-  description = "Hostname of the RDS instance endpoint (DB_HOST)."
+  description = "Hostname of the RDS instance endpoint (DB_HOST without the proxy; the bastion's target)."
   value       = aws_db_instance.this.address
 }
 
