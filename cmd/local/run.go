@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 			return signingKeyCommand(ctx, args[1:], stdout, stderr)
 		case "carrier":
 			return carrierCommand(ctx, args[1:], stdout, stderr)
+		case "seed":
+			return seedCommand(ctx, args[1:], stdout, stderr)
 		}
 	}
 	flags := flag.NewFlagSet("local", flag.ContinueOnError)

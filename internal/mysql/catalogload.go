@@ -2,6 +2,8 @@ package mysql
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -90,7 +92,8 @@ type NewProduct struct {
 
 const (
 	companiesNamedByID = `SELECT id, name FROM companies WHERE id IN (?) ORDER BY id`
-	lastProductID      = `SELECT COALESCE(MAX(id), 0) FROM products`
+	// Not MAX(id): go-mysql-server answers no row for it in a transaction.
+	lastProductID      = `SELECT id FROM products ORDER BY id DESC LIMIT 1`
 	insertProductsHead = `INSERT INTO products (id, company_id, name, description, price, active) VALUES `
 	insertProductsRow  = `(?, ?, ?, ?, ?, TRUE)`
 	// maxProductRows keeps a statement under 65,535 placeholders.
@@ -139,7 +142,7 @@ func LoadProducts(ctx context.Context, db *sqlx.DB, products []NewProduct) error
 			names[c.ID] = c.Name
 		}
 		var next int64
-		if err := tx.GetContext(ctx, &next, lastProductID); err != nil {
+		if err := tx.GetContext(ctx, &next, lastProductID); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("last product id: %w", err)
 		}
 		var words []wordRow
@@ -164,4 +167,23 @@ func LoadProducts(ctx context.Context, db *sqlx.DB, products []NewProduct) error
 		return insertWordRows(ctx, tx, words)
 	})
 	return translate("load products", err)
+}
+
+const countProducts = `SELECT COUNT(*) FROM products`
+
+// CountProducts returns how many products exist, active or not.
+func CountProducts(ctx context.Context, db sqlx.QueryerContext) (int64, error) {
+	var n int64
+	err := sqlx.GetContext(ctx, db, &n, countProducts)
+	return n, translate("count products", err)
+}
+
+// The optimiser's statistics after a bulk load, so that its estimates
+// (and EXPLAIN) describe the catalog as it now is.
+const analyzeCatalog = `ANALYZE TABLE products, product_words, companies`
+
+// AnalyzeCatalog refreshes the statistics of the catalog's tables.
+func AnalyzeCatalog(ctx context.Context, db sqlx.ExecerContext) error {
+	_, err := db.ExecContext(ctx, analyzeCatalog)
+	return translate("analyze catalog", err)
 }

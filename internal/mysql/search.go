@@ -69,11 +69,15 @@ const (
 	companyActiveProducts = `SELECT active_products FROM companies WHERE id = ?`
 
 	// Checks one more term on a product, through product_words_product:
-	// one short index range per product checked.
+	// one short index range per product checked. A scalar subquery, not
+	// EXISTS: MariaDB turns EXISTS into a semi-join and may then read
+	// every posting of a common word into a temporary table (EXPLAIN
+	// showed 477,564 rows materialised for "fresh"); a scalar subquery
+	// stays a dependent probe per row, which is the plan chosen here.
 	termCheckOnProduct = `
-  AND EXISTS (SELECT 1 FROM product_words o WHERE o.product_id = p.id AND o.word >= ? AND o.word < ?)`
+  AND (SELECT 1 FROM product_words o WHERE o.product_id = p.id AND o.word >= ? AND o.word < ? LIMIT 1) IS NOT NULL`
 	termCheckOnPosting = `
-  AND EXISTS (SELECT 1 FROM product_words o WHERE o.product_id = d.product_id AND o.word >= ? AND o.word < ?)`
+  AND (SELECT 1 FROM product_words o WHERE o.product_id = d.product_id AND o.word >= ? AND o.word < ? LIMIT 1) IS NOT NULL`
 
 	searchScan        = catalogFrom + `WHERE p.active = TRUE AND p.id > ?`
 	searchScanCompany = catalogFrom + `WHERE p.company_id = ? AND p.active = TRUE AND p.id > ?`
@@ -130,7 +134,23 @@ func (s *ProductStore) search(ctx context.Context, page market.ProductPage) ([]m
 	for i, t := range terms {
 		ranges[i][0], ranges[i][1] = termRange(t)
 	}
-	rarest, smallest := 0, s.termScanCap
+	companyID := page.Filter.CompanyID
+	products := []market.Product{}
+	// A shop filter is scanned through its own index when the shop has no
+	// more products than the rarest term has postings, so no term needs
+	// counting past the shop's size.
+	limit := s.termScanCap
+	if companyID != 0 {
+		var shop int64
+		if err := sqlx.GetContext(ctx, s.db, &shop, companyActiveProducts, companyID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, translate("count company products", err)
+		}
+		if shop == 0 {
+			return products, nil
+		}
+		limit = min(limit, shop)
+	}
+	rarest, smallest := 0, limit
 	for i, r := range ranges {
 		var n int64
 		if err := sqlx.GetContext(ctx, s.db, &n, countTerm, r[0], r[1], smallest); err != nil {
@@ -140,27 +160,19 @@ func (s *ProductStore) search(ctx context.Context, page market.ProductPage) ([]m
 			rarest, smallest = i, n
 		}
 	}
-	products := []market.Product{}
 	if smallest == 0 {
 		return products, nil
 	}
-	companyID := page.Filter.CompanyID
-	plan := planScan
-	if smallest < s.termScanCap {
+	var plan searchPlan
+	switch {
+	case companyID == 0 && smallest < limit:
 		plan = planTerm
-	}
-	if companyID != 0 {
-		var shop int64
-		if err := sqlx.GetContext(ctx, s.db, &shop, companyActiveProducts, companyID); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, translate("count company products", err)
-		}
-		if shop == 0 {
-			return products, nil
-		}
+	case companyID == 0:
+		plan = planScan
+	case smallest < limit:
 		plan = planTermCompany
-		if shop <= smallest || smallest >= s.termScanCap {
-			plan = planScanCompany
-		}
+	default:
+		plan = planScanCompany
 	}
 
 	var args []any
