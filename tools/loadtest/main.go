@@ -36,6 +36,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/market"
 )
 
@@ -45,12 +46,6 @@ const (
 	targetP99        = 50 * time.Millisecond
 	targetThroughput = 3000 // requests/s, list, 32 connections
 )
-
-// searchWords are the words the search scenarios look for, chosen from the
-// vocabulary of the catalog seed (go run ./cmd/local seed).
-var searchWords = struct{ common, prefix, absent string }{
-	common: "fresh", prefix: "tom", absent: "zzyzx",
-}
 
 type options struct {
 	baseURL    string
@@ -64,7 +59,9 @@ type options struct {
 	timeout    time.Duration
 	check      bool
 	word       string
+	pair       string
 	prefix     string
+	rare       string
 	absent     string
 	companyID  int64
 	deepAfter  int64
@@ -85,9 +82,13 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "throughput mode: how long")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout")
 	flag.BoolVar(&o.check, "check", false, "also fail when a scenario misses the issue's targets (p50 ≤ 10 ms, p99 ≤ 50 ms, list ≥ 3,000 req/s)")
-	flag.StringVar(&o.word, "word", searchWords.common, "a word many products have")
-	flag.StringVar(&o.prefix, "prefix", searchWords.prefix, "a word prefix")
-	flag.StringVar(&o.absent, "absent", searchWords.absent, "a word no product has")
+	// The seed's own words (internal/demo/catalog.go), so that the tool
+	// and the catalog cannot drift apart.
+	flag.StringVar(&o.word, "word", demo.SearchCommon, "a word many products have")
+	flag.StringVar(&o.pair, "pair", demo.SearchCommonPair, "two words that occur together")
+	flag.StringVar(&o.prefix, "prefix", demo.SearchPrefix, "a word prefix")
+	flag.StringVar(&o.rare, "rare", demo.SearchRare, "a word one product in ten thousand has")
+	flag.StringVar(&o.absent, "absent", demo.SearchAbsent, "a word no product has")
 	flag.Int64Var(&o.companyID, "company", 0, "the shop filter's company id (0: the one with the most products)")
 	flag.Int64Var(&o.deepAfter, "after", 0, "the deep page's cursor position (0: 90% of the catalog, id 900,000 at a million)")
 	flag.IntVar(&o.pageLimit, "limit", market.DefaultPageSize, "page size of the list scenarios")
@@ -98,7 +99,7 @@ func main() {
 		o.scenarios = strings.Split(scenarios, ",")
 	}
 	if *list {
-		for _, s := range scenarioList(catalogInfo{companyID: 1, products: 1_000_000}, o) {
+		for _, s := range scenarioList(catalogInfo{companyID: 1, products: 1_000_000, lastID: 1_000_000}, o) {
 			fmt.Printf("%-14s %s\n", s.name, s.path)
 		}
 		fmt.Printf("%-14s %s\n", throughputName, "the list, -workers connections, -rate, -duration")
@@ -126,14 +127,16 @@ const throughputName = "throughput"
 // catalogInfo is what the tool learns about the catalog before the run.
 type catalogInfo struct {
 	companyID int64 // the company with the most active products
-	products  int64 // active products, from the companies' counts
+	products  int64 // active products, from the companies' counts (at most market.MaxCatalogCompanies companies)
+	lastID    int64 // the largest active product id
+	companies int   // in the companies list
 }
 
 func scenarioList(info catalogInfo, o options) []scenario {
 	limit := "limit=" + strconv.Itoa(o.pageLimit)
 	after := o.deepAfter
 	if after == 0 {
-		after = info.products * 9 / 10
+		after = info.lastID * 9 / 10
 	}
 	company := o.companyID
 	if company == 0 {
@@ -159,6 +162,8 @@ func scenarioList(info catalogInfo, o options) []scenario {
 		{"shop", "/api/products?" + limit + "&" + companyQ, some},
 		{"companies", "/api/companies", nil},
 		{"search-common", "/api/products?" + limit + "&" + q(o.word), some},
+		{"search-pair", "/api/products?" + limit + "&" + q(o.pair), some},
+		{"search-rare", "/api/products?" + limit + "&" + q(o.rare), nil},
 		{"search-none", "/api/products?" + limit + "&" + q(o.absent), none},
 		{"search-prefix", "/api/products?" + limit + "&" + q(o.prefix), some},
 		{"search-shop", "/api/products?" + limit + "&" + q(o.word) + "&" + companyQ, nil},
@@ -226,7 +231,8 @@ func run(ctx context.Context, o options, out io.Writer) (int, error) {
 			return 2, fmt.Errorf("unknown scenario %q (see -list)", name)
 		}
 	}
-	fmt.Fprintf(out, "catalog at %s: %d active products; shop filter companyId=%d\n", base, info.products, info.companyID)
+	fmt.Fprintf(out, "catalog at %s: last product id %d; %d products in the %d-company list; shop filter companyId=%d\n",
+		base, info.lastID, info.products, info.companies, info.companyID)
 
 	var reports []report
 	if o.mode != "throughput" {
@@ -350,8 +356,8 @@ func round(d time.Duration) time.Duration {
 	}
 }
 
-// discover reads GET /api/companies for the size of the catalog and its
-// largest shop.
+// discover reads GET /api/companies for the largest shop, and finds the
+// last product id from the catalog's pages.
 func discover(ctx context.Context, client *http.Client, base string) (catalogInfo, error) {
 	var body struct {
 		Companies []market.CatalogCompany `json:"companies"`
@@ -370,7 +376,47 @@ func discover(ctx context.Context, client *http.Client, base string) (catalogInf
 	if info.companyID == 0 {
 		return catalogInfo{}, errors.New("the catalog is empty: seed it first (go run ./cmd/local seed)")
 	}
-	return info, nil
+	info.companies = len(body.Companies)
+	var err error
+	info.lastID, err = lastID(func(after int64) (bool, error) {
+		var page struct {
+			Products []json.RawMessage `json:"products"`
+		}
+		_, err := getJSON(ctx, client, base+"/api/products?limit=1&cursor="+market.EncodeCursor(after), &page)
+		return len(page.Products) > 0, err
+	})
+	return info, err
+}
+
+// lastID finds the largest id after which the catalog still has a product,
+// given a page probe: the companies' counts cannot tell it (ids have gaps,
+// and the list stops at market.MaxCatalogCompanies companies), and a
+// bisection over pages of one product takes some 40 requests at a million.
+func lastID(productsAfter func(after int64) (bool, error)) (int64, error) {
+	lo, hi := int64(0), int64(1024) // productsAfter(lo), and not productsAfter(hi) once found
+	for {
+		more, err := productsAfter(hi)
+		if err != nil {
+			return 0, err
+		}
+		if !more {
+			break
+		}
+		lo, hi = hi, hi*2
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		more, err := productsAfter(mid)
+		if err != nil {
+			return 0, err
+		}
+		if more {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi, nil
 }
 
 // probe sends a scenario's request once and checks its answer.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,13 +31,13 @@ func TestScenarioList(t *testing.T) {
 		wantAfter int64
 		wantShop  string
 	}{
-		{"a million products", catalogInfo{companyID: 7, products: 1_000_000}, options{pageLimit: 20}, 900_000, "companyId=7"},
-		{"a thousand", catalogInfo{companyID: 2, products: 1000}, options{pageLimit: 20}, 900, "companyId=2"},
-		{"flags win", catalogInfo{companyID: 2, products: 1000}, options{pageLimit: 20, deepAfter: 5, companyID: 9}, 5, "companyId=9"},
+		{"a million products", catalogInfo{companyID: 7, lastID: 1_000_000}, options{pageLimit: 20}, 900_000, "companyId=7"},
+		{"a thousand", catalogInfo{companyID: 2, lastID: 1000}, options{pageLimit: 20}, 900, "companyId=2"},
+		{"flags win", catalogInfo{companyID: 2, lastID: 1000}, options{pageLimit: 20, deepAfter: 5, companyID: 9}, 5, "companyId=9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.o.word, tt.o.prefix, tt.o.absent = "fresh bread", "to", "zz%"
+			tt.o.word, tt.o.pair, tt.o.prefix, tt.o.rare, tt.o.absent = "fresh bread", "a b", "to", "r", "zz%"
 			byName := map[string]scenario{}
 			for _, s := range scenarioList(tt.info, tt.o) {
 				byName[s.name] = s
@@ -83,6 +84,24 @@ func TestReportVerdicts(t *testing.T) {
 			}
 			if got := tt.r.missedTargets(); len(got) != tt.wantMissed {
 				t.Errorf("missedTargets() = %q, want %d misses", got, tt.wantMissed)
+			}
+		})
+	}
+}
+
+func TestLastID(t *testing.T) {
+	for _, last := range []int64{1, 24, 1000, 1024, 1025, 999_983, 1_000_000} {
+		t.Run(strconv.FormatInt(last, 10), func(t *testing.T) {
+			probes := 0
+			got, err := lastID(func(after int64) (bool, error) {
+				probes++
+				return after < last, nil
+			})
+			if err != nil || got != last {
+				t.Errorf("lastID = %d, %v; want %d", got, err, last)
+			}
+			if probes > 45 {
+				t.Errorf("%d probes, want at most 45", probes)
 			}
 		})
 	}
