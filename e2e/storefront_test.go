@@ -321,8 +321,8 @@ func testHostileName(t *testing.T, b *browser, s *stack) {
 	token := s.token(t, 2)
 	var p product
 	body := map[string]any{"name": hostile, "description": `<script>alert(2)</script>`, "price": "1.00"}
-	if status := s.call(t, http.MethodPost, "/api/products", token, nil, body, &p); status != http.StatusCreated {
-		t.Fatalf("POST /api/products = %d, want 201", status)
+	if status := s.call(t, http.MethodPost, "/api/company/products", token, nil, body, &p); status != http.StatusCreated {
+		t.Fatalf("POST /api/company/products = %d, want 201", status)
 	}
 
 	tb := b.tab(t)

@@ -416,7 +416,7 @@ async function save(event) {
         body: { name: v.name, description: v.description, price: v.price, active: editing.active },
       });
     } else {
-      res = await authed("/products", { method: "POST", body: v });
+      res = await authed("/company/products", { method: "POST", body: v });
     }
     const p = res.data;
     replaceItem(p);

@@ -103,7 +103,7 @@ func requiredVersion(in Input, body *int64) (int64, error) {
 func productReply(status int, p market.Product, currency string) Reply {
 	headers := map[string]string{"ETag": fmt.Sprintf("%q", strconv.FormatInt(p.Version, 10))}
 	if status == http.StatusCreated {
-		headers["Location"] = fmt.Sprintf("/api/products/%d", p.ID)
+		headers["Location"] = fmt.Sprintf("/api/company/products/%d", p.ID)
 	}
 	return Reply{Status: status, Body: companyProductJSON{productJSON: productJSON{Product: p, Currency: currency}, Active: p.Active}, Headers: headers}
 }
@@ -180,7 +180,8 @@ func (c CompanyProducts) Get(ctx context.Context, in Input) (Reply, error) {
 	return productReply(http.StatusOK, p, c.Currency), nil
 }
 
-// Create serves POST /api/products.
+// Create serves POST /api/company/products. The write lives apart from
+// GET /api/products, the public list, whose path CloudFront caches.
 func (c CompanyProducts) Create(ctx context.Context, in Input) (Reply, error) {
 	company, err := companyID(in, c.now())
 	if err != nil {

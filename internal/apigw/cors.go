@@ -65,7 +65,8 @@ func (c cors) apply(event *events.APIGatewayProxyRequest, resp *events.APIGatewa
 // preflight answers an OPTIONS request for a resource this function serves.
 func (f *Function) preflight(event *events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	// Another function may serve other methods on the same resource
-	// (GET and POST /api/products); the preflight speaks for all of them.
+	// (GET and PUT /api/company/products and /api/products/{id}); the
+	// preflight speaks for all of them.
 	methods := f.allowedMethods(event.Resource)
 	if table, err := routeTable(); err == nil {
 		for _, r := range table.On(event.Resource) {

@@ -65,7 +65,7 @@ func UpdateProduct(d Deps) *apigw.Function {
 	return apigw.NewFunction("updateproduct", d.api(), map[string]apigw.Endpoint{
 		"GET /api/company/products":      c.List,
 		"GET /api/company/products/{id}": c.Get,
-		"POST /api/products":             c.Create,
+		"POST /api/company/products":     c.Create,
 		"PUT /api/products/{id}":         c.Replace,
 		"DELETE /api/products/{id}":      c.Archive,
 	})

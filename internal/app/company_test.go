@@ -199,7 +199,7 @@ func TestGatewayRefusesTokens(t *testing.T) {
 		{"expired", "Bearer " + expired, http.MethodGet, "/api/company/products", "", 401, "unauthorized"},
 		{"another key", "Bearer " + forged, http.MethodGet, "/api/company/products", "", 401, "unauthorized"},
 		{"unknown company", "Bearer " + c.token(t, 999), http.MethodGet, "/api/company/products", "", 401, "unauthorized"},
-		{"read-only token writing", "Bearer " + c.token(t, companyA, auth.ScopeProductsRead), http.MethodPost, "/api/products", `{"name":"x","price":"1.00"}`, 403, "forbidden"},
+		{"read-only token writing", "Bearer " + c.token(t, companyA, auth.ScopeProductsRead), http.MethodPost, "/api/company/products", `{"name":"x","price":"1.00"}`, 403, "forbidden"},
 		{"no scopes reading", "Bearer " + c.token(t, companyA, "other:scope"), http.MethodGet, "/api/company/products", "", 403, "forbidden"},
 	}
 	for _, tt := range tests {
@@ -283,12 +283,12 @@ func TestPriceChangeIsVisibleToCatalogAndQuote(t *testing.T) {
 func TestCompanyProductLifecycle(t *testing.T) {
 	c := newCompanyAPI(t)
 	token := c.token(t, companyB)
-	created := c.do(t, http.MethodPost, "/api/products", token, nil, `{"name":"  Kale  ","description":"Curly.","price":"2.50"}`)
+	created := c.do(t, http.MethodPost, "/api/company/products", token, nil, `{"name":"  Kale  ","description":"Curly.","price":"2.50"}`)
 	if created.status != http.StatusCreated || created.body["name"] != "Kale" || created.body["companyId"] != float64(companyB) || created.body["version"] != float64(1) {
 		t.Fatalf("POST = %d %s", created.status, created.rawBody)
 	}
 	id := int64(created.body["id"].(float64))
-	if loc := created.header.Get("Location"); loc != "/api/products/"+strconv.FormatInt(id, 10) {
+	if loc := created.header.Get("Location"); loc != "/api/company/products/"+strconv.FormatInt(id, 10) {
 		t.Errorf("Location = %q", loc)
 	}
 	path := "/api/products/" + strconv.FormatInt(id, 10)

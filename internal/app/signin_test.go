@@ -184,7 +184,7 @@ func TestMintedTokensNeverCross(t *testing.T) {
 	}{
 		{"carrier token, company products", http.MethodGet, "/api/company/products", carrier, http.StatusForbidden},
 		{"carrier token, company orders", http.MethodGet, "/api/company/orders", carrier, http.StatusForbidden},
-		{"carrier token, create a product", http.MethodPost, "/api/products", carrier, http.StatusForbidden},
+		{"carrier token, create a product", http.MethodPost, "/api/company/products", carrier, http.StatusForbidden},
 		{"carrier token, company profile", http.MethodGet, "/api/company/profile", carrier, http.StatusForbidden},
 		{"carrier token, carrier orders", http.MethodGet, "/api/carrier/orders?view=mine", carrier, http.StatusOK},
 		{"company token, carrier orders", http.MethodGet, "/api/carrier/orders?view=mine", company, http.StatusForbidden},

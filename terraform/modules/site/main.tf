@@ -502,12 +502,11 @@ resource "aws_cloudfront_cache_policy" "catalog" {
   }
 }
 
-# POST /api/products (a company creating a product) shares its path with the cached list. CloudFront never caches a
-# POST and forwards its Authorization header whatever the policies say (only GET and HEAD lose it when it is not in the
-# cache key); the body needs its Content-Type. Nothing else reaches the origin.
+# The catalog paths serve reads only (a company creates products at /api/company/products), so the only thing besides
+# the cache key that reaches the origin is what a cross-origin client's preflight (OPTIONS, never cached) needs.
 resource "aws_cloudfront_origin_request_policy" "catalog" {
   name    = "${var.name}-catalog"
-  comment = "What a write sharing a path with the cached catalog needs besides the cache key (${var.name})"
+  comment = "What a CORS preflight of the cached catalog needs besides the cache key (${var.name})"
 
   cookies_config {
     cookie_behavior = "none"
@@ -517,7 +516,7 @@ resource "aws_cloudfront_origin_request_policy" "catalog" {
     header_behavior = "whitelist"
 
     headers {
-      items = ["Content-Type"]
+      items = ["Access-Control-Request-Headers", "Access-Control-Request-Method"]
     }
   }
 
@@ -573,7 +572,7 @@ resource "aws_cloudfront_distribution" "this" {
       path_pattern               = ordered_cache_behavior.value
       target_origin_id           = local.api_origin_id
       viewer_protocol_policy     = "https-only"
-      allowed_methods            = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+      allowed_methods            = ["GET", "HEAD", "OPTIONS"]
       cached_methods             = ["GET", "HEAD"]
       compress                   = true
       cache_policy_id            = aws_cloudfront_cache_policy.catalog.id
