@@ -41,11 +41,20 @@ const (
 	catalogFrom = `SELECT ` + productColumns + `
 FROM products p JOIN companies c ON c.id = p.company_id
 `
+	// The whole catalog in id order names its index: left to itself,
+	// MariaDB reads products_active_id as a ref on active alone with the id
+	// condition pushed down, so a page from the middle of a million read
+	// every entry before its cursor (450,000 entries, 18 ms at p50, 194 ms
+	// at p99); forced, the index is a range on (active, id) and every page
+	// costs the same (0.2 ms). go-mysql-server accepts the hint.
+	catalogFromActive = `SELECT ` + productColumns + `
+FROM products p FORCE INDEX (products_active_id) JOIN companies c ON c.id = p.company_id
+`
 	catalogOrder = `
 ORDER BY p.id
 LIMIT ?`
 
-	listActiveProducts        = catalogFrom + `WHERE p.active = TRUE AND p.id > ?` + catalogOrder
+	listActiveProducts        = catalogFromActive + `WHERE p.active = TRUE AND p.id > ?` + catalogOrder
 	listActiveCompanyProducts = catalogFrom + `WHERE p.company_id = ? AND p.active = TRUE AND p.id > ?` + catalogOrder
 )
 

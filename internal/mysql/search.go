@@ -79,7 +79,7 @@ const (
 	termCheckOnPosting = `
   AND (SELECT 1 FROM product_words o WHERE o.product_id = d.product_id AND o.word >= ? AND o.word < ? LIMIT 1) IS NOT NULL`
 
-	searchScan        = catalogFrom + `WHERE p.active = TRUE AND p.id > ?`
+	searchScan        = catalogFromActive + `WHERE p.active = TRUE AND p.id > ?`
 	searchScanCompany = catalogFrom + `WHERE p.company_id = ? AND p.active = TRUE AND p.id > ?`
 
 	// The derived table is the page's ids from the driving term's postings;
