@@ -33,7 +33,7 @@ import (
 // without the store; TestBaselineSQLMatchesStore keeps the copies honest.
 const (
 	listActiveSQL = `SELECT p.id, p.company_id, c.name AS company_name, p.name, p.description, p.price, p.active, p.version
-FROM products p JOIN companies c ON c.id = p.company_id
+FROM products p FORCE INDEX (products_active_id) JOIN companies c ON c.id = p.company_id
 WHERE p.active = TRUE AND p.id > ?
 ORDER BY p.id
 LIMIT ?`
