@@ -148,14 +148,17 @@ func testBill(t *testing.T, b *browser, s *stack) {
 	tb.do("all shops", chromeSelect("#company", "All shops"))
 	tb.waitFor("no filter", firstPage)
 
-	// "Load more" goes on with the same search (every demo product has an
-	// "a" somewhere, if only in its shop's name): the API would refuse the
-	// cursor with other filters.
-	tb.typeInto("#q", "a")
-	tb.waitFor("the first page of the search", firstPage+` && document.getElementById("catalog-status").textContent.includes("matching")`)
+	// "Load more" goes on with the same search: the API would refuse the
+	// cursor with other filters. No demo word is in 20 products, so the
+	// search gets 22 of its own for the while.
+	gelatos := addProducts(t, s, 3, "Gelato scoop", 22)
+	tb.typeInto("#q", "gel")
+	tb.waitFor("the first page of the search", `document.querySelectorAll("#products li").length === 20 && !document.getElementById("more").hidden &&
+		document.getElementById("catalog-status").textContent.includes("matching")`)
 	tb.click("#more")
-	tb.waitFor("the second page of the search", `document.querySelectorAll("#products li").length === 24 && document.getElementById("more").hidden &&
+	tb.waitFor("the second page of the search", `document.querySelectorAll("#products li").length === 22 && document.getElementById("more").hidden &&
 		document.getElementById("catalog-error").hidden`)
+	archiveProducts(t, s, 3, gelatos)
 	tb.typeInto("#q", "")
 	// The search's own first page also shows 20 products: wait for the
 	// unfiltered list itself, or "Load more" races the debounced reload.
@@ -313,6 +316,34 @@ func testRetry(t *testing.T, b *browser, s *stack) {
 	orderIDFromHash(tb)
 	if after := countOrders(t, s); after != before+1 {
 		t.Errorf("orders after the retry = %d, want %d", after, before+1)
+	}
+}
+
+// addProducts creates n products of company named "<name> 1".."<name> n"
+// through the API, and returns their ids.
+func addProducts(t *testing.T, s *stack, company int64, name string, n int) []int64 {
+	t.Helper()
+	token := s.token(t, company)
+	ids := make([]int64, n)
+	for i := range ids {
+		var p product
+		body := map[string]any{"name": fmt.Sprintf("%s %d", name, i+1), "price": "2.00"}
+		if status := s.call(t, http.MethodPost, "/api/company/products", token, nil, body, &p); status != http.StatusCreated {
+			t.Fatalf("POST /api/company/products = %d, want 201", status)
+		}
+		ids[i] = p.ID
+	}
+	return ids
+}
+
+// archiveProducts takes products that addProducts made out of the catalog.
+func archiveProducts(t *testing.T, s *stack, company int64, ids []int64) {
+	t.Helper()
+	token := s.token(t, company)
+	for _, id := range ids {
+		if status := s.call(t, http.MethodDelete, fmt.Sprintf("/api/products/%d", id), token, map[string]string{"If-Match": `"1"`}, nil, nil); status != http.StatusOK {
+			t.Fatalf("DELETE /api/products/%d = %d, want 200", id, status)
+		}
 	}
 }
 
