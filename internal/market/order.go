@@ -604,9 +604,13 @@ func gsmText(s string, max int) string {
 
 // foldToASCII drops accents ("São" → "Sao") and spells out the letters
 // that do not decompose.
-func foldToASCII(s string) string {
+func foldToASCII(s string) string { return dropAccents(s, norm.NFD) }
+
+// dropAccents decomposes s in form, drops the combining marks and spells
+// out the letters that do not decompose (foldSpecial).
+func dropAccents(s string, form norm.Form) string {
 	var b strings.Builder
-	for _, r := range norm.NFD.String(s) {
+	for _, r := range form.String(s) {
 		if unicode.Is(unicode.Mn, r) {
 			continue
 		}

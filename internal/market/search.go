@@ -109,17 +109,7 @@ func foldWords(text string) string {
 	if ascii {
 		return strings.ToLower(text)
 	}
-	var b strings.Builder
-	for _, r := range norm.NFKD.String(text) {
-		if unicode.Is(unicode.Mn, r) {
-			continue
-		}
-		if s, ok := foldSpecial[r]; ok {
-			b.WriteString(s)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	// A Caser keeps state, so each call has its own.
-	return cases.Fold().String(b.String())
+	// NFKD rather than NFD also unifies compatibility forms (ﬁ, full-width
+	// letters). A Caser keeps state, so each call has its own.
+	return cases.Fold().String(dropAccents(text, norm.NFKD))
 }
