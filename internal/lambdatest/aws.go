@@ -15,9 +15,44 @@ import (
 type AWS struct {
 	*httptest.Server
 
-	mu      sync.Mutex
-	secrets map[string]string
-	invokes []Invoke
+	mu           sync.Mutex
+	secrets      map[string]string
+	invokes      []Invoke
+	fault        SecretsFault
+	secretsCalls int
+	hung         chan struct{} // closed to release the requests a SecretsHang holds
+}
+
+// SecretsFault is how the Secrets Manager stand-in misbehaves.
+type SecretsFault int
+
+// The faults SetSecretsFault can inject.
+const (
+	SecretsOK    SecretsFault = iota
+	SecretsError              // answers 500 InternalServiceError, which the SDK retries
+	SecretsHang               // never answers, until the client gives up or the fault ends
+)
+
+// SetSecretsFault makes Secrets Manager misbehave from now on (SecretsOK
+// ends a fault, and releases the requests a hang holds).
+func (a *AWS) SetSecretsFault(f SecretsFault) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.fault == SecretsHang && f != SecretsHang {
+		close(a.hung)
+	}
+	if f == SecretsHang && a.fault != SecretsHang {
+		a.hung = make(chan struct{})
+	}
+	a.fault = f
+}
+
+// SecretsRequests counts the GetSecretValue calls made so far, faulty or
+// not.
+func (a *AWS) SecretsRequests() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.secretsCalls
 }
 
 // Invoke is one Lambda Invoke a function made.
@@ -44,6 +79,24 @@ func (a *AWS) Invokes() []Invoke {
 }
 
 func (a *AWS) secretsManager(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	a.secretsCalls++
+	fault, hung := a.fault, a.hung
+	a.mu.Unlock()
+	switch fault {
+	case SecretsHang:
+		select {
+		case <-hung:
+		case <-r.Context().Done():
+			return
+		}
+	case SecretsError:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-ErrorType", "InternalServiceError")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, `{"__type":"InternalServiceError","Message":"An error occurred on the server side."}`)
+		return
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	var in struct{ SecretId string }
 	if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || json.NewDecoder(r.Body).Decode(&in) != nil {
@@ -81,4 +134,11 @@ func awsError(w http.ResponseWriter, typ, message string) {
 	w.Header().Set("X-Amzn-ErrorType", typ)
 	w.WriteHeader(http.StatusBadRequest)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "Message": message})
+}
+
+// Close ends any fault (a hang would hold the server's Close) and stops
+// the server.
+func (a *AWS) Close() {
+	a.SetSecretsFault(SecretsOK)
+	a.Server.Close()
 }

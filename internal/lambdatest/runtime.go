@@ -99,6 +99,16 @@ func (r *Runtime) FirstPoll() time.Time {
 	return r.firstNext
 }
 
+// InitError returns the init error the function reported, if it did.
+func (r *Runtime) InitError() (Result, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.initErr == nil {
+		return Result{}, false
+	}
+	return *r.initErr, true
+}
+
 // ErrInit is returned by Invoke when the function reported an init error.
 var ErrInit = errors.New("lambdatest: the function reported an init error")
 

@@ -29,17 +29,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-	mysqldrv "github.com/go-sql-driver/mysql"
 	"github.com/google/uuid"
 
-	"github.com/deliverymarket/delivery/internal/apigw"
-	"github.com/deliverymarket/delivery/internal/auth"
-	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/lambdatest"
-	"github.com/deliverymarket/delivery/internal/mysql"
-	"github.com/deliverymarket/delivery/internal/notify/snstest"
-	"github.com/deliverymarket/delivery/migrations"
 )
 
 // The issue's aims.
@@ -48,70 +40,32 @@ const (
 	aimZipBytes  = 5 << 20
 )
 
-const (
-	dbSecretARN      = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-coldstart-AbCdEf"
-	publicKeyARN     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/jwt-public-key-AbCdEf"
-	privateKeyARN    = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/jwt-signing-key-AbCdEf"
-	topicARN         = "arn:aws:sns:eu-west-1:123456789012:delivery-prod-carrier-sms"
-	notifyARN        = "arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-notifycarrier"
-	jwtIssuer        = "delivery-coldstart"
-	jwtAudience      = "delivery-api-coldstart"
-	demoCompanyPhone = "+351210000001"
-	functionUser     = "delivery_coldstart"
-)
+// event returns the event a function is measured with, against s.
+type event func(s *stack) ([]byte, error)
 
-// function is one Lambda: its memory size (terraform/usecases/backend),
-// its own environment and the event it is measured with.
-type function struct {
-	name   string
-	memory int
-	env    func(s *stack) []string
-	event  func(s *stack) ([]byte, error)
-}
-
-var functions = []function{
-	{"listproducts", 256, apiEnv, apiEvent("GET", "/api/products", "/api/products", map[string]string{"limit": "20"}, "", nil)},
-	{"priceorder", 256, apiEnv, fileEvent("internal/apigw/testdata/quote.json", nil)},
-	{"updateproduct", 256, apiEnv, apiEvent("GET", "/api/company/products", "/api/company/products", nil, "", companyContext)},
-	{"placeorder", 256, func(s *stack) []string { return append(apiEnv(s), "NOTIFY_FUNCTION_NAME="+notifyARN) },
-		fileEvent("internal/notify/testdata/place-order.json", func(b []byte) []byte {
-			return bytes.ReplaceAll(b, []byte("REPLACED-BY-TEST"), []byte(uuid.NewString()))
-		})},
-	// After placeorder: its event is the one placeorder handed off.
-	{"notifycarrier", 128, func(s *stack) []string {
-		return []string{"SMS_TOPIC_ARN=" + topicARN, "SITE_URL=https://shop.example.com", "LOG_LEVEL=INFO"}
-	}, notifyEvent},
-	{"authorizer", 256, func(s *stack) []string {
-		return append(dbEnv(s), "JWT_PUBLIC_KEY_SECRET_ARN="+publicKeyARN, "JWT_ISSUER="+jwtIssuer, "JWT_AUDIENCE="+jwtAudience)
-	}, authorizerEvent},
-	{"signin", 256, func(s *stack) []string {
-		return append(apiEnv(s), "JWT_PRIVATE_KEY_SECRET_ARN="+privateKeyARN, "JWT_ISSUER="+jwtIssuer, "JWT_AUDIENCE="+jwtAudience)
-	}, apiEvent("POST", "/api/company/session", "/api/company/session", nil, `{"phone":"`+demoCompanyPhone+`","code":"000000"}`, nil)},
-	{"fulfilment", 256, apiEnv, apiEvent("GET", "/api/carrier/orders", "/api/carrier/orders", map[string]string{"view": "available"}, "", carrierContext)},
-	{"migrate", 256, func(s *stack) []string { return append(dbEnv(s), "SMS_TOPIC_ARN="+topicARN) },
-		func(*stack) ([]byte, error) { return []byte(`{"action":"migrate"}`), nil }},
+// events are each function's, in lambdatest.Functions' order: notifycarrier
+// is measured with the event placeorder handed off.
+var events = map[string]event{
+	"listproducts":  apiEvent(lambdatest.Request{Method: "GET", Path: "/api/products", Resource: "/api/products", Query: map[string]string{"limit": "20"}}),
+	"priceorder":    fileEvent("internal/apigw/testdata/quote.json", nil),
+	"updateproduct": apiEvent(lambdatest.Request{Method: "GET", Path: "/api/company/products", Resource: "/api/company/products", Authorizer: lambdatest.CompanyContext(1)}),
+	"placeorder": fileEvent("internal/notify/testdata/place-order.json", func(b []byte) []byte {
+		return bytes.ReplaceAll(b, []byte("REPLACED-BY-TEST"), []byte(uuid.NewString()))
+	}),
+	"notifycarrier": notifyEvent,
+	"authorizer":    authorizerEvent,
+	"signin": apiEvent(lambdatest.Request{Method: "POST", Path: "/api/company/session", Resource: "/api/company/session",
+		Body: `{"phone":"` + lambdatest.DemoCompanyPhone + `","code":"000000"}`}),
+	"fulfilment": apiEvent(lambdatest.Request{Method: "GET", Path: "/api/carrier/orders", Resource: "/api/carrier/orders",
+		Query: map[string]string{"view": "available"}, Authorizer: lambdatest.CarrierContext(1)}),
+	"migrate": func(*stack) ([]byte, error) { return []byte(`{"action":"migrate"}`), nil },
 }
 
 // stack is what the functions run against, shared by every run.
 type stack struct {
-	aws         *lambdatest.AWS
-	sns         *snstest.Server
-	dbName      string
-	dbHost      string
-	dbPort      string
+	*lambdatest.Stack
 	token       string // a company token for the authorizer
 	lastHandoff []byte // the last event placeorder handed to notifycarrier
-}
-
-func dbEnv(s *stack) []string {
-	return []string{
-		"DB_HOST=" + s.dbHost, "DB_PORT=" + s.dbPort, "DB_NAME=" + s.dbName,
-		"DB_SECRET_ARN=" + dbSecretARN, "LOG_LEVEL=INFO",
-	}
-}
-
-func apiEnv(s *stack) []string {
-	return append(dbEnv(s), "CURRENCY=USD", "CORS_ALLOWED_ORIGINS=https://shop.example.com")
 }
 
 func main() {
@@ -140,55 +94,68 @@ type measurement struct {
 }
 
 func run(ctx context.Context, n int, only, dsn, out string, verbose bool) error {
-	selected := functions
+	selected := lambdatest.Functions
 	if only != "" {
 		names := strings.Split(only, ",")
-		selected = slices.DeleteFunc(slices.Clone(functions), func(f function) bool { return !slices.Contains(names, f.name) })
+		selected = slices.DeleteFunc(slices.Clone(lambdatest.Functions), func(f lambdatest.Function) bool { return !slices.Contains(names, f.Name) })
 		if len(selected) != len(names) {
 			return fmt.Errorf("-functions %q: unknown name among them", only)
 		}
 		// notifycarrier's event comes from placeorder's hand-off.
 		if slices.Contains(names, "notifycarrier") && !slices.Contains(names, "placeorder") {
-			i := slices.IndexFunc(functions, func(f function) bool { return f.name == "placeorder" })
-			selected = slices.Insert(selected, 0, functions[i])
+			f, _ := lambdatest.LookupFunction("placeorder")
+			selected = slices.Insert(selected, 0, f)
 		}
 	}
 	if err := checkFunctionList(); err != nil {
 		return err
 	}
-	s, cleanup, err := newStack(ctx, dsn)
+	ls, err := lambdatest.NewStack(ctx, dsn)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
+	defer ls.Close()
+	token, err := ls.CompanyToken(1)
+	if err != nil {
+		return err
+	}
+	s := &stack{Stack: ls, token: token}
+	names := make([]string, len(selected))
+	for i, f := range selected {
+		names[i] = f.Name
+	}
+	native, err := lambdatest.BuildBootstraps(ctx, ".", filepath.Join(out, runtime.GOARCH), "linux", runtime.GOARCH, names...)
+	if err != nil {
+		return err
+	}
+	arm64, err := lambdatest.BuildBootstraps(ctx, ".", filepath.Join(out, "arm64"), "linux", "arm64", names...)
+	if err != nil {
+		return err
+	}
 
 	reprozip := filepath.Join(out, "reprozip")
-	if err := goBuild(ctx, runtime.GOARCH, reprozip, "./tools/reprozip", false); err != nil {
+	if err := goBuild(ctx, reprozip, "./tools/reprozip"); err != nil {
 		return err
 	}
 	ca := filepath.Join("build", "rds-ca-bundle.pem")
 	_, caErr := os.Stat(ca)
 	fmt.Printf("go %s, %s/%s, %d CPUs; %d cold starts per function; database %s\n",
-		strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), n, s.dbName)
+		strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), n, s.DBName)
 
 	var results []measurement
 	for _, f := range selected {
-		m := measurement{name: f.name, memory: f.memory}
-		native := filepath.Join(out, runtime.GOARCH, f.name, "bootstrap")
-		if err := goBuild(ctx, runtime.GOARCH, native, "./lambdas/"+f.name, true); err != nil {
-			return err
-		}
-		if fi, err := os.Stat(native); err == nil {
+		m := measurement{name: f.Name, memory: f.MemoryMB}
+		if fi, err := os.Stat(native[f.Name]); err == nil {
 			m.binaryBytes = fi.Size()
 		}
-		if m.zipBytes, err = zipSize(ctx, reprozip, out, f.name, caErr == nil && f.name != "notifycarrier", ca); err != nil {
+		if m.zipBytes, err = zipSize(ctx, reprozip, arm64[f.Name], caErr == nil && f.Name != "notifycarrier", ca); err != nil {
 			return err
 		}
 		// One unmeasured start first: it pages the fresh binary in, which
 		// Lambda's own image cache does before a real cold start.
 		runs := n + 1
 		for i := range runs {
-			initD, respD, warmD, status, err := coldStart(ctx, s, f, native, verbose)
+			initD, respD, warmD, status, err := coldStart(ctx, s, f, native[f.Name], verbose)
 			if err != nil {
 				m.failed, m.status = true, err.Error()
 				break
@@ -208,109 +175,42 @@ func run(ctx context.Context, n int, only, dsn, out string, verbose bool) error 
 // checkFunctionList makes sure every lambdas/* folder is measured, so a
 // new function cannot be forgotten here.
 func checkFunctionList() error {
-	dirs, err := os.ReadDir("lambdas")
-	if err != nil {
+	if err := lambdatest.CheckFunctions("."); err != nil {
 		return fmt.Errorf("run from the repository root: %w", err)
 	}
-	for _, d := range dirs {
-		if d.IsDir() && !slices.ContainsFunc(functions, func(f function) bool { return f.name == d.Name() }) {
-			return fmt.Errorf("lambdas/%s has no event in tools/coldstart: add one", d.Name())
+	names, err := lambdatest.FunctionNames(".")
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if events[name] == nil {
+			return fmt.Errorf("lambdas/%s has no event in tools/coldstart: add one", name)
 		}
 	}
 	return nil
 }
 
-// newStack prepares the database and starts the AWS stand-ins.
-func newStack(ctx context.Context, dsn string) (*stack, func(), error) {
-	cfg, err := parseDSN(dsn)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := mysql.CreateDatabase(ctx, dsn); err != nil {
-		return nil, nil, err
-	}
-	db, err := mysql.OpenDSN(dsn, 2)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer db.Close()
-	if _, err := migrations.Up(ctx, db.DB); err != nil {
-		return nil, nil, err
-	}
-	if _, err := demo.SeedIfEmpty(ctx, db); err != nil {
-		return nil, nil, err
-	}
-
-	key, err := auth.GenerateKey()
-	if err != nil {
-		return nil, nil, err
-	}
-	privatePEM, err := auth.EncodePrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	publicPEM, err := auth.EncodePublicKey(&key.PublicKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	keyring := auth.Keyring{Private: key, Public: &key.PublicKey, Issuer: jwtIssuer, Audience: jwtAudience}
-	token, err := keyring.Mint(1, []string{"products:read", "products:write"}, time.Hour)
-	if err != nil {
-		return nil, nil, err
-	}
-	// RDS-managed secrets always hold a password, and the functions refuse
-	// one without: the functions sign in as a user of their own, with a
-	// password, as on AWS (the DSN's user only prepares the database).
-	password := uuid.NewString()
-	for _, host := range []string{"%", "localhost", "127.0.0.1"} {
-		user := "'" + functionUser + "'@'" + host + "'"
-		for _, stmt := range []string{
-			"CREATE USER IF NOT EXISTS " + user,
-			"ALTER USER " + user + " IDENTIFIED BY '" + password + "'",
-			"GRANT ALL PRIVILEGES ON " + mysql.QuoteIdent(cfg.dbName) + ".* TO " + user,
-		} {
-			if _, err := db.ExecContext(ctx, stmt); err != nil {
-				return nil, nil, fmt.Errorf("function user: %w", err)
-			}
-		}
-	}
-	secret, _ := json.Marshal(map[string]string{"username": functionUser, "password": password})
-	s := &stack{
-		aws: lambdatest.StartAWS(map[string]string{
-			dbSecretARN: string(secret), publicKeyARN: string(publicPEM), privateKeyARN: string(privatePEM),
-		}),
-		sns:    snstest.Start(),
-		dbName: cfg.dbName, dbHost: cfg.host, dbPort: cfg.port,
-		token: token,
-	}
-	return s, func() { s.aws.Close(); s.sns.Close() }, nil
-}
-
 // coldStart starts one fresh process of f and times its first invocation,
 // then a second one (warm: what most invocations cost).
-func coldStart(ctx context.Context, s *stack, f function, binary string, verbose bool) (initD, respD, warmD time.Duration, status string, err error) {
-	event, err := f.event(s)
+func coldStart(ctx context.Context, s *stack, f lambdatest.Function, binary string, verbose bool) (initD, respD, warmD time.Duration, status string, err error) {
+	event, err := events[f.Name](s)
 	if err != nil {
 		return 0, 0, 0, "", err
 	}
-	rt, err := lambdatest.Start()
+	env, err := s.Env(f.Name)
 	if err != nil {
 		return 0, 0, 0, "", err
 	}
-	defer rt.Close()
-	rt.FunctionARN = "arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-" + f.name
-
-	cmd := exec.CommandContext(ctx, binary)
-	cmd.Dir = filepath.Dir(binary) // /var/task
-	cmd.Env = append(lambdatest.Env(rt.Addr(), "delivery-prod-"+f.name, f.memory),
-		"LAMBDA_TASK_ROOT="+cmd.Dir,
-		"AWS_ENDPOINT_URL_SECRETS_MANAGER="+s.aws.URL,
-		"AWS_ENDPOINT_URL_LAMBDA="+s.aws.URL,
-		"AWS_ENDPOINT_URL_SNS="+s.sns.URL,
-	)
-	cmd.Env = append(cmd.Env, f.env(s)...)
-	var output bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &output, &output
+	p, err := lambdatest.NewProcess(binary, f.Name, f.MemoryMB, env)
+	if err != nil {
+		return 0, 0, 0, "", err
+	}
+	defer func() {
+		p.Stop()
+		if verbose || err != nil {
+			fmt.Fprintf(os.Stderr, "--- %s output:\n%s", f.Name, p.Output())
+		}
+	}()
 
 	invokeCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -322,55 +222,38 @@ func coldStart(ctx context.Context, s *stack, f function, binary string, verbose
 	}
 	done := make(chan invoked, 1)
 	go func() {
-		res, err := rt.Invoke(invokeCtx, event)
+		res, err := p.Call(invokeCtx, event)
 		done <- invoked{res, err}
 	}()
-	started := time.Now()
-	if err := cmd.Start(); err != nil {
+	if err := p.Start(); err != nil {
 		return 0, 0, 0, "", err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if verbose || err != nil {
-			fmt.Fprintf(os.Stderr, "--- %s output:\n%s", f.name, output.String())
-		}
-	}()
-
-	var got invoked
-	select {
-	case got = <-done:
-	case exitErr := <-exited:
-		exited <- exitErr // for the deferred wait
-		return 0, 0, 0, "", fmt.Errorf("%s exited before answering: %v", f.name, exitErr)
-	}
+	got := <-done
 	if got.err != nil {
-		return 0, 0, 0, "", fmt.Errorf("%s: %w: %s", f.name, got.err, got.res.Payload)
+		return 0, 0, 0, "", fmt.Errorf("%s: %w: %s", f.Name, got.err, got.res.Payload)
 	}
-	status, bad := describe(f.name, got.res)
+	status, bad := describe(f.Name, got.res)
 	if bad {
-		return 0, 0, 0, "", fmt.Errorf("%s answered %s: %s", f.name, status, got.res.Payload)
+		return 0, 0, 0, "", fmt.Errorf("%s answered %s: %s", f.Name, status, got.res.Payload)
 	}
-	if f.name == "placeorder" {
-		if inv := s.aws.Invokes(); len(inv) > 0 {
+	if f.Name == "placeorder" {
+		if inv := s.AWS.Invokes(); len(inv) > 0 {
 			s.lastHandoff = inv[len(inv)-1].Payload
 		}
 	}
 
-	if event, err = f.event(s); err != nil {
+	if event, err = events[f.Name](s); err != nil {
 		return 0, 0, 0, "", err
 	}
 	warmStart := time.Now()
-	warm, err := rt.Invoke(invokeCtx, event)
+	warm, err := p.Call(invokeCtx, event)
 	if err != nil {
-		return 0, 0, 0, "", fmt.Errorf("%s, second invocation: %w", f.name, err)
+		return 0, 0, 0, "", fmt.Errorf("%s, second invocation: %w", f.Name, err)
 	}
-	if wStatus, bad := describe(f.name, warm); bad {
-		return 0, 0, 0, "", fmt.Errorf("%s, second invocation, answered %s: %s", f.name, wStatus, warm.Payload)
+	if wStatus, bad := describe(f.Name, warm); bad {
+		return 0, 0, 0, "", fmt.Errorf("%s, second invocation, answered %s: %s", f.Name, wStatus, warm.Payload)
 	}
-	return rt.FirstPoll().Sub(started), got.res.At.Sub(started), warm.At.Sub(warmStart), status, nil
+	return p.FirstPoll().Sub(p.Started), got.res.At.Sub(p.Started), warm.At.Sub(warmStart), status, nil
 }
 
 // describe names a response for the report and says whether it shows the
@@ -397,11 +280,7 @@ func describe(name string, res lambdatest.Result) (string, bool) {
 
 // --- events -------------------------------------------------------------------------------
 
-// baseEvent is a real API Gateway event of the storefront's catalog, the
-// template of the others.
-const baseEvent = "internal/app/testdata/list-products.json"
-
-func fileEvent(path string, edit func([]byte) []byte) func(*stack) ([]byte, error) {
+func fileEvent(path string, edit func([]byte) []byte) event {
 	return func(*stack) ([]byte, error) {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -414,58 +293,11 @@ func fileEvent(path string, edit func([]byte) []byte) func(*stack) ([]byte, erro
 	}
 }
 
-func apiEvent(method, path, resource string, query map[string]string, body string, authorizer func(*stack) map[string]any) func(*stack) ([]byte, error) {
-	return func(s *stack) ([]byte, error) {
-		raw, err := os.ReadFile(baseEvent)
-		if err != nil {
-			return nil, err
-		}
-		var e events.APIGatewayProxyRequest
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return nil, err
-		}
-		e.HTTPMethod, e.Path, e.Resource = method, path, resource
-		e.RequestContext.HTTPMethod, e.RequestContext.ResourcePath, e.RequestContext.Path = method, resource, "/prod"+path
-		e.QueryStringParameters, e.MultiValueQueryStringParameters = query, nil
-		for k, v := range query {
-			if e.MultiValueQueryStringParameters == nil {
-				e.MultiValueQueryStringParameters = map[string][]string{}
-			}
-			e.MultiValueQueryStringParameters[k] = []string{v}
-		}
-		e.Body = body
-		if body != "" {
-			e.Headers["Content-Type"] = "application/json"
-			e.MultiValueHeaders["Content-Type"] = []string{"application/json"}
-		}
-		if authorizer != nil {
-			e.RequestContext.Authorizer = authorizer(s)
-		}
-		return json.Marshal(e)
-	}
+func apiEvent(r lambdatest.Request) event {
+	return func(*stack) ([]byte, error) { return lambdatest.APIEvent(".", r) }
 }
 
-func companyContext(*stack) map[string]any {
-	return map[string]any{
-		apigw.ContextCompanyID: "1", apigw.ContextScopes: "products:read products:write",
-		apigw.ContextExpiresAt: strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10), "principalId": "company:1",
-	}
-}
-
-func carrierContext(*stack) map[string]any {
-	return map[string]any{
-		apigw.ContextCarrierID: "1", apigw.ContextScopes: "deliveries",
-		apigw.ContextExpiresAt: strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10), "principalId": "carrier:1",
-	}
-}
-
-func authorizerEvent(s *stack) ([]byte, error) {
-	b, err := os.ReadFile("internal/apigw/testdata/authorizer-token.json")
-	if err != nil {
-		return nil, err
-	}
-	return bytes.ReplaceAll(b, []byte("REPLACED_BY_TEST"), []byte(s.token)), nil
-}
+func authorizerEvent(s *stack) ([]byte, error) { return lambdatest.AuthorizerEvent(".", s.token) }
 
 func notifyEvent(s *stack) ([]byte, error) {
 	if len(s.lastHandoff) == 0 {
@@ -476,17 +308,9 @@ func notifyEvent(s *stack) ([]byte, error) {
 
 // --- building -----------------------------------------------------------------------------
 
-// goBuild builds pkg for linux/arch; lambda with setup.sh's flags.
-func goBuild(ctx context.Context, arch, out, pkg string, lambda bool) error {
-	args := []string{"build", "-o", out}
-	if lambda {
-		args = append(args, "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w")
-	}
-	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOARCH="+arch)
-	if lambda {
-		cmd.Env = append(cmd.Env, "GOOS=linux")
-	}
+// goBuild builds the tool pkg for this machine.
+func goBuild(ctx context.Context, out, pkg string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build %s: %w", pkg, err)
@@ -494,16 +318,11 @@ func goBuild(ctx context.Context, arch, out, pkg string, lambda bool) error {
 	return nil
 }
 
-// zipSize builds name's zip as setup.sh does (linux/arm64 bootstrap, the
-// RDS CA bundle for database functions when build/ has it, reprozip).
-func zipSize(ctx context.Context, reprozip, out, name string, withCA bool, ca string) (int64, error) {
-	dir := filepath.Join(out, "arm64", name)
-	if err := os.RemoveAll(dir); err != nil {
-		return 0, err
-	}
-	if err := goBuild(ctx, "arm64", filepath.Join(dir, "bootstrap"), "./lambdas/"+name, true); err != nil {
-		return 0, err
-	}
+// zipSize zips the linux/arm64 bootstrap as setup.sh does (with the RDS
+// CA bundle for database functions when build/ has it, by reprozip) and
+// returns the zip's size.
+func zipSize(ctx context.Context, reprozip, bootstrap string, withCA bool, ca string) (int64, error) {
+	dir := filepath.Dir(bootstrap)
 	if withCA {
 		b, err := os.ReadFile(ca)
 		if err != nil {
@@ -513,11 +332,11 @@ func zipSize(ctx context.Context, reprozip, out, name string, withCA bool, ca st
 			return 0, err
 		}
 	}
-	zip := filepath.Join(out, "arm64", name+".zip")
+	zip := dir + ".zip"
 	cmd := exec.CommandContext(ctx, reprozip, "-o", zip, dir)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("reprozip %s: %w", name, err)
+		return 0, fmt.Errorf("reprozip %s: %w", filepath.Base(dir), err)
 	}
 	fi, err := os.Stat(zip)
 	if err != nil {
@@ -574,22 +393,3 @@ func median(ds []time.Duration) time.Duration {
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 
 func mb(n int64) string { return fmt.Sprintf("%.2f MB", float64(n)/(1<<20)) }
-
-// dsnParts are the parts of a DSN the functions' environment and secret
-// carry.
-type dsnParts struct{ user, password, host, port, dbName string }
-
-func parseDSN(dsn string) (dsnParts, error) {
-	cfg, err := mysqldrv.ParseDSN(dsn)
-	if err != nil {
-		return dsnParts{}, err
-	}
-	host, port, ok := strings.Cut(cfg.Addr, ":")
-	if !ok {
-		port = "3306"
-	}
-	if cfg.DBName == "" {
-		return dsnParts{}, errors.New("-dsn must name a database")
-	}
-	return dsnParts{user: cfg.User, password: cfg.Passwd, host: host, port: port, dbName: cfg.DBName}, nil
-}
