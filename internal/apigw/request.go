@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/deliverymarket/delivery/internal/market"
@@ -50,8 +51,13 @@ func decodeError(err error) error {
 	}
 	// json reports unknown fields and errors from UnmarshalJSON methods
 	// only as text, which holds no request data beyond a field name.
-	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		field = strings.Trim(field, `"`)
+	if quoted, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		// json quotes the name with %q: unquote it, so that details.field
+		// is the name as sent, and do not name a field called "".
+		field, unquoteErr := strconv.Unquote(quoted)
+		if unquoteErr != nil || field == "" {
+			return market.Errorf(market.CodeInvalid, "the body has a field with an empty or unreadable name")
+		}
 		return market.FieldError(field, "unknown field %q", field)
 	}
 	return market.Errorf(market.CodeInvalid, "the body is not acceptable: %s", strings.TrimPrefix(err.Error(), "json: "))
