@@ -130,12 +130,12 @@ func forgedTokens(tb testing.TB, genuine []string) []string {
 	for _, g := range genuine[:1] {
 		parts := strings.Split(g, ".")
 		out = append(out,
-			parts[0]+"."+parts[1]+".",                           // no signature
-			parts[0]+"."+parts[1],                               // two parts
-			g+"=",                                               // padding
+			parts[0]+"."+parts[1]+".", // no signature
+			parts[0]+"."+parts[1],     // two parts
+			g+"=",                     // padding
 			parts[0]+"."+strings.ToUpper(parts[1])+"."+parts[2], // tampered claims
 			parts[0]+" ."+parts[1]+"."+parts[2],                 // space
-			"Bearer "+g,                                         // the header, not the token
+			"Bearer "+g, // the header, not the token
 		)
 	}
 	return append(out, "allow", "Allow", "", ".", "..", "a.b.c", "eyJ.eyJ.eyJ")
