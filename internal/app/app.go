@@ -87,7 +87,7 @@ func PlaceOrder(d Deps) *apigw.Function {
 // Authorizer is the handler of the authorizer Lambda.
 func Authorizer(d Deps) (*apigw.Authorizer, error) {
 	if d.Keyring == nil {
-		return nil, errors.New("authorizer: no signing key configured")
+		return nil, errors.New("config: missing JWT_PUBLIC_KEY_SECRET_ARN (the authorizer verifies tokens with it)")
 	}
 	routes, err := api.Routes()
 	if err != nil {

@@ -11,7 +11,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -135,7 +139,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	if err != nil {
 		return Deps{}, fmt.Errorf("config: aws: %w", err)
 	}
-	secrets := secretsmanager.NewFromConfig(awsCfg)
+	secrets := NewSecretsClient(awsCfg)
 	db, err := mysql.Open(mysql.Settings{
 		Addr:        net.JoinHostPort(env.DBHost, env.DBPort),
 		Database:    env.DBName,
@@ -143,7 +147,8 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		TLSCAFile:   env.DBTLSCAFile,
 	})
 	if err != nil {
-		return Deps{}, err
+		// Only the CA bundle can fail here.
+		return Deps{}, fmt.Errorf("config: DB_TLS_CA_FILE: %w", err)
 	}
 	logger := Logger(env.LogLevel)
 	slog.SetDefault(logger)
@@ -152,6 +157,31 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		deps.Keyring = PublicKeyring(awssecrets.NewSecret(secrets, env.JWTPublicKeySecretARN), env.JWTIssuer, env.JWTAudience)
 	}
 	return deps, nil
+}
+
+// The Secrets Manager client's bounds. Its secrets are fetched on a
+// request's path (the first connection of a cold start, the first token
+// check or sign-in), and Secrets Manager answers in milliseconds: when it
+// does not, the request must still answer a 503 in a few seconds rather than
+// wait out the SDK's defaults (three attempts, backoffs of up to 20 s, and
+// no limit on an attempt that hangs) into the Lambda and API Gateway
+// timeouts. Worst case: two attempts and one backoff, under 4 s.
+const (
+	secretsAttemptTimeout = 1500 * time.Millisecond
+	secretsMaxAttempts    = 2
+	secretsMaxBackoff     = 250 * time.Millisecond
+)
+
+// NewSecretsClient returns the Secrets Manager client of the functions,
+// with the bounds above.
+func NewSecretsClient(awsCfg aws.Config) *secretsmanager.Client {
+	return secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = secretsMaxAttempts
+			so.MaxBackoff = secretsMaxBackoff
+		})
+		o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(secretsAttemptTimeout)
+	})
 }
 
 // PublicKeyring returns the verify-only keyring whose public key is the

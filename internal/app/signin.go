@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/deliverymarket/delivery/internal/apigw"
 	"github.com/deliverymarket/delivery/internal/auth"
@@ -78,7 +77,7 @@ func SignInFromEnv(ctx context.Context) (Deps, error) {
 	if err != nil {
 		return Deps{}, fmt.Errorf("config: aws: %w", err)
 	}
-	secret := awssecrets.NewSecret(secretsmanager.NewFromConfig(awsCfg), signing.PrivateKeySecretARN)
+	secret := awssecrets.NewSecret(NewSecretsClient(awsCfg), signing.PrivateKeySecretARN)
 	deps.Signer = CachedSigner(func(ctx context.Context) (auth.Keyring, error) {
 		return SigningKeyring(ctx, secret, signing.Issuer, signing.Audience)
 	})

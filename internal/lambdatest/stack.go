@@ -109,6 +109,9 @@ type Stack struct {
 	DBName, DBHost, DBPort string
 	// Keyring signs company and carrier tokens the authorizer accepts.
 	Keyring auth.Keyring
+	// SchemaVersion is the version the embedded migrations reach: what an
+	// up-to-date database is at.
+	SchemaVersion int64
 
 	adminDSN, user string
 }
@@ -136,7 +139,8 @@ func NewStack(ctx context.Context, dsn string) (*Stack, error) {
 		return nil, err
 	}
 	defer db.Close()
-	if _, err := migrations.Up(ctx, db.DB); err != nil {
+	version, err := migrations.Up(ctx, db.DB)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := demo.SeedIfEmpty(ctx, db); err != nil {
@@ -175,12 +179,13 @@ func NewStack(ctx context.Context, dsn string) (*Stack, error) {
 		AWS: StartAWS(map[string]string{
 			DBSecretARN: string(secret), PublicKeyARN: string(publicPEM), PrivateKeyARN: string(privatePEM),
 		}),
-		SNS:      snstest.Start(),
-		DBName:   cfg.DBName,
-		DBHost:   host,
-		DBPort:   port,
-		Keyring:  auth.Keyring{Private: key, Public: &key.PublicKey, Issuer: JWTIssuer, Audience: JWTAudience},
-		adminDSN: dsn, user: user,
+		SNS:           snstest.Start(),
+		DBName:        cfg.DBName,
+		DBHost:        host,
+		DBPort:        port,
+		Keyring:       auth.Keyring{Private: key, Public: &key.PublicKey, Issuer: JWTIssuer, Audience: JWTAudience},
+		SchemaVersion: version,
+		adminDSN:      dsn, user: user,
 	}, nil
 }
 

@@ -6,8 +6,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -17,13 +15,11 @@ import (
 func main() {
 	deps, err := app.FromEnv(context.Background())
 	if err != nil {
-		slog.Error("authorizer: configure", "error", err)
-		os.Exit(1)
+		app.InitFailed("authorizer", err)
 	}
 	authorizer, err := app.Authorizer(deps)
 	if err != nil {
-		slog.Error("authorizer: configure", "error", err)
-		os.Exit(1)
+		app.InitFailed("authorizer", err)
 	}
 	lambda.Start(authorizer.Handle)
 }

@@ -6,8 +6,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -17,8 +15,7 @@ import (
 func main() {
 	deps, err := app.FulfilmentFromEnv(context.Background())
 	if err != nil {
-		slog.Error("fulfilment: configure", "error", err)
-		os.Exit(1)
+		app.InitFailed("fulfilment", err)
 	}
 	lambda.Start(app.Fulfilment(deps).Handle)
 }

@@ -4,8 +4,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -15,8 +13,7 @@ import (
 func main() {
 	deps, err := app.FromEnv(context.Background())
 	if err != nil {
-		slog.Error("listproducts: configure", "error", err)
-		os.Exit(1)
+		app.InitFailed("listproducts", err)
 	}
 	lambda.Start(app.ListProducts(deps).Handle)
 }

@@ -7,8 +7,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -18,8 +16,7 @@ import (
 func main() {
 	carrier, err := app.NotifyCarrierFromEnv(context.Background())
 	if err != nil {
-		slog.Error("notifycarrier: configure", "error", err)
-		os.Exit(1)
+		app.InitFailed("notifycarrier", err)
 	}
 	lambda.Start(carrier.Handle)
 }

@@ -7,8 +7,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -18,8 +16,7 @@ import (
 func main() {
 	h, err := app.PlaceOrderFromEnv(context.Background())
 	if err != nil {
-		slog.Error("placeorder: configure", "error", err)
-		os.Exit(1)
+		app.InitFailed("placeorder", err)
 	}
 	lambda.Start(h.Handle)
 }

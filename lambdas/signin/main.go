@@ -6,8 +6,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -17,8 +15,7 @@ import (
 func main() {
 	deps, err := app.SignInFromEnv(context.Background())
 	if err != nil {
-		slog.Error("signin: configure", "error", err)
-		os.Exit(1)
+		app.InitFailed("signin", err)
 	}
 	lambda.Start(app.SignIn(deps).Handle)
 }

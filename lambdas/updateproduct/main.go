@@ -5,8 +5,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -16,8 +14,7 @@ import (
 func main() {
 	deps, err := app.FromEnv(context.Background())
 	if err != nil {
-		slog.Error("updateproduct: configure", "error", err)
-		os.Exit(1)
+		app.InitFailed("updateproduct", err)
 	}
 	lambda.Start(app.UpdateProduct(deps).Handle)
 }
