@@ -16,7 +16,8 @@ import (
 // companyId, q) to ParseCatalogPage: it never panics, refuses with
 // CodeInvalid naming the parameter, and a cursor the API made for the
 // page's filters continues after the product it names, while the same
-// cursor with other filters is refused on cursor.
+// cursor with other filters is refused on cursor. q also goes to
+// SearchTerms on its own (checkSearchTerms).
 func FuzzCatalogParams(f *testing.F) {
 	filtered := market.EncodePageCursor(11, market.ProductFilter{Query: "tomato"})
 	for _, s := range [][4]string{
@@ -44,7 +45,14 @@ func FuzzCatalogParams(f *testing.F) {
 	} {
 		f.Add(s[0], s[1], s[2], s[3])
 	}
+	for _, q := range []string{
+		"tom tomato", "PAO", "ﬁne ＡＢＣ", "straße STRASSE", "a b c d e f g h", strings.Repeat("word", 20),
+		"İstanbul", "ǅemal", "Ωmega σς", "日本語 テキスト", "x\u0301\u0301", "-", "ⅷ ⑫ ½",
+	} {
+		f.Add("", "", "", q)
+	}
 	f.Fuzz(func(t *testing.T, limit, cursor, companyID, q string) {
+		checkSearchTerms(t, q)
 		page, err := market.ParseCatalogPage(limit, cursor, companyID, q)
 		if err != nil {
 			requireFieldError(t, err, "limit", "cursor", "companyId", "q")
@@ -86,55 +94,47 @@ func FuzzCatalogParams(f *testing.F) {
 	})
 }
 
-// FuzzSearchTerms feeds SearchTerms any query: it never panics, refuses
-// with CodeInvalid on q, and its terms are 1..MaxSearchWords distinct
-// sorted words of word characters, none the beginning of another, each
-// found again as itself when searched for (so an indexed word matches the
-// query that names it).
-func FuzzSearchTerms(f *testing.F) {
-	for _, q := range []string{
-		"tomato", "tom tomato", "Pão de QUEIJO", "PAO", "ﬁne ＡＢＣ", "straße STRASSE", "%_\\'\"",
-		"a b c d e f g h i", "a b c d e f g h", strings.Repeat("word", 20), "İstanbul", "ǅemal",
-		"Ωmega σς", "日本語 テキスト", "x\u0301\u0301", "", " ", "-", "ⅷ ⑫ ½",
-	} {
-		f.Add(q)
+// checkSearchTerms checks SearchTerms on any query: it refuses with
+// CodeInvalid on q, and its terms are 1..MaxSearchWords distinct sorted
+// words of word characters, none the beginning of another, each found
+// again as itself when searched for (so an indexed word matches the query
+// that names it).
+func checkSearchTerms(t *testing.T, q string) {
+	t.Helper()
+	terms, err := market.SearchTerms(q)
+	if err != nil {
+		requireFieldError(t, err, "q")
+		return
 	}
-	f.Fuzz(func(t *testing.T, q string) {
-		terms, err := market.SearchTerms(q)
-		if err != nil {
-			requireFieldError(t, err, "q")
-			return
+	if len(terms) < 1 || len(terms) > market.MaxSearchWords {
+		t.Fatalf("SearchTerms(%q) = %q: %d terms", q, terms, len(terms))
+	}
+	if !slices.IsSorted(terms) {
+		t.Fatalf("SearchTerms(%q) = %q, not sorted", q, terms)
+	}
+	for i, w := range terms {
+		if w == "" || utf8.RuneCountInString(w) > market.MaxWordRunes || strings.ContainsFunc(w, func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
+		}) {
+			t.Fatalf("SearchTerms(%q) term %q is not a word", q, w)
 		}
-		if len(terms) < 1 || len(terms) > market.MaxSearchWords {
-			t.Fatalf("SearchTerms(%q) = %q: %d terms", q, terms, len(terms))
-		}
-		if !slices.IsSorted(terms) {
-			t.Fatalf("SearchTerms(%q) = %q, not sorted", q, terms)
-		}
-		for i, w := range terms {
-			if w == "" || utf8.RuneCountInString(w) > market.MaxWordRunes || strings.ContainsFunc(w, func(r rune) bool {
-				return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
-			}) {
-				t.Fatalf("SearchTerms(%q) term %q is not a word", q, w)
-			}
-			for j, v := range terms {
-				if i != j && strings.HasPrefix(v, w) {
-					t.Fatalf("SearchTerms(%q) = %q: %q begins %q", q, terms, w, v)
-				}
+		for j, v := range terms {
+			if i != j && strings.HasPrefix(v, w) {
+				t.Fatalf("SearchTerms(%q) = %q: %q begins %q", q, terms, w, v)
 			}
 		}
-		again, err := market.SearchTerms(strings.Join(terms, " "))
-		if err != nil || !reflect.DeepEqual(again, terms) {
-			t.Fatalf("SearchTerms(%q) = %q, %v; want %q (the terms of %q)", strings.Join(terms, " "), again, err, terms, q)
+	}
+	again, err := market.SearchTerms(strings.Join(terms, " "))
+	if err != nil || !reflect.DeepEqual(again, terms) {
+		t.Fatalf("SearchTerms(%q) = %q, %v; want %q (the terms of %q)", strings.Join(terms, " "), again, err, terms, q)
+	}
+	// Every term is a word under which a product named q is indexed.
+	words := market.IndexWords(q, "", "")
+	for _, w := range terms {
+		if !slices.ContainsFunc(words, func(v string) bool { return strings.HasPrefix(v, w) }) {
+			t.Fatalf("SearchTerms(%q) term %q begins none of IndexWords(%q) = %q", q, w, q, words)
 		}
-		// Every term is a word under which a product named q is indexed.
-		words := market.IndexWords(q, "", "")
-		for _, w := range terms {
-			if !slices.ContainsFunc(words, func(v string) bool { return strings.HasPrefix(v, w) }) {
-				t.Fatalf("SearchTerms(%q) term %q begins none of IndexWords(%q) = %q", q, w, q, words)
-			}
-		}
-	})
+	}
 }
 
 // FuzzOrderListParams feeds the order lists' query parameters to
