@@ -27,6 +27,19 @@ import (
 // MaxBodyBytes is the largest request body any endpoint accepts.
 const MaxBodyBytes = 64 << 10
 
+// RequestTimeout bounds the work of one request, the database's above
+// all: past it the request answers 503 service_unavailable (the driver
+// gives up on a connection whose context ends) instead of waiting for a
+// database that does not answer until the Lambda timeout (10 s) or API
+// Gateway's (29 s) ends it with a bare error. Every request here takes a
+// few milliseconds (docs/performance.md), a cold one with its Secrets
+// Manager fetch and TLS handshake some hundreds at 256 MB, so 1.5 s only
+// ever cuts a request that is stuck; it keeps the promise that an
+// unreachable database answers within 2 s with half a second to spare for
+// writing the answer. The authorizer, a Lambda of its own, gets the same
+// bound.
+const RequestTimeout = 1500 * time.Millisecond
+
 // retryAfterSeconds is what a 503 (or a 429 that does not say) asks
 // clients to wait before retrying.
 const retryAfterSeconds = "5"
@@ -140,6 +153,8 @@ func (f *Function) serve(ctx context.Context, event *events.APIGatewayProxyReque
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
 	reply, err := endpoint(ctx, Input{Event: event, Body: body})
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err

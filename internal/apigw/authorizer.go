@@ -52,7 +52,10 @@ type Authorizer struct {
 // Handle validates the bearer token and returns the policy for its scopes.
 func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	start := time.Now()
-	resp, reason, err := a.authorize(ctx, req)
+	// The authorizer's database lookups are bounded as a request's are.
+	authCtx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	resp, reason, err := a.authorize(authCtx, req)
+	cancel()
 	log := a.Log
 	if log == nil {
 		log = slog.Default()

@@ -1,0 +1,323 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/deliverymarket/delivery/api"
+	"github.com/deliverymarket/delivery/internal/auth"
+	"github.com/deliverymarket/delivery/internal/dbtest"
+	"github.com/deliverymarket/delivery/internal/demo"
+	"github.com/deliverymarket/delivery/internal/faultproxy"
+	"github.com/deliverymarket/delivery/internal/localrun"
+	"github.com/deliverymarket/delivery/internal/mysql"
+)
+
+// unavailableWithin is the requirement: while the database is
+// unreachable, a request answers 503 within 2 s instead of hanging to the
+// Lambda timeout. It bounds the deadline-driven answer from above, with
+// the margin apigw.RequestTimeout leaves.
+const unavailableWithin = 2 * time.Second
+
+// requireMariaDB skips tests that break real connections: the embedded
+// engine shares one in-process connection and has no transactions to cut.
+func requireMariaDB(t *testing.T) {
+	t.Helper()
+	if os.Getenv(dbtest.EnvDSN) == "" {
+		t.Skip("fault injection runs on MariaDB: set " + dbtest.EnvDSN + " (for example root@tcp(127.0.0.1:3306)/)")
+	}
+}
+
+// faultRig is the whole marketplace on a pool opened as the Lambdas open
+// theirs (mysql.Open with mysql.Settings and a credential source, so the
+// production timeouts are what is tested), reaching MariaDB through a
+// fault proxy.
+type faultRig struct {
+	proxy   *faultproxy.Proxy
+	direct  *sqlx.DB // straight to MariaDB: setup and checks, never faulted
+	db      *sqlx.DB // the production pool, through the proxy
+	dbName  string
+	market  *localrun.Marketplace
+	url     string
+	keyring auth.Keyring
+	client  *http.Client
+}
+
+type rigOptions struct {
+	maxOpenConns int                    // the pool's cap; mysql.LambdaPool when zero
+	credentials  mysql.CredentialSource // the DSN's user when nil
+}
+
+func newFaultRig(t *testing.T, opts rigOptions) *faultRig {
+	t.Helper()
+	requireMariaDB(t)
+	dsn := dbtest.NewDSN(t)
+	cfg, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := mysql.OpenDSN(dsn, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { direct.Close() })
+	if _, err := demo.SeedIfEmpty(context.Background(), direct); err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := faultproxy.Start(cfg.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	creds := opts.credentials
+	if creds == nil {
+		creds = mysql.StaticCredentials{Username: cfg.User, Password: cfg.Passwd}
+	}
+	db, err := mysql.Open(mysql.Settings{Addr: proxy.Addr(), Database: cfg.DBName, Credentials: creds, MaxOpenConns: opts.maxOpenConns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keyring := newKeyring(t)
+	m, err := localrun.New(localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(m.Handler)
+	t.Cleanup(m.Wait)
+	t.Cleanup(srv.Close)
+	return &faultRig{
+		proxy: proxy, direct: direct, db: db, dbName: cfg.DBName, market: m, url: srv.URL, keyring: keyring,
+		// Far above the bound under test, so that a hang shows as a
+		// failed assertion rather than a stuck test.
+		client: &http.Client{Timeout: 15 * time.Second},
+	}
+}
+
+// call is one HTTP request to the rig.
+type call struct {
+	method, path, token, body string
+	headers                   map[string]string
+}
+
+// do sends c and returns the reply and how long it took; a transport
+// error (the client's own timeout) is a reply with status 0.
+func (r *faultRig) do(t *testing.T, c call) (reply, time.Duration) {
+	t.Helper()
+	req, err := http.NewRequest(c.method, r.url+c.path, strings.NewReader(c.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
+	}
+	start := time.Now()
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return reply{rawBody: err.Error()}, time.Since(start)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	elapsed := time.Since(start)
+	out := reply{status: resp.StatusCode, header: resp.Header, rawBody: string(raw)}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &out.body)
+	}
+	return out, elapsed
+}
+
+var keySeq atomic.Int64
+
+// newKey is an Idempotency-Key no other request of this process uses.
+func newKey(prefix string) string {
+	return prefix + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatInt(keySeq.Add(1), 10)
+}
+
+const orderBody = `{"items":[{"productId":1,"quantity":2},{"productId":9,"quantity":1}],
+  "customer":{"name":"Ana Silva","phone":"+351912345678","address":"Rua Augusta 10, Lisboa"}}`
+
+func (r *faultRig) placeOrder(t *testing.T) (orderID, deliveryID string) {
+	t.Helper()
+	got, _ := r.do(t, call{method: "POST", path: "/api/orders", body: orderBody, headers: map[string]string{"Idempotency-Key": newKey("setup")}})
+	if got.status != http.StatusCreated {
+		t.Fatalf("POST /api/orders = %d %s", got.status, got.rawBody)
+	}
+	orderID = got.body["orderId"].(string)
+	if err := r.direct.Get(&deliveryID, `SELECT delivery_id FROM orders WHERE id = ?`, orderID); err != nil {
+		t.Fatal(err)
+	}
+	return orderID, deliveryID
+}
+
+// everyRoute returns one request for each route of api/routes.json that
+// gets as far as the database: valid input, a token with the scopes
+// needed. A route added to the table without a request here fails the
+// test, so no database route escapes it.
+func (r *faultRig) everyRoute(t *testing.T, companyToken, carrierToken string) map[string]call {
+	t.Helper()
+	orderID, deliveryID := r.placeOrder(t)
+	cancelID, _ := r.placeOrder(t)
+	order := "/api/orders/" + orderID
+	carrier := "/api/carrier/orders/" + deliveryID
+	shop := "/api/company/orders/" + deliveryID
+	ifMatch := map[string]string{"If-Match": `"1"`}
+	calls := map[string]call{
+		"GET /api/products":                             {path: "/api/products?limit=5"},
+		"GET /api/companies":                            {path: "/api/companies"},
+		"POST /api/orders/quote":                        {path: "/api/orders/quote", body: `{"items":[{"productId":1,"quantity":3}]}`},
+		"GET /api/company/products":                     {path: "/api/company/products", token: companyToken},
+		"GET /api/company/products/{id}":                {path: "/api/company/products/1", token: companyToken},
+		"POST /api/company/products":                    {path: "/api/company/products", token: companyToken, body: `{"name":"Fault loaf","price":"3.00"}`},
+		"PUT /api/products/{id}":                        {path: "/api/products/2", token: companyToken, headers: ifMatch, body: `{"name":"Pão de queijo (6)","price":"4.30"}`},
+		"DELETE /api/products/{id}":                     {path: "/api/products/8", token: companyToken, headers: ifMatch},
+		"POST /api/orders":                              {path: "/api/orders", body: orderBody},
+		"GET /api/orders/{orderId}":                     {path: order},
+		"POST /api/orders/{orderId}/cancel":             {path: "/api/orders/" + cancelID + "/cancel"},
+		"POST /api/carrier/session/code":                {path: "/api/carrier/session/code", body: `{"phone":"` + demo.Carriers[0].Phone + `"}`},
+		"POST /api/carrier/session":                     {path: "/api/carrier/session", body: `{"phone":"` + demo.Carriers[0].Phone + `","code":"123456"}`},
+		"POST /api/company/session/code":                {path: "/api/company/session/code", body: `{"phone":"+351210000001"}`},
+		"POST /api/company/session":                     {path: "/api/company/session", body: `{"phone":"+351210000001","code":"123456"}`},
+		"GET /api/carrier/orders":                       {path: "/api/carrier/orders?view=available", token: carrierToken},
+		"GET /api/carrier/orders/{deliveryId}":          {path: carrier, token: carrierToken},
+		"POST /api/carrier/orders/{deliveryId}/claim":   {path: carrier + "/claim", token: carrierToken},
+		"POST /api/carrier/orders/{deliveryId}/pickup":  {path: carrier + "/pickup", token: carrierToken},
+		"POST /api/carrier/orders/{deliveryId}/deliver": {path: carrier + "/deliver", token: carrierToken},
+		"POST /api/carrier/orders/{deliveryId}/release": {path: carrier + "/release", token: carrierToken},
+		"GET /api/company/profile":                      {path: "/api/company/profile", token: companyToken},
+		"PUT /api/company/profile":                      {path: "/api/company/profile", token: companyToken, body: `{"address":"Rua do Sol 14, 1200-001 Lisboa","phone":"+351210000001","version":1}`},
+		"GET /api/company/orders":                       {path: "/api/company/orders", token: companyToken},
+		"POST /api/company/orders/{deliveryId}/ready":   {path: shop + "/ready", token: companyToken},
+		"POST /api/company/orders/{deliveryId}/cancel":  {path: shop + "/cancel", token: companyToken, body: `{"reason":"Out of flour"}`},
+	}
+	routes, err := api.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, route := range routes.Routes {
+		key := route.Method + " " + route.Path
+		c, ok := calls[key]
+		if !ok {
+			t.Fatalf("route %s has no request in everyRoute: add one that reaches the database", key)
+		}
+		c.method = route.Method
+		calls[key] = c
+	}
+	if len(calls) != len(routes.Routes) {
+		t.Fatalf("everyRoute has %d requests for %d routes", len(calls), len(routes.Routes))
+	}
+	return calls
+}
+
+// withFreshKey gives a POST /api/orders a new Idempotency-Key.
+func withFreshKey(c call) call {
+	if c.method == http.MethodPost && c.path == "/api/orders" {
+		c.headers = map[string]string{"Idempotency-Key": newKey("route")}
+	}
+	return c
+}
+
+func expectUnavailable(t *testing.T, what string, got reply, took time.Duration) {
+	t.Helper()
+	if got.status != http.StatusServiceUnavailable || got.errorCode() != "service_unavailable" || got.header.Get("Retry-After") == "" {
+		t.Errorf("%s = %d %s (Retry-After %q), want 503 service_unavailable with Retry-After", what, got.status, got.rawBody, got.header.Get("Retry-After"))
+	}
+	if took > unavailableWithin {
+		t.Errorf("%s took %v, want at most %v", what, took.Round(time.Millisecond), unavailableWithin)
+	}
+}
+
+// While the database is unreachable every database route answers 503 with
+// Retry-After within 2 s, and the same process, on the same pool, recovers
+// by itself when the database is back.
+func TestDatabaseUnreachable(t *testing.T) {
+	modes := []struct {
+		name string
+		mode faultproxy.Mode
+	}{
+		{"refused", faultproxy.Refuse},
+		{"black hole", faultproxy.Blackhole},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			r := newFaultRig(t, rigOptions{})
+			carrierID := int64(1)
+			if err := r.direct.Get(&carrierID, `SELECT id FROM carriers ORDER BY id LIMIT 1`); err != nil {
+				t.Fatal(err)
+			}
+			carrierToken, err := r.keyring.MintCarrier(carrierID, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			companyToken, err := r.keyring.Mint(1, auth.DefaultScopes, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := r.everyRoute(t, companyToken, carrierToken)
+			// Healthy first: the pool holds live connections and the
+			// gateway has cached the tokens' policies, so the fault hits
+			// the functions' own database work.
+			for key, c := range calls {
+				if got, _ := r.do(t, withFreshKey(c)); got.status >= 500 || got.status == 0 {
+					t.Fatalf("%s before the fault = %d %s", key, got.status, got.rawBody)
+				}
+			}
+
+			if err := r.proxy.SetMode(m.mode); err != nil {
+				t.Fatal(err)
+			}
+			// A token the gateway has not seen goes to the authorizer,
+			// whose own database lookup fails the same way.
+			fresh, err := r.keyring.Mint(1, auth.DefaultScopes, 2*time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls["uncached token: GET /api/company/products"] = call{method: "GET", path: "/api/company/products", token: fresh}
+			// All at once, as a burst of traffic would arrive: requests
+			// queued for the pool's two stuck connections are bounded too.
+			var wg sync.WaitGroup
+			for key, c := range calls {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got, took := r.do(t, withFreshKey(c))
+					expectUnavailable(t, key, got, took)
+				}()
+			}
+			wg.Wait()
+			delete(calls, "uncached token: GET /api/company/products")
+
+			if err := r.proxy.SetMode(faultproxy.Pass); err != nil {
+				t.Fatal(err)
+			}
+			for key, c := range calls {
+				got, took := r.do(t, withFreshKey(c))
+				if got.status >= 500 || got.status == 0 || took > unavailableWithin {
+					t.Errorf("%s after the database came back = %d %s in %v, want an answer that is not 5xx", key, got.status, got.rawBody, took)
+				}
+			}
+			if got, _ := r.do(t, call{method: "GET", path: "/api/products?limit=2"}); got.status != http.StatusOK {
+				t.Errorf("GET /api/products after recovery = %d %s", got.status, got.rawBody)
+			}
+		})
+	}
+}
