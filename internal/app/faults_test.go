@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	mysqldrv "github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/deliverymarket/delivery/api"
+	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/dbtest"
 	"github.com/deliverymarket/delivery/internal/demo"
@@ -62,7 +64,9 @@ type rigOptions struct {
 	credentials  mysql.CredentialSource // the DSN's user when nil
 }
 
-func newFaultRig(t *testing.T, opts rigOptions) *faultRig {
+// newFaultDB opens a fresh seeded database directly and through a fault
+// proxy.
+func newFaultDB(t *testing.T, opts rigOptions) *faultRig {
 	t.Helper()
 	requireMariaDB(t)
 	dsn := dbtest.NewDSN(t)
@@ -92,20 +96,27 @@ func newFaultRig(t *testing.T, opts rigOptions) *faultRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	keyring := newKeyring(t)
-	m, err := localrun.New(localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring})
+	return &faultRig{proxy: proxy, direct: direct, db: db, dbName: cfg.DBName}
+}
+
+// newFaultRig is newFaultDB with the whole marketplace served over HTTP
+// on the production pool.
+func newFaultRig(t *testing.T, opts rigOptions) *faultRig {
+	t.Helper()
+	r := newFaultDB(t, opts)
+	r.keyring = newKeyring(t)
+	m, err := localrun.New(localrun.Config{DB: r.db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: r.keyring})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(m.Handler)
 	t.Cleanup(m.Wait)
 	t.Cleanup(srv.Close)
-	return &faultRig{
-		proxy: proxy, direct: direct, db: db, dbName: cfg.DBName, market: m, url: srv.URL, keyring: keyring,
-		// Far above the bound under test, so that a hang shows as a
-		// failed assertion rather than a stuck test.
-		client: &http.Client{Timeout: 15 * time.Second},
-	}
+	r.market, r.url = m, srv.URL
+	// Far above the bound under test, so that a hang shows as a failed
+	// assertion rather than a stuck test.
+	r.client = &http.Client{Timeout: 15 * time.Second}
+	return r
 }
 
 // call is one HTTP request to the rig.
@@ -320,4 +331,160 @@ func TestDatabaseUnreachable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// isSetup says whether a statement is one the driver sends on a new
+// connection (its session settings), not one of a request's.
+func isSetup(query string) bool {
+	return strings.HasPrefix(query, "SET ") || strings.HasPrefix(query, "SELECT @@")
+}
+
+// placeEvent is the API Gateway event of POST /api/orders with key.
+func placeEvent(key string) events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{
+		HTTPMethod: http.MethodPost, Resource: "/api/orders", Path: "/api/orders",
+		Headers: map[string]string{"Content-Type": "application/json", "Idempotency-Key": key},
+		Body:    orderBody,
+	}
+}
+
+// checkWholeOrders fails for any trace of a partly stored order: an order
+// without lines, parts, history or key, a key without its order, or
+// totals that do not add up.
+func checkWholeOrders(t *testing.T, db *sqlx.DB) {
+	t.Helper()
+	checks := []struct{ what, query string }{
+		{"orders without lines", `SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)`},
+		{"orders without parts", `SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_parts p WHERE p.order_id = o.id)`},
+		{"orders without history", `SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_history h WHERE h.order_id = o.id)`},
+		{"orders without an idempotency key", `SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_idempotency k WHERE k.order_id = o.id)`},
+		{"idempotency keys without an order", `SELECT COUNT(*) FROM order_idempotency k WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = k.order_id)`},
+		{"lines without their order", `SELECT COUNT(*) FROM order_items i WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = i.order_id)`},
+		{"orders whose total or item count is not their lines'", `SELECT COUNT(*) FROM orders o
+		    JOIN (SELECT order_id, SUM(line_total) AS total, SUM(quantity) AS items FROM order_items GROUP BY order_id) l ON l.order_id = o.id
+		    WHERE l.total <> o.total OR l.items <> o.item_count`},
+	}
+	for _, c := range checks {
+		var n int
+		if err := db.Get(&n, c.query); err != nil {
+			t.Fatalf("%s: %v", c.what, err)
+		}
+		if n != 0 {
+			t.Errorf("%d %s", n, c.what)
+		}
+	}
+}
+
+func countOrders(t *testing.T, db *sqlx.DB) int {
+	t.Helper()
+	var n int
+	if err := db.Get(&n, `SELECT COUNT(*) FROM orders`); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A connection cut in the middle of placing an order leaves the whole
+// order or nothing, and a retry with the same Idempotency-Key then
+// succeeds exactly once. The proxy cuts on each statement of the order's
+// transaction in turn, before the server sees it and after the server ran
+// it (its answer lost): COMMIT included, where the order is stored but
+// the client cannot know.
+func TestConnectionCutWhilePlacingAnOrder(t *testing.T) {
+	r := newFaultDB(t, rigOptions{})
+	// Without a notifier: the hand-off would run statements of its own,
+	// concurrently, and make the statement count a race.
+	fn := app.PlaceOrder(app.Deps{DB: r.db, Currency: "USD", Logger: slog.New(slog.DiscardHandler)})
+	ctx := context.Background()
+
+	var mu sync.Mutex
+	var statements []string
+	r.proxy.OnQuery(func(q string) faultproxy.Action {
+		if !isSetup(q) {
+			mu.Lock()
+			statements = append(statements, q)
+			mu.Unlock()
+		}
+		return faultproxy.Forward
+	})
+	if resp, _ := fn.Handle(ctx, placeEvent(newKey("record"))); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /api/orders = %d %s", resp.StatusCode, resp.Body)
+	}
+	r.proxy.OnQuery(nil)
+	if len(statements) < 6 || !strings.HasPrefix(statements[len(statements)-1], "COMMIT") {
+		t.Fatalf("placing an order ran %q; want a transaction ending in COMMIT", statements)
+	}
+
+	actions := []struct {
+		name   string
+		action faultproxy.Action
+	}{{"before", faultproxy.CutBefore}, {"after", faultproxy.CutAfter}}
+	for i, statement := range statements {
+		for _, a := range actions {
+			name := a.name + " " + strconv.Itoa(i+1) + " " + strings.Fields(statement)[0]
+			t.Run(name, func(t *testing.T) {
+				before := countOrders(t, r.direct)
+				var seen int
+				var cutOn string
+				r.proxy.OnQuery(func(q string) faultproxy.Action {
+					mu.Lock()
+					defer mu.Unlock()
+					if isSetup(q) {
+						return faultproxy.Forward
+					}
+					seen++
+					if seen == i+1 {
+						cutOn = q
+						return a.action
+					}
+					return faultproxy.Forward
+				})
+				key := newKey("cut")
+				first, _ := fn.Handle(ctx, placeEvent(key))
+				r.proxy.OnQuery(nil)
+				mu.Lock()
+				if !strings.HasPrefix(cutOn, strings.Fields(statement)[0]) {
+					t.Errorf("cut on %.40q, want statement %d, %.40q", cutOn, i+1, statement)
+				}
+				mu.Unlock()
+				if first.StatusCode != http.StatusCreated && first.StatusCode != http.StatusServiceUnavailable {
+					t.Errorf("POST /api/orders cut %s = %d %s, want 201 or 503", name, first.StatusCode, first.Body)
+				}
+				checkWholeOrders(t, r.direct)
+				stored := countOrders(t, r.direct) - before
+				if stored > 1 || (stored == 1) != (first.StatusCode == http.StatusCreated || cutOn == "COMMIT" && a.action == faultproxy.CutAfter) {
+					t.Errorf("cut %s: answered %d with %d orders stored", name, first.StatusCode, stored)
+				}
+				t.Logf("cut %s: answered %d, %d order stored", name, first.StatusCode, stored)
+
+				retry, _ := fn.Handle(ctx, placeEvent(key))
+				if retry.StatusCode != http.StatusCreated {
+					t.Fatalf("retry with the same key = %d %s, want 201", retry.StatusCode, retry.Body)
+				}
+				if got := countOrders(t, r.direct); got != before+1 {
+					t.Errorf("orders after the cut and a retry: %d more, want exactly 1", got-before)
+				}
+				// Once more: the key now answers with its one order.
+				again, _ := fn.Handle(ctx, placeEvent(key))
+				if again.StatusCode != http.StatusCreated || again.Headers["Idempotent-Replayed"] != "true" || orderIDOf(t, again) != orderIDOf(t, retry) {
+					t.Errorf("second retry = %d %v %s, want the same order replayed", again.StatusCode, again.Headers, again.Body)
+				}
+				if first.StatusCode == http.StatusCreated && orderIDOf(t, first) != orderIDOf(t, retry) {
+					t.Errorf("the retry answered order %s, the first attempt %s", orderIDOf(t, retry), orderIDOf(t, first))
+				}
+				checkWholeOrders(t, r.direct)
+			})
+		}
+	}
+}
+
+func orderIDOf(t *testing.T, resp events.APIGatewayProxyResponse) string {
+	t.Helper()
+	var body struct {
+		OrderID string `json:"orderId"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || body.OrderID == "" {
+		t.Fatalf("no orderId in %s", resp.Body)
+	}
+	return body.OrderID
 }
