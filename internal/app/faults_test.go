@@ -16,12 +16,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	mysqldrv "github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/deliverymarket/delivery/api"
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/auth"
+	"github.com/deliverymarket/delivery/internal/awssecrets"
 	"github.com/deliverymarket/delivery/internal/dbtest"
 	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/faultproxy"
@@ -487,4 +489,131 @@ func orderIDOf(t *testing.T, resp events.APIGatewayProxyResponse) string {
 		t.Fatalf("no orderId in %s", resp.Body)
 	}
 	return body.OrderID
+}
+
+// rotatingSecret stands in for Secrets Manager behind the real
+// awssecrets code: one secret, whose value a rotation replaces.
+type rotatingSecret struct {
+	mu      sync.Mutex
+	value   string
+	fetches int
+}
+
+func (s *rotatingSecret) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fetches++
+	return &secretsmanager.GetSecretValueOutput{ARN: in.SecretId, SecretString: &s.value}, nil
+}
+
+func (s *rotatingSecret) set(user, password string) {
+	v, _ := json.Marshal(mysql.Credentials{Username: user, Password: password})
+	s.mu.Lock()
+	s.value = string(v)
+	s.mu.Unlock()
+}
+
+func (s *rotatingSecret) fetched() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetches
+}
+
+// A credential rotation during traffic: the database user's password
+// changes, the secret follows, and every live connection is cut (as a
+// proxy or a failover would), so that each container's pool reconnects
+// with the password it cached, is refused (1045), fetches the secret
+// again and goes on. Each client is a container of its own (its pool, its
+// credential cache) sending catalog reads, quotes and orders; none sees
+// a request fail more than once.
+func TestCredentialRotationDuringTraffic(t *testing.T) {
+	r := newFaultDB(t, rigOptions{})
+	user := "rot_" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	for _, stmt := range []string{
+		"CREATE USER '" + user + "'@'%' IDENTIFIED BY 'before-rotation'",
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON `" + r.dbName + "`.* TO '" + user + "'@'%'",
+	} {
+		if _, err := r.direct.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	t.Cleanup(func() { r.direct.Exec("DROP USER IF EXISTS '" + user + "'@'%'") })
+	secret := &rotatingSecret{}
+	secret.set(user, "before-rotation")
+
+	const clients = 6
+	type stats struct{ requests, afterRotation, failed, failedTwice int }
+	results := make([]stats, clients)
+	var rotated atomic.Bool
+	ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	var wg sync.WaitGroup
+	for c := range clients {
+		db, err := mysql.Open(mysql.Settings{
+			Addr: r.proxy.Addr(), Database: r.dbName,
+			Credentials: awssecrets.NewDBCredentials(secret, "arn:aws:secretsmanager:local:000000000000:secret:db"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		deps := app.Deps{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler)}
+		list, quote, place := app.ListProducts(deps), app.PriceOrder(deps), app.PlaceOrder(deps)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &results[c]
+			for i := 0; ctx.Err() == nil; i++ {
+				var send func() events.APIGatewayProxyResponse
+				switch i % 3 {
+				case 0:
+					e := events.APIGatewayProxyRequest{HTTPMethod: "GET", Resource: "/api/products", Path: "/api/products",
+						QueryStringParameters: map[string]string{"limit": "5"}}
+					send = func() events.APIGatewayProxyResponse { resp, _ := list.Handle(ctx, e); return resp }
+				case 1:
+					e := events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/api/orders/quote", Path: "/api/orders/quote",
+						Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"items":[{"productId":3,"quantity":2}]}`}
+					send = func() events.APIGatewayProxyResponse { resp, _ := quote.Handle(ctx, e); return resp }
+				default:
+					e := placeEvent(newKey("rotation"))
+					send = func() events.APIGatewayProxyResponse { resp, _ := place.Handle(ctx, e); return resp }
+				}
+				s.requests++
+				if rotated.Load() {
+					s.afterRotation++
+				}
+				if resp := send(); resp.StatusCode < 300 {
+					continue
+				}
+				s.failed++
+				if resp := send(); resp.StatusCode >= 300 && ctx.Err() == nil {
+					s.failedTwice++
+					t.Errorf("client %d: a request failed twice, the second time with %d %s", c, resp.StatusCode, resp.Body)
+				}
+			}
+		}()
+	}
+
+	time.Sleep(300 * time.Millisecond)
+	fetchedBefore := secret.fetched()
+	if _, err := r.direct.Exec("ALTER USER '" + user + "'@'%' IDENTIFIED BY 'after-rotation'"); err != nil {
+		t.Fatal(err)
+	}
+	secret.set(user, "after-rotation")
+	r.proxy.CutAll()
+	rotated.Store(true)
+	time.Sleep(700 * time.Millisecond)
+	stop()
+	wg.Wait()
+
+	for c, s := range results {
+		t.Logf("client %d: %d requests (%d after the rotation), %d failed once, %d failed twice", c, s.requests, s.afterRotation, s.failed, s.failedTwice)
+		if s.afterRotation == 0 {
+			t.Errorf("client %d sent no request after the rotation", c)
+		}
+	}
+	if refetched := secret.fetched() - fetchedBefore; refetched < clients {
+		t.Errorf("the secret was fetched %d times after the rotation, want each of the %d containers to fetch it again", refetched, clients)
+	}
+	checkWholeOrders(t, r.direct)
 }
