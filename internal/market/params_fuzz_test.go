@@ -192,3 +192,28 @@ func FuzzOrderListParams(f *testing.F) {
 		}
 	})
 }
+
+// TestSearchTermsInvalidUTF8 pins what FuzzCatalogParams found: a byte
+// that is not UTF-8 separates words and does not keep the letters after
+// it from folding, so a query and the index agree whatever the bytes.
+func TestSearchTermsInvalidUTF8(t *testing.T) {
+	tests := []struct {
+		name, q string
+		want    []string
+	}{
+		{"ordinal after a stray byte", "00000000000000\xf1ª", []string{"00000000000000", "a"}},
+		{"accent after a stray byte", "tom\xffÁTO", []string{"ato", "tom"}},
+		{"stray byte inside a word", "p\xc3o", []string{"o", "p"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := market.SearchTerms(tt.q)
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("SearchTerms(%q) = %q, %v; want %q", tt.q, got, err, tt.want)
+			}
+			if words := market.IndexWords(tt.q, "", ""); !reflect.DeepEqual(words, tt.want) {
+				t.Errorf("IndexWords(%q) = %q, want %q", tt.q, words, tt.want)
+			}
+		})
+	}
+}

@@ -109,6 +109,11 @@ func foldWords(text string) string {
 	if ascii {
 		return strings.ToLower(text)
 	}
+	// Bytes that are not UTF-8 separate words, as every non-letter does;
+	// made spaces first, they cannot stop the normalisation from
+	// decomposing the letters after them (which made "\xf1ª" fold to "ª"
+	// and "ª" to "a").
+	text = strings.ToValidUTF8(text, " ")
 	// NFKD rather than NFD also unifies compatibility forms (ﬁ, full-width
 	// letters). A Caser keeps state, so each call has its own.
 	return cases.Fold().String(dropAccents(text, norm.NFKD))
