@@ -16,19 +16,26 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	mysqldrv "github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/deliverymarket/delivery/api"
+	"github.com/deliverymarket/delivery/internal/apigw"
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/awssecrets"
 	"github.com/deliverymarket/delivery/internal/dbtest"
 	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/faultproxy"
+	"github.com/deliverymarket/delivery/internal/lambdatest"
 	"github.com/deliverymarket/delivery/internal/localrun"
 	"github.com/deliverymarket/delivery/internal/mysql"
+	"github.com/deliverymarket/delivery/internal/notify"
+	"github.com/deliverymarket/delivery/internal/notify/snstest"
 )
 
 // unavailableWithin is the requirement: while the database is
@@ -616,4 +623,206 @@ func TestCredentialRotationDuringTraffic(t *testing.T) {
 		t.Errorf("the secret was fetched %d times after the rotation, want each of the %d containers to fetch it again", refetched, clients)
 	}
 	checkWholeOrders(t, r.direct)
+}
+
+// switchable fronts an AWS stand-in with a switch that makes every call
+// fail as the service does when it is down (500 and the service's own
+// error), and counts the calls.
+type switchable struct {
+	*httptest.Server
+	failing atomic.Bool
+	calls   atomic.Int64
+}
+
+func newSwitchable(t *testing.T, next http.Handler, fail func(w http.ResponseWriter)) *switchable {
+	t.Helper()
+	s := &switchable{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.calls.Add(1)
+		if s.failing.Load() {
+			fail(w)
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// testClock is the dispatcher's clock, moved by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+type notificationBody struct {
+	Notification struct {
+		Status        string     `json:"status"`
+		Attempts      int        `json:"attempts"`
+		LastError     *string    `json:"lastError"`
+		NextAttemptAt *time.Time `json:"nextAttemptAt"`
+	} `json:"notification"`
+}
+
+func getNotification(t *testing.T, fn *apigw.Function, orderID string) notificationBody {
+	t.Helper()
+	resp, _ := fn.Handle(context.Background(), events.APIGatewayProxyRequest{
+		HTTPMethod: "GET", Resource: "/api/orders/{orderId}", Path: "/api/orders/" + orderID,
+		PathParameters: map[string]string{"orderId": orderID},
+	})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/orders/%s = %d %s", orderID, resp.StatusCode, resp.Body)
+	}
+	var b notificationBody
+	if err := json.Unmarshal([]byte(resp.Body), &b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// expectFailed checks that the order shows its failed notification: the
+// status, the reason from the fixed vocabulary and the retry's time.
+func expectFailed(t *testing.T, got notificationBody, attempts int, reason string, retryAt time.Time) {
+	t.Helper()
+	n := got.Notification
+	if n.Status != "failed" || n.Attempts != attempts || n.LastError == nil || *n.LastError != reason ||
+		n.NextAttemptAt == nil || n.NextAttemptAt.Sub(retryAt).Abs() > time.Second {
+		t.Errorf("notification = %+v (lastError %v, nextAttemptAt %v), want failed after %d attempts, %q, retry at %v",
+			n, deref(n.LastError), n.NextAttemptAt, attempts, reason, retryAt)
+	}
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// SNS and Lambda Invoke failing, through the real SDK clients against
+// stand-ins that fail: the order is kept (201), the failure shows on
+// GET /api/orders/{id} with its reason and next attempt, the sweep
+// (driven by the dispatcher's clock) retries on schedule, and once the
+// service is back the sweep delivers.
+func TestNotificationServicesFailing(t *testing.T) {
+	ctx := context.Background()
+	logger := slog.New(slog.DiscardHandler)
+	awsCreds := credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")
+
+	t.Run("Lambda Invoke", func(t *testing.T) {
+		r := newFaultDB(t, rigOptions{})
+		aws := lambdatest.StartAWS(nil)
+		t.Cleanup(aws.Close)
+		standIn := newSwitchable(t, aws.Config.Handler, func(w http.ResponseWriter) {
+			w.Header().Set("X-Amzn-ErrorType", "ServiceException")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, `{"__type":"ServiceException","message":"Lambda is unavailable"}`)
+		})
+		standIn.failing.Store(true)
+		// The client as FromEnv builds it: the SDK's default retries.
+		client := lambda.New(lambda.Options{BaseEndpoint: &standIn.URL, Region: "eu-west-1", Credentials: awsCreds})
+		dispatcher := notify.NewDispatcher(mysql.NewOrderStore(r.db), notify.LambdaInvoker{Client: client, Function: "notifycarrier"}, logger)
+		clock := &testClock{now: time.Now().UTC()}
+		dispatcher.SetClock(clock.Now)
+		fn := app.PlaceOrder(app.Deps{DB: r.db, Currency: "USD", Logger: logger, Notifier: dispatcher})
+
+		placed, _ := fn.Handle(ctx, placeEvent(newKey("invoke")))
+		if placed.StatusCode != http.StatusCreated {
+			t.Fatalf("POST /api/orders with Lambda down = %d %s, want 201", placed.StatusCode, placed.Body)
+		}
+		id := orderIDOf(t, placed)
+		expectFailed(t, getNotification(t, fn, id), 1, notify.ReasonHandOff, clock.Now().Add(time.Minute))
+
+		clock.Add(30 * time.Second)
+		if rep, err := dispatcher.Sweep(ctx); err != nil || rep.Due != 0 {
+			t.Errorf("sweep before the retry is due = %+v, %v; want nothing due", rep, err)
+		}
+		clock.Add(31 * time.Second)
+		if rep, err := dispatcher.Sweep(ctx); err != nil || rep.HandedOff != 1 {
+			t.Errorf("sweep when due = %+v, %v; want one retry", rep, err)
+		}
+		expectFailed(t, getNotification(t, fn, id), 2, notify.ReasonHandOff, clock.Now().Add(2*time.Minute))
+
+		standIn.failing.Store(false)
+		clock.Add(2 * time.Minute)
+		if rep, err := dispatcher.Sweep(ctx); err != nil || rep.HandedOff != 1 {
+			t.Errorf("sweep with Lambda back = %+v, %v; want one hand-off", rep, err)
+		}
+		if got := getNotification(t, fn, id).Notification; got.Status != "handed_off" || got.Attempts != 3 {
+			t.Errorf("notification with Lambda back = %+v, want handed_off after 3 attempts", got)
+		}
+		invokes := aws.Invokes()
+		if len(invokes) != 1 || invokes[0].InvocationType != "Event" || !strings.Contains(string(invokes[0].Payload), id) {
+			t.Errorf("invocations reaching Lambda = %+v, want one Event for order %s", invokes, id)
+		}
+	})
+
+	t.Run("SNS", func(t *testing.T) {
+		r := newFaultDB(t, rigOptions{})
+		sns := snstest.New(t)
+		standIn := newSwitchable(t, sns.Config.Handler, func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, `<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>SNS is unavailable</Message></Error><RequestId>x</RequestId></ErrorResponse>`)
+		})
+		standIn.failing.Store(true)
+		// One attempt: the SDK's own retries are not under test here.
+		client := awssns.New(awssns.Options{BaseEndpoint: &standIn.URL, Region: "eu-west-1", Credentials: awsCreds, RetryMaxAttempts: 1})
+		// notifycarrier run in-process, as the local runner does, with the
+		// real SNS client; its outcome comes back as Lambda's destination
+		// record.
+		dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(r.db), notify.SNSPublisher{Client: client, Log: logger}, localrun.DefaultSiteURL, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock := &testClock{now: time.Now().UTC()}
+		dispatcher.SetClock(clock.Now)
+		fn := app.PlaceOrder(app.Deps{DB: r.db, Currency: "USD", Logger: logger, Notifier: dispatcher})
+
+		placed, _ := fn.Handle(ctx, placeEvent(newKey("sns")))
+		if placed.StatusCode != http.StatusCreated {
+			t.Fatalf("POST /api/orders with SNS down = %d %s, want 201", placed.StatusCode, placed.Body)
+		}
+		id := orderIDOf(t, placed)
+		invoker.Wait()
+		expectFailed(t, getNotification(t, fn, id), 1, notify.ReasonDelivery, clock.Now().Add(time.Minute))
+
+		clock.Add(time.Minute + time.Second)
+		if rep, err := dispatcher.Sweep(ctx); err != nil || rep.HandedOff != 1 {
+			t.Errorf("sweep when due = %+v, %v; want one retry", rep, err)
+		}
+		invoker.Wait()
+		expectFailed(t, getNotification(t, fn, id), 2, notify.ReasonDelivery, clock.Now().Add(2*time.Minute))
+
+		standIn.failing.Store(false)
+		clock.Add(2*time.Minute + time.Second)
+		if rep, err := dispatcher.Sweep(ctx); err != nil || rep.HandedOff != 1 {
+			t.Errorf("sweep with SNS back = %+v, %v; want one retry", rep, err)
+		}
+		invoker.Wait()
+		if got := getNotification(t, fn, id).Notification; got.Status != "notified" || got.Attempts != 3 || got.LastError != nil || got.NextAttemptAt != nil {
+			t.Errorf("notification with SNS back = %+v, want notified after 3 attempts", got)
+		}
+		var published []string
+		for _, req := range sns.Requests() {
+			if req.Get("Action") == "Publish" {
+				published = append(published, req.Get("Message"))
+			}
+		}
+		if len(published) != 1 {
+			t.Errorf("SMS published = %q, want exactly one", published)
+		}
+	})
 }

@@ -26,6 +26,15 @@ const (
 	// invokeTimeout bounds one hand-off, so that a stuck endpoint cannot
 	// hold the shopper's request; the order is retried instead.
 	invokeTimeout = 5 * time.Second
+	// recordTimeout bounds recording a hand-off's outcome (one UPDATE of
+	// a few milliseconds; generous for a loaded database). The record does
+	// not share the request's deadline (apigw.RequestTimeout): when that
+	// deadline ends a slow Invoke (the SDK retries with backoff), the
+	// failure must still be written, so that the order shows it and is
+	// retried on its schedule rather than after HandOffGrace. A request
+	// that places an order therefore takes at most 1.5 s + 2 s, far
+	// below placeorder's 15 s timeout.
+	recordTimeout = 2 * time.Second
 	// sweepBatch is how many due orders one sweep handles.
 	sweepBatch = 50
 	// pruneBatch bounds the idempotency keys one sweep forgets; at one
@@ -101,6 +110,8 @@ func (d *Dispatcher) attempt(ctx context.Context, o market.Order, n int) {
 	err := d.invoker.Invoke(invokeCtx, EventFor(o, 1, n))
 	cancel()
 	now := d.now().UTC()
+	ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	if err != nil {
 		d.log.ErrorContext(ctx, "notify: hand-off failed", "orderId", o.ID, "attempt", n, "error", err)
 		err = d.fail(ctx, o.ID, n, ReasonHandOff, now)
