@@ -826,3 +826,64 @@ func TestNotificationServicesFailing(t *testing.T) {
 		}
 	})
 }
+
+// A slow database (latency on every packet) makes requests run into their
+// deadline at every point of their work, transactions included: each
+// still answers within 2 s, with its result or a 503, never a 500.
+func TestSlowDatabase(t *testing.T) {
+	for _, latency := range []time.Duration{150 * time.Millisecond, 350 * time.Millisecond} {
+		t.Run(latency.String(), func(t *testing.T) {
+			// A connection for each request, as each Lambda container has
+			// its own: the latency, not a queue for the pool, is what the
+			// deadline meets.
+			r := newFaultRig(t, rigOptions{maxOpenConns: 40})
+			carrierID := int64(1)
+			if err := r.direct.Get(&carrierID, `SELECT id FROM carriers ORDER BY id LIMIT 1`); err != nil {
+				t.Fatal(err)
+			}
+			carrierToken, err := r.keyring.MintCarrier(carrierID, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			companyToken, err := r.keyring.Mint(1, auth.DefaultScopes, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := r.everyRoute(t, companyToken, carrierToken)
+			// The gateway caches the tokens' policies, as API Gateway does
+			// for five minutes: under test is each function's own bound.
+			// (An uncached token adds the authorizer's, which is its own
+			// Lambda with the same bound.)
+			for _, c := range []call{{method: "GET", path: "/api/company/products", token: companyToken}, {method: "GET", path: "/api/carrier/orders", token: carrierToken}} {
+				if got, _ := r.do(t, c); got.status != http.StatusOK {
+					t.Fatalf("GET %s = %d %s", c.path, got.status, got.rawBody)
+				}
+			}
+			r.proxy.SetLatency(latency)
+			var wg sync.WaitGroup
+			var answered, unavailable atomic.Int64
+			for key, c := range calls {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got, took := r.do(t, withFreshKey(c))
+					switch {
+					case got.status == http.StatusServiceUnavailable:
+						expectUnavailable(t, key, got, took)
+						unavailable.Add(1)
+					case got.status >= 500 || got.status == 0:
+						t.Errorf("%s with %v latency = %d %s, want its answer or 503", key, latency, got.status, got.rawBody)
+					case took > unavailableWithin:
+						t.Errorf("%s with %v latency took %v, want at most %v", key, latency, took, unavailableWithin)
+					default:
+						answered.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+			t.Logf("%v latency: %d routes answered, %d answered 503", latency, answered.Load(), unavailable.Load())
+			r.proxy.SetLatency(0)
+			checkWholeOrders(t, r.direct)
+		})
+	}
+}

@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -40,6 +41,12 @@ func isUnavailable(err error) bool {
 	switch {
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, mysqldrv.ErrInvalidConn),
 		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		return true
+	case errors.Is(err, sql.ErrTxDone):
+		// The stores use a transaction once and commit it last, so a
+		// transaction found done is one database/sql rolled back when the
+		// request's deadline (apigw.RequestTimeout) passed during it: a
+		// commit then reports ErrTxDone rather than the deadline.
 		return true
 	case errors.As(err, &me):
 		switch me.Number {

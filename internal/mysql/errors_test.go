@@ -28,6 +28,7 @@ func TestTranslate(t *testing.T) {
 		{name: "bad connection", err: driver.ErrBadConn, wantCode: market.CodeUnavailable},
 		{name: "invalid connection", err: mysqldrv.ErrInvalidConn, wantCode: market.CodeUnavailable},
 		{name: "deadline", err: fmt.Errorf("query: %w", context.DeadlineExceeded), wantCode: market.CodeUnavailable},
+		{name: "transaction rolled back at the deadline", err: fmt.Errorf("commit: %w", sql.ErrTxDone), wantCode: market.CodeUnavailable},
 		{name: "access denied", err: &mysqldrv.MySQLError{Number: 1045, Message: "Access denied for user 'app'"}, wantCode: market.CodeUnavailable},
 		{name: "too many connections", err: &mysqldrv.MySQLError{Number: 1040, Message: "Too many connections"}, wantCode: market.CodeUnavailable},
 		{name: "RDS Proxy borrow timeout", err: &mysqldrv.MySQLError{Number: 9501, Message: "Timed-out waiting to acquire database connection"}, wantCode: market.CodeUnavailable},
