@@ -70,7 +70,10 @@ type Settings struct {
 // idle past ConnMaxIdleTime or older than ConnMaxLifetime are not reused,
 // which keeps the pool from handing out sockets that RDS, a rotation or the
 // network closed while the container was frozen (the driver also checks a
-// socket's liveness before reuse).
+// socket's liveness before reuse). dialTimeout and ioTimeout bound the work
+// that no request deadline covers (the sweep, migrations); an API request
+// is bounded tighter by apigw.RequestTimeout, whose context the driver
+// honours while dialling, signing in and waiting for a result.
 const (
 	LambdaPool      = 2
 	connMaxLifetime = 5 * time.Minute
