@@ -187,16 +187,34 @@ func (c *refetchingConnector) Connect(ctx context.Context) (driver.Conn, error) 
 	seen := c.generation
 	c.mu.Unlock()
 	conn, err := c.Connector.Connect(ctx)
-	if !isAccessDenied(err) {
-		return conn, err
+	if isAccessDenied(err) {
+		c.mu.Lock()
+		if c.generation == seen {
+			c.creds.Invalidate()
+			c.generation++
+		}
+		c.mu.Unlock()
+		conn, err = c.Connector.Connect(ctx)
 	}
-	c.mu.Lock()
-	if c.generation == seen {
-		c.creds.Invalidate()
-		c.generation++
+	if err != nil && ctx.Err() == nil && isConnectionLost(err) {
+		// A connection that was never established ran nothing, so
+		// database/sql may safely try a new one (it does on ErrBadConn,
+		// up to three times, within the request's deadline). This matters
+		// when the database comes back: a connection database/sql opened
+		// in the background during the outage fails then, and its error
+		// goes to the request waiting for a connection, which would
+		// otherwise answer 503 although the database is up again.
+		return nil, fmt.Errorf("%w: %w", driver.ErrBadConn, err)
 	}
-	c.mu.Unlock()
-	return c.Connector.Connect(ctx)
+	return conn, err
+}
+
+// isConnectionLost says whether err is the network failing (a refused or
+// reset connection, a handshake cut short) rather than the server
+// answering with an error, which a new connection would only repeat.
+func isConnectionLost(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, mysqldrv.ErrInvalidConn) || errors.As(err, &netErr)
 }
 
 const (

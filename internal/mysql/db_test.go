@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
 	"net"
 	"os"
@@ -375,5 +376,62 @@ func TestCreateDatabaseAndOpenDSN(t *testing.T) {
 	}
 	if err := mysql.ExecOnServer(ctx, dsn, "SELEC 1"); err == nil || market.ErrorCode(err) != market.CodeInternal {
 		t.Errorf("ExecOnServer(bad SQL) = %v, want an internal error", err)
+	}
+}
+
+// flakyFrontAddr listens on a loopback port whose first connection is
+// reset at once (as one opened while the database was away fails when it
+// comes back) and whose later ones are forwarded to upstream.
+func flakyFrontAddr(t *testing.T, upstream string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for first := true; ; first = false {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if first {
+				c.(*net.TCPConn).SetLinger(0)
+				c.Close()
+				continue
+			}
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("tcp", upstream)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go func() { io.Copy(s, c); s.Close() }()
+				io.Copy(c, s)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// A connection that fails while it is being established ran nothing, so
+// the query goes on with a new one instead of failing.
+func TestFailedConnectIsRetried(t *testing.T) {
+	dsn := dbtest.NewDSN(t)
+	cfg, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := mysql.Open(mysql.Settings{
+		Addr: flakyFrontAddr(t, cfg.Addr), Database: cfg.DBName,
+		Credentials: mysql.StaticCredentials{Username: cfg.User, Password: cfg.Passwd},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := mysql.NewProductStore(db).ListActive(context.Background(), market.ProductPage{Limit: 20}); err != nil {
+		t.Errorf("ListActive with the first connection reset = %v, want it to succeed on a new one", err)
 	}
 }
