@@ -145,6 +145,13 @@ type SignIn struct {
 // time SNS takes to accept an SMS.
 const SignInMinAnswer = 400 * time.Millisecond
 
+func (s SignIn) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
 func (s SignIn) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()
@@ -180,8 +187,10 @@ func (s SignIn) RequestCode(ctx context.Context, req CodeRequest) error {
 		return err
 	}
 	now := s.now()
+	// Housekeeping: a failure here (a deadlock, say) must not refuse the
+	// person asking; the next request prunes instead.
 	if err := s.Store.PruneCodes(ctx, now.Add(-SignInRetention), signInPruneBatch); err != nil {
-		return err
+		s.logger().WarnContext(ctx, "sign-in: old codes not pruned", "error", err)
 	}
 	c := SignInCode{Kind: s.Kind, Phone: phone, CreatedAt: now, ExpiresAt: now.Add(SignInCodeTTL)}
 	var code string
@@ -211,11 +220,7 @@ func (s SignIn) RequestCode(ctx context.Context, req CodeRequest) error {
 	if err := s.Texts.SendText(ctx, phone, SignInCodeSMS(code)); err != nil {
 		// Answered like any other request, or a failing SMS would tell
 		// which phones are known; the person asks again.
-		log := s.Log
-		if log == nil {
-			log = slog.Default()
-		}
-		log.ErrorContext(ctx, "sign-in: code not sent", "kind", string(s.Kind),
+		s.logger().ErrorContext(ctx, "sign-in: code not sent", "kind", string(s.Kind),
 			"error", strings.ReplaceAll(err.Error(), phone, "<phone>"))
 	}
 	return nil

@@ -47,12 +47,28 @@ const (
 		WHERE kind = ? AND phone = ? AND created_at > ? AND id <> ?
 		ORDER BY created_at, id`
 	deleteSignInCode = `DELETE FROM sign_in_codes WHERE id = ?`
-	pruneSignInCodes = `DELETE FROM sign_in_codes WHERE created_at < ? ORDER BY created_at LIMIT ?`
+	// Pruning first reads which rows to forget, without locks, and then
+	// deletes those rows by primary key: a DELETE ... ORDER BY created_at
+	// LIMIT takes next-key locks on the created_at index up to the newest
+	// rows, where concurrent requests insert, and deadlocked with them.
+	oldSignInCodes    = `SELECT id FROM sign_in_codes WHERE created_at < ? ORDER BY created_at LIMIT ?`
+	deleteSignInCodes = `DELETE FROM sign_in_codes WHERE id IN (?)`
 )
 
 // PruneCodes forgets codes past their retention, oldest first.
 func (s *SignInStore) PruneCodes(ctx context.Context, before time.Time, limit int) error {
-	_, err := s.db.ExecContext(ctx, pruneSignInCodes, before.UTC(), limit)
+	var ids []int64
+	if err := sqlx.SelectContext(ctx, s.db, &ids, oldSignInCodes, before.UTC(), limit); err != nil {
+		return translate("old sign-in codes", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query, args, err := sqlx.In(deleteSignInCodes, ids)
+	if err != nil {
+		return translate("prune sign-in codes", err)
+	}
+	_, err = s.db.ExecContext(ctx, query, args...)
 	return translate("prune sign-in codes", err)
 }
 
