@@ -266,9 +266,9 @@ variable "secrets_manager_endpoint_security_group_id" {
 }
 
 variable "proxy_connection_borrow_timeout" {
-  description = "Seconds a client request waits for a free MySQL connection in the proxy's pool before it fails (the functions answer 503); well under the functions' 10 s timeout."
+  description = "Seconds a client request waits for a free MySQL connection in the proxy's pool before it fails (the functions answer 503); 1 s stays inside the functions' 1.5 s bound on each request (apigw.RequestTimeout), so the proxy sheds load before the request gives up."
   type        = number
-  default     = 5
+  default     = 1
 
   validation {
     condition     = var.proxy_connection_borrow_timeout >= 1 && var.proxy_connection_borrow_timeout <= 300 && floor(var.proxy_connection_borrow_timeout) == var.proxy_connection_borrow_timeout
