@@ -344,6 +344,33 @@ var smokeCases = []smokeCase{
 			t.Errorf("a company token: %s; want company/1 allowed %s", res.Payload, asked.MethodArn)
 		}
 
+		// A valid carrier token on that company route: a policy whose Deny
+		// covers it (API Gateway answers 403).
+		carrierToken, err := s.Keyring.MintCarrier(1, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		event, err = lambdatest.AuthorizerEvent(root, carrierToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res = call(t, p, event)
+		policy.PolicyDocument.Statement = nil
+		if res.Error || json.Unmarshal(res.Payload, &policy) != nil {
+			t.Fatalf("a carrier token: %s, want a policy", res.Payload)
+		}
+		clear(effects)
+		for _, st := range policy.PolicyDocument.Statement {
+			for _, resource := range st.Resource {
+				if arnMatches(resource, asked.MethodArn) {
+					effects[st.Effect] = true
+				}
+			}
+		}
+		if !effects["Deny"] || effects["Allow"] || policy.PrincipalID != "carrier/1" {
+			t.Errorf("a carrier token on a company route: %s; want carrier/1 denied %s", res.Payload, asked.MethodArn)
+		}
+
 		// A TOKEN authorizer refuses a bad token with the error
 		// "Unauthorized", which API Gateway turns into a 401.
 		bad := map[string]string{"garbage": "not-a-token", "another key": signedElsewhere(t)}
