@@ -57,7 +57,15 @@ func TestRuntimeInvoke(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rt.Close()
-			go bootstrapOnce(t, rt.Addr(), tt.path, []byte(`{"ok":1}`))
+			// Invoke returns as soon as the stand-in has the reply, which can
+			// be before the bootstrap has read the stand-in's 202: wait for it
+			// before Close, or its check would run after the test.
+			done := make(chan struct{})
+			defer func() { <-done }()
+			go func() {
+				defer close(done)
+				bootstrapOnce(t, rt.Addr(), tt.path, []byte(`{"ok":1}`))
+			}()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			res, err := rt.Invoke(ctx, []byte(`{"in":1}`))
