@@ -205,6 +205,17 @@ func (c CompanyProducts) Create(ctx context.Context, in Input) (Reply, error) {
 	return productReply(http.StatusCreated, p, c.Currency), nil
 }
 
+// Endpoints are the updateproduct Lambda's routes.
+func (c CompanyProducts) Endpoints() map[string]Endpoint {
+	return map[string]Endpoint{
+		"GET /api/company/products":      c.List,
+		"GET /api/company/products/{id}": c.Get,
+		"POST /api/company/products":     c.Create,
+		"PUT /api/products/{id}":         c.Replace,
+		"DELETE /api/products/{id}":      c.Archive,
+	}
+}
+
 // target returns the company acting and the product it names in the path.
 func (c CompanyProducts) target(in Input) (company, product int64, err error) {
 	if company, err = companyID(in, c.now()); err != nil {

@@ -25,6 +25,23 @@ func (f Fulfilment) now() time.Time {
 	return time.Now()
 }
 
+// Endpoints are the fulfilment Lambda's routes.
+func (f Fulfilment) Endpoints() map[string]Endpoint {
+	return map[string]Endpoint{
+		"GET /api/carrier/orders":                       f.CarrierOrders,
+		"GET /api/carrier/orders/{deliveryId}":          f.CarrierOrder,
+		"POST /api/carrier/orders/{deliveryId}/claim":   f.CarrierMove(market.ActionClaim),
+		"POST /api/carrier/orders/{deliveryId}/pickup":  f.CarrierMove(market.ActionPickUp),
+		"POST /api/carrier/orders/{deliveryId}/deliver": f.CarrierMove(market.ActionDeliver),
+		"POST /api/carrier/orders/{deliveryId}/release": f.CarrierMove(market.ActionRelease),
+		"GET /api/company/profile":                      f.Profile,
+		"PUT /api/company/profile":                      f.ReplaceProfile,
+		"GET /api/company/orders":                       f.CompanyOrders,
+		"POST /api/company/orders/{deliveryId}/ready":   f.CompanyReady,
+		"POST /api/company/orders/{deliveryId}/cancel":  f.CompanyCancel,
+	}
+}
+
 // orderList is a page of an order list.
 type orderList[T any] struct {
 	Orders     []T     `json:"orders"`

@@ -62,13 +62,7 @@ func PriceOrder(d Deps) *apigw.Function {
 // managing its own products.
 func UpdateProduct(d Deps) *apigw.Function {
 	c := apigw.CompanyProducts{Store: mysql.NewProductStore(d.DB), Currency: d.Currency}
-	return apigw.NewFunction("updateproduct", d.api(), map[string]apigw.Endpoint{
-		"GET /api/company/products":      c.List,
-		"GET /api/company/products/{id}": c.Get,
-		"POST /api/company/products":     c.Create,
-		"PUT /api/products/{id}":         c.Replace,
-		"DELETE /api/products/{id}":      c.Archive,
-	})
+	return apigw.NewFunction("updateproduct", d.api(), c.Endpoints())
 }
 
 // PlaceOrder is the API handler of the placeorder Lambda: checkout and

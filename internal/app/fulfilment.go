@@ -19,19 +19,7 @@ import (
 // keeping their pickup details.
 func Fulfilment(d Deps) *apigw.Function {
 	f := apigw.Fulfilment{Service: fulfilmentService(d), Profiles: mysql.NewProfileStore(d.DB)}
-	return apigw.NewFunction("fulfilment", d.api(), map[string]apigw.Endpoint{
-		"GET /api/carrier/orders":                       f.CarrierOrders,
-		"GET /api/carrier/orders/{deliveryId}":          f.CarrierOrder,
-		"POST /api/carrier/orders/{deliveryId}/claim":   f.CarrierMove(market.ActionClaim),
-		"POST /api/carrier/orders/{deliveryId}/pickup":  f.CarrierMove(market.ActionPickUp),
-		"POST /api/carrier/orders/{deliveryId}/deliver": f.CarrierMove(market.ActionDeliver),
-		"POST /api/carrier/orders/{deliveryId}/release": f.CarrierMove(market.ActionRelease),
-		"GET /api/company/profile":                      f.Profile,
-		"PUT /api/company/profile":                      f.ReplaceProfile,
-		"GET /api/company/orders":                       f.CompanyOrders,
-		"POST /api/company/orders/{deliveryId}/ready":   f.CompanyReady,
-		"POST /api/company/orders/{deliveryId}/cancel":  f.CompanyCancel,
-	})
+	return apigw.NewFunction("fulfilment", d.api(), f.Endpoints())
 }
 
 func fulfilmentService(d Deps) market.Fulfilment {

@@ -66,31 +66,13 @@ func newFuzzWorld(signer apigw.Signer, logger *slog.Logger) fuzzWorld {
 		"priceorder": apigw.NewFunction("priceorder", cfg, map[string]apigw.Endpoint{
 			"POST /api/orders/quote": apigw.Quote(pricer),
 		}),
-		"updateproduct": apigw.NewFunction("updateproduct", cfg, map[string]apigw.Endpoint{
-			"GET /api/company/products":      companyProducts.List,
-			"GET /api/company/products/{id}": companyProducts.Get,
-			"POST /api/company/products":     companyProducts.Create,
-			"PUT /api/products/{id}":         companyProducts.Replace,
-			"DELETE /api/products/{id}":      companyProducts.Archive,
-		}),
+		"updateproduct": apigw.NewFunction("updateproduct", cfg, companyProducts.Endpoints()),
 		"placeorder": apigw.NewFunction("placeorder", cfg, map[string]apigw.Endpoint{
 			"POST /api/orders":                  apigw.PlaceOrder(market.Checkout{Orders: orders, Currency: fuzzOrderCurrency}),
 			"GET /api/orders/{orderId}":         apigw.GetOrder(orders),
 			"POST /api/orders/{orderId}/cancel": apigw.CancelOrder(service, orders),
 		}),
-		"fulfilment": apigw.NewFunction("fulfilment", cfg, map[string]apigw.Endpoint{
-			"GET /api/carrier/orders":                       f.CarrierOrders,
-			"GET /api/carrier/orders/{deliveryId}":          f.CarrierOrder,
-			"POST /api/carrier/orders/{deliveryId}/claim":   f.CarrierMove(market.ActionClaim),
-			"POST /api/carrier/orders/{deliveryId}/pickup":  f.CarrierMove(market.ActionPickUp),
-			"POST /api/carrier/orders/{deliveryId}/deliver": f.CarrierMove(market.ActionDeliver),
-			"POST /api/carrier/orders/{deliveryId}/release": f.CarrierMove(market.ActionRelease),
-			"GET /api/company/profile":                      f.Profile,
-			"PUT /api/company/profile":                      f.ReplaceProfile,
-			"GET /api/company/orders":                       f.CompanyOrders,
-			"POST /api/company/orders/{deliveryId}/ready":   f.CompanyReady,
-			"POST /api/company/orders/{deliveryId}/cancel":  f.CompanyCancel,
-		}),
+		"fulfilment": apigw.NewFunction("fulfilment", cfg, f.Endpoints()),
 		"signin": apigw.NewFunction("signin", cfg, map[string]apigw.Endpoint{
 			"POST /api/carrier/session/code": apigw.SessionCode(carriers),
 			"POST /api/carrier/session":      apigw.CarrierSession(carriers, signer),
