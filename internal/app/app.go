@@ -35,6 +35,12 @@ type Deps struct {
 	// Texts sends SMS to one phone number (sign-in codes, the notice of
 	// a cancelled order); nil sends none.
 	Texts market.TextSender
+	// Uploads presigns photo uploads into the uploads bucket (UPLOADS_BUCKET);
+	// nil answers 503 on POST /api/products/{id}/image-uploads.
+	Uploads market.UploadSigner
+	// Objects reads uploads and writes processed photos (UPLOADS_BUCKET,
+	// IMAGES_BUCKET); only the imageprocessor function needs it.
+	Objects market.ObjectStore
 }
 
 func (d Deps) api() apigw.Config {
