@@ -21,9 +21,9 @@ var goMigrations = []*goose.Migration{backfillCatalogSearch}
 
 // Up applies every pending migration and returns the schema version reached.
 func Up(ctx context.Context, db *sql.DB) (int64, error) {
-	provider, err := goose.NewProvider(goose.DialectMySQL, db, files, goose.WithGoMigrations(goMigrations...))
+	provider, err := newProvider(db)
 	if err != nil {
-		return 0, fmt.Errorf("migrations: %w", err)
+		return 0, err
 	}
 	if _, err := provider.Up(ctx); err != nil {
 		return 0, fmt.Errorf("migrations: up: %w", err)
@@ -33,4 +33,13 @@ func Up(ctx context.Context, db *sql.DB) (int64, error) {
 		return 0, fmt.Errorf("migrations: version: %w", err)
 	}
 	return version, nil
+}
+
+// newProvider is the one provider of every migration, SQL and Go.
+func newProvider(db *sql.DB) (*goose.Provider, error) {
+	provider, err := goose.NewProvider(goose.DialectMySQL, db, files, goose.WithGoMigrations(goMigrations...))
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return provider, nil
 }
