@@ -220,7 +220,7 @@ func OrderReference(id string) string {
 }
 
 // OrderLine is one priced line of an order, at the unit price at the time
-// the order was placed; names are kept as they were then.
+// the order was placed; names and the photo are kept as they were then.
 type OrderLine struct {
 	ProductID   int64  `json:"productId"`
 	CompanyID   int64  `json:"companyId"`
@@ -229,6 +229,11 @@ type OrderLine struct {
 	UnitPrice   Money  `json:"unitPrice"`
 	Quantity    int    `json:"quantity"`
 	LineTotal   Money  `json:"lineTotal"`
+	// Image is the product's photo when the order was placed; nil (JSON
+	// null) when it had none. It is no part of the request's hash: a
+	// retry with the same key and body replays the order as placed, photo
+	// included, whatever the product's photo is by then.
+	Image *ProductImage `json:"image"`
 }
 
 // Notification is where the carriers' SMS for an order stands. LastError
@@ -409,7 +414,7 @@ func OrderFromQuote(o NewOrder, q Quote) Order {
 	for i, l := range q.Lines {
 		order.Lines[i] = OrderLine{
 			ProductID: l.ProductID, CompanyID: l.CompanyID, CompanyName: l.CompanyName, Name: l.Name,
-			UnitPrice: l.UnitPrice, Quantity: l.Quantity, LineTotal: l.LineTotal,
+			UnitPrice: l.UnitPrice, Quantity: l.Quantity, LineTotal: l.LineTotal, Image: l.Image,
 		}
 	}
 	return order

@@ -20,6 +20,12 @@ type Product struct {
 	Price       Money  `db:"price" json:"price"`
 	Active      bool   `db:"active" json:"-"`
 	Version     int64  `db:"version" json:"version"`
+	// Image is the product's photo; nil (JSON null) when it has none.
+	Image *ProductImage `db:"-" json:"image"`
+	// ImageError says why the last photo uploaded was refused; nil when
+	// none was, or a photo was set or removed since. Only the company's
+	// own views show it (as "imageError"): it is not for shoppers.
+	ImageError *ImageError `db:"-" json:"-"`
 }
 
 // Page sizes of the product catalog.

@@ -29,6 +29,9 @@ type Line struct {
 	UnitPrice   Money  `json:"unitPrice"`
 	Quantity    int    `json:"quantity"`
 	LineTotal   Money  `json:"lineTotal"`
+	// Image is the product's photo now, so that the cart shows it; nil
+	// (JSON null) when it has none.
+	Image *ProductImage `json:"image"`
 }
 
 // Quote is an exact bill for a list of items at current prices.
@@ -133,6 +136,7 @@ func Price(currency string, items []Item, products map[int64]Product) (Quote, er
 			UnitPrice:   p.Price,
 			Quantity:    it.Quantity,
 			LineTotal:   NewMoney(lineTotal),
+			Image:       p.Image,
 		})
 		q.ItemCount += it.Quantity
 		total = total.Add(lineTotal)
