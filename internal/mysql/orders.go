@@ -87,9 +87,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 // statement for the whole order.
 const (
 	insertOrderItems = `INSERT INTO order_items
-    (order_id, line_no, product_id, company_id, company_name, product_name, unit_price, quantity, line_total)
+    (order_id, line_no, product_id, company_id, company_name, product_name, unit_price, quantity, line_total,
+     image_320, image_960, image_width, image_height)
 VALUES `
-	orderItemValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	orderItemValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 func (s *OrderStore) placeOnce(ctx context.Context, o market.NewOrder) (market.Order, bool, error) {
@@ -123,13 +124,18 @@ func (s *OrderStore) placeOnce(ctx context.Context, o market.NewOrder) (market.O
 		return market.Order{}, false, fmt.Errorf("insert order: %w", err)
 	}
 	values := make([]string, len(order.Lines))
-	args := make([]any, 0, 9*len(order.Lines))
+	args := make([]any, 0, 13*len(order.Lines))
 	var parts []string
 	var partArgs []any
 	seen := map[int64]bool{}
 	for i, l := range order.Lines {
 		values[i] = orderItemValues
 		args = append(args, order.ID, i+1, l.ProductID, l.CompanyID, l.CompanyName, l.Name, l.UnitPrice, l.Quantity, l.LineTotal)
+		image, err := lineImage(l.Image)
+		if err != nil {
+			return market.Order{}, false, err
+		}
+		args = append(args, image...)
 		if !seen[l.CompanyID] {
 			seen[l.CompanyID] = true
 			parts = append(parts, orderPartValues)
@@ -197,7 +203,8 @@ const orderByID = `SELECT id, delivery_id, status, currency, item_count, total, 
     notify_last_error, notify_next_at, handed_off_at, notified_at, created_at
 FROM orders WHERE id = ?`
 
-const orderItemsByOrder = `SELECT product_id, company_id, company_name, product_name, unit_price, quantity, line_total
+const orderItemsByOrder = `SELECT product_id, company_id, company_name, product_name, unit_price, quantity, line_total,
+    image_320, image_960, image_width, image_height
 FROM order_items WHERE order_id = ? ORDER BY line_no`
 
 type orderRow struct {
@@ -225,6 +232,19 @@ type orderItemRow struct {
 	UnitPrice   market.Money `db:"unit_price"`
 	Quantity    int          `db:"quantity"`
 	LineTotal   market.Money `db:"line_total"`
+	Image320    *string      `db:"image_320"`
+	Image960    *string      `db:"image_960"`
+	ImageWidth  *int         `db:"image_width"`
+	ImageHeight *int         `db:"image_height"`
+}
+
+// line returns the row as the order shows it.
+func (r orderItemRow) line() market.OrderLine {
+	return market.OrderLine{
+		ProductID: r.ProductID, CompanyID: r.CompanyID, CompanyName: r.CompanyName, Name: r.Name,
+		UnitPrice: r.UnitPrice, Quantity: r.Quantity, LineTotal: r.LineTotal,
+		Image: storedImage(r.Image320, r.Image960, r.ImageWidth, r.ImageHeight),
+	}
 }
 
 // Order returns the order with id, or CodeNotFound.
@@ -276,7 +296,7 @@ func (s *OrderStore) order(ctx context.Context, id string) (market.Order, error)
 		},
 	}
 	for i, it := range items {
-		order.Lines[i] = market.OrderLine(it)
+		order.Lines[i] = it.line()
 	}
 	return order, nil
 }

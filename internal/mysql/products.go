@@ -26,7 +26,10 @@ func NewProductStore(db sqlx.ExtContext) *ProductStore {
 	return &ProductStore{db: db, termScanCap: termScanCap}
 }
 
-const productColumns = `p.id, p.company_id, c.name AS company_name, p.name, p.description, p.price, p.active, p.version`
+// productColumns are what every product read selects, into a productRow
+// (images.go): the product, its photo and the record of a refused upload.
+const productColumns = `p.id, p.company_id, c.name AS company_name, p.name, p.description, p.price, p.active, p.version, ` +
+	productImageColumns
 
 // The catalog's queries. Every value is a parameter; the search queries
 // are composed from the constant fragments below, one per number of words,
@@ -65,12 +68,12 @@ func (s *ProductStore) ListActive(ctx context.Context, page market.ProductPage) 
 	if f.Query != "" {
 		return s.search(ctx, page)
 	}
-	products := []market.Product{}
+	var products []market.Product
 	var err error
 	if f.CompanyID == 0 {
-		err = sqlx.SelectContext(ctx, s.db, &products, listActiveProducts, page.AfterID, page.Limit)
+		products, err = selectProducts(ctx, s.db, listActiveProducts, page.AfterID, page.Limit)
 	} else {
-		err = sqlx.SelectContext(ctx, s.db, &products, listActiveCompanyProducts, f.CompanyID, page.AfterID, page.Limit)
+		products, err = selectProducts(ctx, s.db, listActiveCompanyProducts, f.CompanyID, page.AfterID, page.Limit)
 	}
 	return products, translate("list products", err)
 }
@@ -89,8 +92,8 @@ func (s *ProductStore) ProductsByID(ctx context.Context, ids []int64) (map[int64
 	if err != nil {
 		return nil, translate("products by id", err)
 	}
-	var products []market.Product
-	if err := sqlx.SelectContext(ctx, s.db, &products, query, args...); err != nil {
+	products, err := selectProducts(ctx, s.db, query, args...)
+	if err != nil {
 		return nil, translate("products by id", err)
 	}
 	for _, p := range products {
@@ -109,8 +112,7 @@ LIMIT ?`
 
 // ListByCompany returns a page of one company's products, archived too.
 func (s *ProductStore) ListByCompany(ctx context.Context, companyID int64, page market.ProductPage) ([]market.Product, error) {
-	products := []market.Product{}
-	err := sqlx.SelectContext(ctx, s.db, &products, listCompanyProducts, companyID, page.AfterID, page.Limit)
+	products, err := selectProducts(ctx, s.db, listCompanyProducts, companyID, page.AfterID, page.Limit)
 	return products, translate("list company products", err)
 }
 
@@ -121,12 +123,15 @@ WHERE p.id = ? AND p.company_id = ?`
 // CompanyProduct reads one of a company's products; another company's
 // product is not found.
 func (s *ProductStore) CompanyProduct(ctx context.Context, companyID, productID int64) (market.Product, error) {
-	var p market.Product
-	err := sqlx.GetContext(ctx, s.db, &p, companyProduct, productID, companyID)
+	var row productRow
+	err := sqlx.GetContext(ctx, s.db, &row, companyProduct, productID, companyID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return market.Product{}, errProductNotFound(productID)
 	}
-	return p, translate("get company product", err)
+	if err != nil {
+		return market.Product{}, translate("get company product", err)
+	}
+	return row.product(), nil
 }
 
 func errProductNotFound(id int64) error {

@@ -135,7 +135,7 @@ func (s *ProductStore) search(ctx context.Context, page market.ProductPage) ([]m
 		ranges[i][0], ranges[i][1] = termRange(t)
 	}
 	companyID := page.Filter.CompanyID
-	products := []market.Product{}
+	none := []market.Product{}
 	// A shop filter is scanned through its own index when the shop has no
 	// more products than the rarest term has postings, so no term needs
 	// counting past the shop's size.
@@ -146,7 +146,7 @@ func (s *ProductStore) search(ctx context.Context, page market.ProductPage) ([]m
 			return nil, translate("count company products", err)
 		}
 		if shop == 0 {
-			return products, nil
+			return none, nil
 		}
 		limit = min(limit, shop)
 	}
@@ -161,7 +161,7 @@ func (s *ProductStore) search(ctx context.Context, page market.ProductPage) ([]m
 		}
 	}
 	if smallest == 0 {
-		return products, nil
+		return none, nil
 	}
 	var plan searchPlan
 	switch {
@@ -202,7 +202,7 @@ func (s *ProductStore) search(ctx context.Context, page market.ProductPage) ([]m
 		args = append(args, companyID)
 	}
 	args = append(args, page.Limit)
-	err = sqlx.SelectContext(ctx, s.db, &products, searchQueries[plan][len(terms)-1], args...)
+	products, err := selectProducts(ctx, s.db, searchQueries[plan][len(terms)-1], args...)
 	return products, translate("search products", err)
 }
 
