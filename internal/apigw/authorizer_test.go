@@ -159,7 +159,10 @@ const stage = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod"
 
 var (
 	productsRead  = []string{stage + "/GET/api/company/products", stage + "/GET/api/company/products/*"}
-	productsWrite = []string{stage + "/POST/api/company/products", stage + "/PUT/api/products/*", stage + "/DELETE/api/products/*"}
+	productsWrite = []string{
+		stage + "/POST/api/company/products", stage + "/PUT/api/products/*", stage + "/DELETE/api/products/*",
+		stage + "/POST/api/products/*/image-uploads", stage + "/DELETE/api/products/*/image",
+	}
 	ordersRead    = []string{stage + "/GET/api/company/orders"}
 	ordersWrite   = []string{stage + "/POST/api/company/orders/*/ready", stage + "/POST/api/company/orders/*/cancel"}
 	profileRead   = []string{stage + "/GET/api/company/profile"}

@@ -153,10 +153,12 @@ func TestListProductsShape(t *testing.T) {
 		{
 			"id": json.Number("3"), "companyId": json.Number("20"), "companyName": "Green Basket Grocers",
 			"name": "Lemons (4)", "description": "About Lemons (4).", "price": "0.10", "currency": "USD", "version": json.Number("3"),
+			"image": nil,
 		},
 		{
 			"id": json.Number("5"), "companyId": json.Number("30"), "companyName": "Casa Nonna Kitchen",
 			"name": "Lasagna for two", "description": "About Lasagna for two.", "price": "18.50", "currency": "USD", "version": json.Number("5"),
+			"image": nil,
 		},
 	}
 	for i, p := range products {
@@ -304,8 +306,8 @@ func TestQuoteShape(t *testing.T) {
 			want := map[string]any{
 				"currency": "USD",
 				"lines": []any{
-					map[string]any{"productId": json.Number("1"), "companyId": json.Number("10"), "companyName": "Padaria Sol", "name": "Sourdough loaf", "unitPrice": "4.50", "quantity": json.Number("2"), "lineTotal": "9.00"},
-					map[string]any{"productId": json.Number("3"), "companyId": json.Number("20"), "companyName": "Green Basket Grocers", "name": "Lemons (4)", "unitPrice": "0.10", "quantity": json.Number("1"), "lineTotal": "0.10"},
+					map[string]any{"productId": json.Number("1"), "companyId": json.Number("10"), "companyName": "Padaria Sol", "name": "Sourdough loaf", "unitPrice": "4.50", "quantity": json.Number("2"), "lineTotal": "9.00", "image": nil},
+					map[string]any{"productId": json.Number("3"), "companyId": json.Number("20"), "companyName": "Green Basket Grocers", "name": "Lemons (4)", "unitPrice": "0.10", "quantity": json.Number("1"), "lineTotal": "0.10", "image": nil},
 				},
 				"itemCount": json.Number("3"),
 				"total":     "9.10",

@@ -105,13 +105,20 @@ func productReply(status int, p market.Product, currency string) Reply {
 	if status == http.StatusCreated {
 		headers["Location"] = fmt.Sprintf("/api/company/products/%d", p.ID)
 	}
-	return Reply{Status: status, Body: companyProductJSON{productJSON: productJSON{Product: p, Currency: currency}, Active: p.Active}, Headers: headers}
+	return Reply{Status: status, Body: companyProductView(p, currency), Headers: headers}
 }
 
-// companyProductJSON shows a company its own product, with its status.
+// companyProductJSON shows a company its own product, with its status and
+// why its last photo upload was refused (null if it was not, or a photo
+// was set or removed since).
 type companyProductJSON struct {
 	productJSON
-	Active bool `json:"active"`
+	Active     bool               `json:"active"`
+	ImageError *market.ImageError `json:"imageError"`
+}
+
+func companyProductView(p market.Product, currency string) companyProductJSON {
+	return companyProductJSON{productJSON: productJSON{Product: p, Currency: currency}, Active: p.Active, ImageError: p.ImageError}
 }
 
 type companyProductList struct {
@@ -160,7 +167,7 @@ func (c CompanyProducts) List(ctx context.Context, in Input) (Reply, error) {
 	}
 	list := make([]companyProductJSON, len(products))
 	for i, p := range products {
-		list[i] = companyProductJSON{productJSON: productJSON{Product: p, Currency: c.Currency}, Active: p.Active}
+		list[i] = companyProductView(p, c.Currency)
 	}
 	return Reply{Status: http.StatusOK, Body: companyProductList{Products: list, NextCursor: next}}, nil
 }
@@ -218,7 +225,13 @@ func (c CompanyProducts) Endpoints() map[string]Endpoint {
 
 // target returns the company acting and the product it names in the path.
 func (c CompanyProducts) target(in Input) (company, product int64, err error) {
-	if company, err = companyID(in, c.now()); err != nil {
+	return target(in, c.now())
+}
+
+// target returns the company the authorizer vouched for and the product
+// the path names.
+func target(in Input, now time.Time) (company, product int64, err error) {
+	if company, err = companyID(in, now); err != nil {
 		return 0, 0, err
 	}
 	product, err = productID(in)

@@ -111,6 +111,15 @@ var bodyKinds = []bodyKind{
 		}
 		return nil, nil, mustJSON(market.SessionRequest{Phone: &phone, Code: req.Code})
 	}},
+	{"upload", func(body []byte) (error, error, []byte) {
+		// Decoding and validating are one step here, as the endpoint
+		// takes them: an empty body already names contentType.
+		req, err := decodeUploadRequest(body)
+		if err != nil {
+			return nil, err, nil
+		}
+		return nil, nil, mustJSON(req)
+	}},
 }
 
 func mustJSON(v any) []byte {
@@ -123,7 +132,8 @@ func mustJSON(v any) []byte {
 
 // FuzzDecodeStrict feeds the body of every write route (an order, a quote,
 // a product to create or replace, a profile, a company's cancellation, a
-// sign-in code request and a session request) to DecodeStrict into its
+// sign-in code request, a session request and a photo upload request) to
+// DecodeStrict into its
 // request type: it never panics; a refusal is a *market.Error with
 // CodeInvalid, never internal; and a body that decodes and validates
 // writes back as JSON that decodes and validates to the same value.
@@ -136,6 +146,7 @@ func FuzzDecodeStrict(f *testing.F) {
 		{`{"reason":"Out of flour"}`},
 		{`{"phone":"+351912345678"}`},
 		{`{"phone":"+351912345678","code":"123456"}`},
+		{`{"contentType":"image/jpeg","size":348211}`, `{"contentType":"IMAGE/PNG"}`, `{"contentType":"image/webp","size":5242881}`, ``},
 	} {
 		for _, body := range bodies {
 			f.Add(uint8(kind), []byte(body))

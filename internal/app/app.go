@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 
 	"github.com/jmoiron/sqlx"
 
@@ -65,10 +66,15 @@ func PriceOrder(d Deps) *apigw.Function {
 }
 
 // UpdateProduct is the handler of the updateproduct Lambda: a company
-// managing its own products.
+// managing its own products and their photos (d.Uploads nil: uploads
+// answer 503).
 func UpdateProduct(d Deps) *apigw.Function {
-	c := apigw.CompanyProducts{Store: mysql.NewProductStore(d.DB), Currency: d.Currency}
-	return apigw.NewFunction("updateproduct", d.api(), c.Endpoints())
+	store := mysql.NewProductStore(d.DB)
+	c := apigw.CompanyProducts{Store: store, Currency: d.Currency}
+	photos := apigw.ProductPhotos{Store: store, Products: store, Signer: d.Uploads, Currency: d.Currency}
+	endpoints := c.Endpoints()
+	maps.Copy(endpoints, photos.Endpoints())
+	return apigw.NewFunction("updateproduct", d.api(), endpoints)
 }
 
 // PlaceOrder is the API handler of the placeorder Lambda: checkout and

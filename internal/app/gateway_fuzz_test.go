@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -32,6 +33,11 @@ type fuzzWorld struct {
 // TestFuzzGatewayServesAppRoutes keeps the two route for route the same.
 func newFuzzWorld(signer apigw.Signer, logger *slog.Logger) fuzzWorld {
 	products := newFuzzProducts()
+	// One product with a photo, so that every answer that shows a product
+	// or a line shows one too.
+	withPhoto := products.products[1]
+	withPhoto.Image = market.StoredImage{Key320: strings.Repeat("a", 64), Key960: strings.Repeat("b", 64), Width: 960, Height: 720}.Public()
+	products.products[1] = withPhoto
 	fulfilmentStore := &fuzzFulfilment{orders: map[string]*fuzzLifecycle{
 		market.DeliveryID(fuzzOrderID):    {orderID: fuzzOrderID, status: market.OrderPlaced},
 		market.DeliveryID(fuzzAcceptedID): {orderID: fuzzAcceptedID, status: market.OrderAccepted, carrier: fuzzCarrierID, ready: true},
@@ -53,6 +59,9 @@ func newFuzzWorld(signer apigw.Signer, logger *slog.Logger) fuzzWorld {
 	service := market.Fulfilment{Store: fulfilmentStore, Texts: texts, Log: logger}
 	pricer := market.Pricer{Products: products, Currency: fuzzOrderCurrency}
 	companyProducts := apigw.CompanyProducts{Store: products, Currency: fuzzOrderCurrency}
+	photos := apigw.ProductPhotos{Store: products, Products: products, Signer: fuzzSigner{}, Currency: fuzzOrderCurrency}
+	updateProduct := companyProducts.Endpoints()
+	maps.Copy(updateProduct, photos.Endpoints())
 	f := apigw.Fulfilment{Service: service, Profiles: profiles}
 	// MinAnswer stays 0: the deployed floor would make each sign-in
 	// iteration take 400 ms.
@@ -66,7 +75,7 @@ func newFuzzWorld(signer apigw.Signer, logger *slog.Logger) fuzzWorld {
 		"priceorder": apigw.NewFunction("priceorder", cfg, map[string]apigw.Endpoint{
 			"POST /api/orders/quote": apigw.Quote(pricer),
 		}),
-		"updateproduct": apigw.NewFunction("updateproduct", cfg, companyProducts.Endpoints()),
+		"updateproduct": apigw.NewFunction("updateproduct", cfg, updateProduct),
 		"placeorder": apigw.NewFunction("placeorder", cfg, map[string]apigw.Endpoint{
 			"POST /api/orders":                  apigw.PlaceOrder(market.Checkout{Orders: orders, Currency: fuzzOrderCurrency}),
 			"GET /api/orders/{orderId}":         apigw.GetOrder(orders),
@@ -328,6 +337,10 @@ func fuzzGatewaySeeds(table api.Table) []fuzzGatewaySeed {
 		case "PUT /api/products/{id}":
 			s.headers += "\nIf-Match: \"1\""
 			s.body = `{"name":"Sourdough loaf","price":"6.90","active":true}`
+		case "POST /api/products/{id}/image-uploads":
+			s.body = `{"contentType":"image/jpeg","size":348211}`
+		case "DELETE /api/products/{id}/image":
+			s.headers += "\nIf-Match: \"1\""
 		case "PUT /api/company/profile":
 			s.body = `{"address":"Rua do Forno 3, Lisboa","phone":"+351 912 000 002","version":1}`
 		case "POST /api/company/orders/{deliveryId}/cancel":
@@ -358,4 +371,54 @@ func fuzzGatewaySeeds(table api.Table) []fuzzGatewaySeed {
 		fuzzGatewaySeed{route: 2, body: `{"items":[]}`, headers: "Content-Type: text/plain"},
 		fuzzGatewaySeed{route: 0, query: "cursor=cDE6Mg&limit=0", headers: `If-None-Match: W/"x", *`},
 	)
+}
+
+// fuzzSigner presigns nothing: it answers a form that names the key, as
+// the S3 signer would, so that the upload route runs to its end.
+type fuzzSigner struct{}
+
+func (fuzzSigner) SignUpload(_ context.Context, key market.UploadKey, contentType string) (market.UploadForm, error) {
+	return market.UploadForm{
+		URL: "https://uploads.example.com/", Fields: map[string]string{"key": key.String(), "Content-Type": contentType},
+		ExpiresAt: time.Date(2026, 11, 30, 12, 5, 0, 0, time.UTC), UploadID: key.UploadID, MaxBytes: market.MaxUploadBytes,
+	}, nil
+}
+
+// The photo writes of fuzzProducts (the rest of it is in
+// fakes_fuzz_test.go), with the codes market.ImageStore documents.
+
+func (s *fuzzProducts) SetImage(ctx context.Context, company, id int64, img market.StoredImage) (market.Product, error) {
+	p, err := s.CompanyProduct(ctx, company, id)
+	if err != nil {
+		return market.Product{}, err
+	}
+	p.Image, p.ImageError, p.Version = img.Public(), nil, p.Version+1
+	s.products[id] = p
+	return p, nil
+}
+
+func (s *fuzzProducts) RecordImageError(ctx context.Context, company, id int64, e market.ImageError) error {
+	p, err := s.CompanyProduct(ctx, company, id)
+	if err != nil {
+		return err
+	}
+	p.ImageError = &e
+	s.products[id] = p
+	return nil
+}
+
+func (s *fuzzProducts) RemoveImage(ctx context.Context, company, id, version int64) (market.Product, error) {
+	p, err := s.CompanyProduct(ctx, company, id)
+	if err != nil {
+		return market.Product{}, err
+	}
+	if p.Version != version {
+		return market.Product{}, market.Errorf(market.CodePreconditionFailed, "product %d is at version %d", id, p.Version)
+	}
+	if p.Image != nil {
+		p.Version++
+	}
+	p.Image, p.ImageError = nil, nil
+	s.products[id] = p
+	return p, nil
 }
