@@ -107,15 +107,32 @@ resource "aws_route_table_association" "private" {
   route_table_id = aws_route_table.private.id
 }
 
-# Gateway endpoint (free): the Amazon Linux 2023 package repositories are S3 buckets,
-# so the bastion installs packages without general internet egress.
+# Gateway endpoints (free), one per route table so that each can have its own policy.
+# The bastion's: the Amazon Linux 2023 package repositories are S3 buckets, so the bastion installs
+# packages without general internet egress.
 resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.this.id
   service_name      = "com.amazonaws.${local.region}.s3"
   vpc_endpoint_type = "Gateway"
-  route_table_ids   = [aws_route_table.private.id, aws_route_table.public.id]
+  route_table_ids   = [aws_route_table.public.id]
 
   tags = merge(var.tags, { Name = "${var.name}-s3" })
+}
+
+# The private subnets': the functions that read and write the buckets of the application (the product
+# photos). Its policy is left to the usecase that owns those buckets (aws_vpc_endpoint_policy), which
+# narrows it to them; until then it is the default full-access policy.
+resource "aws_vpc_endpoint" "s3_private" {
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.${local.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private.id]
+
+  tags = merge(var.tags, { Name = "${var.name}-s3-private" })
+
+  # A route table takes one S3 gateway endpoint: when a network that had a single endpoint for both route
+  # tables is updated, the private route table must leave that endpoint before this one is created.
+  depends_on = [aws_vpc_endpoint.s3]
 }
 
 # --- Security groups -------------------------------------------------------
@@ -160,7 +177,7 @@ resource "aws_security_group" "bastion" {
   tags = merge(var.tags, { Name = "${var.name}-bastion" })
 }
 
-# Lambda -> RDS 3306 and Lambda -> endpoints 443
+# Lambda -> RDS 3306, Lambda -> endpoints 443, Lambda -> S3 (gateway endpoint) 443
 resource "aws_vpc_security_group_egress_rule" "lambda_to_database" {
   security_group_id            = aws_security_group.lambda.id
   description                  = "MySQL to the database"
@@ -168,6 +185,15 @@ resource "aws_vpc_security_group_egress_rule" "lambda_to_database" {
   from_port                    = 3306
   to_port                      = 3306
   referenced_security_group_id = aws_security_group.database.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "lambda_to_s3" {
+  security_group_id = aws_security_group.lambda.id
+  description       = "HTTPS to S3 through the private subnets' gateway endpoint (its policy names the buckets)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3_private.prefix_list_id
 }
 
 resource "aws_vpc_security_group_egress_rule" "lambda_to_endpoints" {

@@ -49,8 +49,13 @@ output "interface_endpoint_ids" {
 }
 
 output "s3_prefix_list_id" {
-  description = "Prefix list of the S3 gateway endpoint."
+  description = "Prefix list of S3 in the region (the destination of both S3 gateway endpoints)."
   value       = aws_vpc_endpoint.s3.prefix_list_id
+}
+
+output "private_s3_endpoint_id" {
+  description = "ID of the S3 gateway endpoint of the private subnets, whose policy the owner of the application's buckets sets (aws_vpc_endpoint_policy)."
+  value       = aws_vpc_endpoint.s3_private.id
 }
 
 output "flow_log_group_name" {

@@ -18,6 +18,11 @@ output "private_subnet_ids" {
   value       = module.network.private_subnet_ids
 }
 
+output "private_s3_endpoint_id" {
+  description = "S3 gateway endpoint of the private subnets; the backend limits its policy to the photo buckets."
+  value       = module.network.private_s3_endpoint_id
+}
+
 output "lambda_security_group_id" {
   description = "Security group of the in-VPC Lambda functions."
   value       = module.network.lambda_security_group_id
