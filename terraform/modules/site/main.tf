@@ -13,10 +13,14 @@ locals {
   custom_certificate               = var.acm_certificate_arn != null
   site_origin_id                   = "site"
   api_origin_id                    = "api"
+  images_origin_id                 = "images"
   # The cacheable API paths and the query parameters their answers depend on (internal/apigw/catalog.go).
-  catalog_paths                       = ["/api/products", "/api/companies"]
-  catalog_query_parameters            = ["companyId", "cursor", "limit", "q"]
-  content_security_policy_same_origin = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; upgrade-insecure-requests"
+  catalog_paths            = ["/api/products", "/api/companies"]
+  catalog_query_parameters = ["companyId", "cursor", "limit", "q"]
+  # Images from the site's own origin only (the product photos are under /images/); requests to it and to
+  # connect_src_origins (the console's photo uploads go straight to the uploads bucket).
+  connect_src                         = join(" ", concat(["'self'"], var.connect_src_origins))
+  content_security_policy_same_origin = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src ${local.connect_src}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; upgrade-insecure-requests"
 }
 
 # --- Log bucket (CloudFront standard logs and S3 server access logs) ---------------
@@ -419,6 +423,15 @@ resource "aws_cloudfront_origin_access_control" "this" {
   signing_protocol                  = "sigv4"
 }
 
+# The product photos' bucket belongs to the backend; its bucket and key policies let this distribution read it.
+resource "aws_cloudfront_origin_access_control" "images" {
+  name                              = "${var.name}-images"
+  description                       = "Signed requests from CloudFront to the ${var.name} product photos bucket"
+  origin_access_control_origin_type = "s3"
+  signing_behavior                  = "always"
+  signing_protocol                  = "sigv4"
+}
+
 resource "aws_cloudfront_response_headers_policy" "security" {
   name    = "${var.name}-security-headers"
   comment = "Security headers for the ${var.name} storefront and API"
@@ -542,6 +555,12 @@ resource "aws_cloudfront_distribution" "this" {
   }
 
   origin {
+    origin_id                = local.images_origin_id
+    domain_name              = var.images_origin_domain_name
+    origin_access_control_id = aws_cloudfront_origin_access_control.images.id
+  }
+
+  origin {
     origin_id   = local.api_origin_id
     domain_name = var.api_origin_domain_name
     origin_path = var.api_origin_path
@@ -560,6 +579,20 @@ resource "aws_cloudfront_distribution" "this" {
     allowed_methods            = ["GET", "HEAD", "OPTIONS"]
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
+    cache_policy_id            = local.caching_optimized_policy_id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
+  }
+
+  # The product photos: content-addressed keys (images/<sha256>.jpg) stored with Cache-Control: public,
+  # max-age=31536000, immutable, so the managed CachingOptimized policy keeps them as long as the objects
+  # say. JPEG gains nothing from gzip or Brotli, so compression is off.
+  ordered_cache_behavior {
+    path_pattern               = "/images/*"
+    target_origin_id           = local.images_origin_id
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD"]
+    cached_methods             = ["GET", "HEAD"]
+    compress                   = false
     cache_policy_id            = local.caching_optimized_policy_id
     response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
   }

@@ -28,6 +28,27 @@ variable "api_origin_path" {
   }
 }
 
+variable "images_origin_domain_name" {
+  description = "Regional domain name (<bucket>.s3.<region>.amazonaws.com) of the private product photos bucket behind /images/*, read with origin access control (its bucket and key policies must allow this distribution)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\\.s3\\.[a-z0-9-]+\\.amazonaws\\.com$", var.images_origin_domain_name))
+    error_message = "images_origin_domain_name must be an S3 bucket's regional domain name."
+  }
+}
+
+variable "connect_src_origins" {
+  description = "Origins besides the site's own that its pages may send requests to (Content-Security-Policy connect-src), such as the photo uploads bucket's endpoint; used when content_security_policy is null."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for o in var.connect_src_origins : can(regex("^https://[a-z0-9.-]+$", o))])
+    error_message = "connect_src_origins must be https origins (https://host, no path)."
+  }
+}
+
 variable "acm_certificate_arn" {
   description = "ACM certificate in us-east-1 for the aliases; null serves only the *.cloudfront.net name with CloudFront's default certificate."
   type        = string

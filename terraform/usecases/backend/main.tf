@@ -1,6 +1,7 @@
 # Backend: the Lambda functions, the REST API generated from api/routes.json, the SMS topic, the JWT
-# signing key and the alarms. Reads the foundation's outputs from its state, and the storefront's origin
-# (for CORS) and public URL (for the links in carrier SMS) from the storefront's state once that exists.
+# signing key, the product photo buckets and the alarms. Reads the foundation's outputs from its state, and
+# from the storefront's state once that exists: its origin (for CORS, of the API and of the uploads bucket),
+# its public URL (for the links in carrier SMS) and its distribution (the one reader of the photos).
 
 data "aws_caller_identity" "current" {}
 
@@ -16,9 +17,9 @@ data "terraform_remote_state" "foundation" {
   }
 }
 
-# The storefront is applied after the backend; until it exists its origins default to none and its URL
-# to "" (then there is no carrier notifier yet; setup.sh deploy applies the backend again once the
-# storefront exists).
+# The storefront is applied after the backend; until it exists its origins default to none, its URL
+# to "" (then there is no carrier notifier yet) and its distribution to "" (then CloudFront may not read
+# the photos yet); setup.sh deploy applies the backend again once the storefront exists.
 data "terraform_remote_state" "storefront" {
   backend = "s3"
 
@@ -31,6 +32,7 @@ data "terraform_remote_state" "storefront" {
   defaults = {
     storefront_origins = []
     storefront_url     = ""
+    distribution_arn   = ""
   }
 }
 
@@ -67,6 +69,9 @@ locals {
   ]
 
   cors_allowed_origins = distinct(concat(data.terraform_remote_state.storefront.outputs.storefront_origins, var.extra_cors_origins))
+
+  # The one CloudFront distribution that may read the photos.
+  photo_readers = compact([data.terraform_remote_state.storefront.outputs.distribution_arn])
 
   # The links in carrier SMS (SITE_URL) open the storefront. Before the storefront's first apply there is
   # no site to link to, and no other address is short enough for the SMS (the API's is not), so
@@ -125,12 +130,18 @@ locals {
       memory      = 256
       timeout     = 10
     }
+    # Presigned POSTs are signed with this role's credentials: S3 checks the upload against its s3:PutObject.
     updateproduct = {
-      description = "Company product management"
-      environment = local.api_env
-      statements  = local.read_db_secret
-      memory      = 256
-      timeout     = 10
+      description = "Company product management, photo upload forms"
+      environment = merge(local.api_env, { UPLOADS_BUCKET = module.photos.uploads_bucket_name })
+      statements = concat(local.read_db_secret, [{
+        sid       = "SignPhotoUploads"
+        effect    = "Allow"
+        actions   = ["s3:PutObject"]
+        resources = ["${module.photos.uploads_bucket_arn}/uploads/*"]
+      }])
+      memory  = 256
+      timeout = 10
     }
     placeorder = {
       description = "Places, reads and cancels orders; notifies the carriers asynchronously"
@@ -202,6 +213,41 @@ locals {
       direct_sms  = true
       memory      = 256
       timeout     = 10
+    }
+    # S3 invokes it asynchronously for each upload; a transient failure (S3 or MySQL unreachable) returns an
+    # error and Lambda retries the event twice; a refused or handled upload is deleted and never retried.
+    # 1536 MB: the worst photo accepted, a 40-megapixel PNG with transparency, allocates about 330 MB (160 MB
+    # of RGBA, flattened into a second copy) and Go's collector lets the heap reach twice what is live; CPU
+    # grows with memory (most of a vCPU here), and decoding and resizing are CPU work (docs/deploy.md).
+    imageprocessor = {
+      description = "Makes uploaded product photos safe and small (S3 ObjectCreated on uploads/)"
+      environment = merge(local.db_env, {
+        UPLOADS_BUCKET = module.photos.uploads_bucket_name
+        IMAGES_BUCKET  = module.photos.images_bucket_name
+      })
+      statements = concat(local.read_db_secret, [
+        {
+          sid       = "ReadAndDeleteUploads"
+          effect    = "Allow"
+          actions   = ["s3:GetObject", "s3:DeleteObject"]
+          resources = ["${module.photos.uploads_bucket_arn}/uploads/*"]
+        },
+        {
+          sid       = "WriteImages"
+          effect    = "Allow"
+          actions   = ["s3:PutObject"]
+          resources = ["${module.photos.images_bucket_arn}/images/*"]
+        },
+        {
+          sid       = "EncryptImages"
+          effect    = "Allow"
+          actions   = ["kms:GenerateDataKey"]
+          resources = [module.photos.images_kms_key_arn]
+        },
+      ])
+      memory  = 1536
+      timeout = 30
+      retries = 2
     }
     # Also keeps the SMS topic's subscriptions equal to the active carriers' phones (setup.sh carrier).
     migrate = {
@@ -375,7 +421,7 @@ module "function" {
   allow_direct_sms               = try(each.value.direct_sms, false)
   vpc_subnet_ids                 = local.foundation.private_subnet_ids
   vpc_security_group_ids         = [local.foundation.lambda_security_group_id]
-  maximum_retry_attempts         = 0
+  maximum_retry_attempts         = try(each.value.retries, 0)
   log_retention_days             = var.log_retention_days
   log_kms_key_arn                = local.foundation.logs_kms_key_arn
 
@@ -407,6 +453,25 @@ resource "aws_lambda_permission" "sweep" {
   source_arn    = aws_cloudwatch_event_rule.sweep.arn
 }
 
+# --- Product photos ---------------------------------------------------------------------------
+
+# The uploads bucket (browsers POST there, the processor reads and deletes), the images bucket (the
+# processor writes, the storefront's CloudFront reads under /images/*), the S3 event to the processor and
+# the policy of the functions' S3 endpoint (docs/deploy.md, "Product photos").
+module "photos" {
+  source = "../../modules/photos"
+
+  name                         = local.name
+  processor_function_arn       = module.function["imageprocessor"].function_arn
+  cors_allowed_origins         = local.cors_allowed_origins
+  cloudfront_distribution_arns = local.photo_readers
+  log_retention_days           = var.photo_log_retention_days
+  force_destroy                = var.force_destroy
+
+  # A foundation state from before the photos has no such endpoint: its policy is set once it exists.
+  s3_endpoint_id = try(local.foundation.private_s3_endpoint_id, null)
+}
+
 # --- API ------------------------------------------------------------------------------------
 
 module "api" {
@@ -419,7 +484,7 @@ module "api" {
     for k, f in module.function : k => {
       function_name = f.function_name
       invoke_arn    = f.invoke_arn
-    } if !contains(["authorizer", "migrate"], k)
+    } if !contains(["authorizer", "migrate", "imageprocessor"], k)
   }
   authorizer = {
     function_name = module.function["authorizer"].function_name

@@ -63,6 +63,31 @@ output "site_url" {
   value       = local.site_url
 }
 
+output "uploads_bucket_name" {
+  description = "Bucket the browsers POST product photos to (UPLOADS_BUCKET); anything in it is gone within a day."
+  value       = module.photos.uploads_bucket_name
+}
+
+output "uploads_origin" {
+  description = "Origin of the uploads bucket's regional endpoint, which the storefront's Content-Security-Policy lets pages connect to."
+  value       = module.photos.uploads_origin
+}
+
+output "images_bucket_name" {
+  description = "Bucket of the processed product photos (IMAGES_BUCKET), served by the storefront's CloudFront under /images/*."
+  value       = module.photos.images_bucket_name
+}
+
+output "images_bucket_regional_domain_name" {
+  description = "Regional domain name of the images bucket, the storefront's /images/* origin."
+  value       = module.photos.images_bucket_regional_domain_name
+}
+
+output "images_reader_distribution_arns" {
+  description = "CloudFront distributions the images bucket and its key let read the photos: the storefront's once its state exists (setup.sh deploy applies the backend again until it is there)."
+  value       = local.photo_readers
+}
+
 output "sms_topic_arn" {
   description = "Carrier SMS topic (SMS_TOPIC_ARN)."
   value       = module.sms.topic_arn

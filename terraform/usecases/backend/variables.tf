@@ -118,15 +118,16 @@ variable "reserved_concurrency" {
   description = "Reserved concurrency per function key (only when reserved_concurrency_enabled)."
   type        = map(number)
   default = {
-    listproducts  = 20
-    priceorder    = 10
-    updateproduct = 5
-    placeorder    = 10
-    authorizer    = 20
-    signin        = 5
-    fulfilment    = 10
-    notifycarrier = 5
-    migrate       = 1
+    listproducts   = 20
+    priceorder     = 10
+    updateproduct  = 5
+    placeorder     = 10
+    authorizer     = 20
+    signin         = 5
+    fulfilment     = 10
+    notifycarrier  = 5
+    migrate        = 1
+    imageprocessor = 5
   }
 }
 
@@ -163,4 +164,16 @@ variable "secret_recovery_window_days" {
     condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
     error_message = "secret_recovery_window_days must be 0 or between 7 and 30."
   }
+}
+
+variable "photo_log_retention_days" {
+  description = "Days the S3 access logs of the photo buckets (uploads, reads) are kept."
+  type        = number
+  default     = 90
+}
+
+variable "force_destroy" {
+  description = "Let destroy delete the photo buckets with their objects: every product photo is lost (setup.sh destroy sets it)."
+  type        = bool
+  default     = false
 }

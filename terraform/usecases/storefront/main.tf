@@ -1,5 +1,5 @@
-# Storefront: private S3 bucket + CloudFront (with /api/* to the backend's API stage) + WAF.
-# Reads the backend's outputs from its state.
+# Storefront: private S3 bucket + CloudFront (with /api/* to the backend's API stage and /images/* to the
+# backend's photo bucket) + WAF. Reads the backend's outputs from its state.
 
 data "terraform_remote_state" "backend" {
   backend = "s3"
@@ -34,6 +34,8 @@ module "site" {
   name                         = local.name
   api_origin_domain_name       = local.backend.api_origin_domain_name
   api_origin_path              = "/${local.backend.api_stage_name}"
+  images_origin_domain_name    = local.backend.images_bucket_regional_domain_name
+  connect_src_origins          = [local.backend.uploads_origin]
   acm_certificate_arn          = var.acm_certificate_arn
   aliases                      = var.aliases
   price_class                  = var.price_class

@@ -18,6 +18,11 @@ output "distribution_id" {
   value       = module.site.distribution_id
 }
 
+output "distribution_arn" {
+  description = "CloudFront distribution ARN; the backend lets it alone read the product photos."
+  value       = module.site.distribution_arn
+}
+
 output "bucket_name" {
   description = "Private bucket the site files are uploaded to."
   value       = module.site.bucket_name
