@@ -256,7 +256,7 @@ tf_output() { # tf_output <usecase> <name>
 # New accounts start with 10 concurrent executions: no concurrency can be reserved there.
 check_lambda_concurrency() {
   # The sum of the backend's reserved_concurrency defaults (terraform/usecases/backend/variables.tf).
-  local limit reserved=86
+  local limit reserved=91
   limit="$(aws lambda get-account-settings --query 'AccountLimit.ConcurrentExecutions' --output text)"
   if [ "$limit" -lt $((reserved + 100)) ]; then
     warn "the account allows only $limit concurrent Lambda executions: deploying without reserved concurrency.
@@ -357,13 +357,18 @@ cmd_deploy() {
   tf_apply foundation
   tf_apply backend
   tf_apply storefront
-  # The backend reads the storefront's state: its origin for CORS and its URL for the links in carrier
-  # SMS (SITE_URL). On the first deploy, or when the site's address changed, apply the backend again.
-  local origin site_url
+  # The backend reads the storefront's state: its origin for CORS (of the API and of the photo uploads
+  # bucket), its URL for the links in carrier SMS (SITE_URL) and its distribution, the one allowed to read
+  # the product photos. On the first deploy, or when the site's address or distribution changed, apply
+  # the backend again.
+  local origin site_url distribution_arn
   origin="$(tf storefront output -json storefront_origins | jq -r '.[0]')"
   site_url="$(tf_output storefront storefront_url)"
+  distribution_arn="$(tf_output storefront distribution_arn)"
   if ! tf backend output -json cors_allowed_origins | jq -e --arg o "$origin" 'any(.[]; . == $o)' >/dev/null ||
-    [ "$(tf_output backend site_url 2>/dev/null || true)" != "$site_url" ]; then
+    [ "$(tf_output backend site_url 2>/dev/null || true)" != "$site_url" ] ||
+    ! tf backend output -json images_reader_distribution_arns 2>/dev/null |
+    jq -e --arg a "$distribution_arn" 'any(.[]; . == $a)' >/dev/null; then
     info "the storefront is new or moved ($site_url): applying the backend again"
     tf_apply backend
   fi
@@ -445,9 +450,13 @@ cmd_destroy() {
     tf storefront destroy -input=false -auto-approve -var force_destroy=true
   fi
   if state_exists backend; then
-    step "Destroying: backend"
+    step "Emptying and destroying: backend"
     tf_init backend
-    tf backend destroy -input=false -auto-approve
+    # The photo buckets go with every photo and access log in them (old versions included).
+    tf backend apply -input=false -auto-approve -var force_destroy=true \
+      -target=module.photos.aws_s3_bucket.uploads -target=module.photos.aws_s3_bucket.images \
+      -target=module.photos.aws_s3_bucket.logs
+    tf backend destroy -input=false -auto-approve -var force_destroy=true
   fi
   if state_exists foundation; then
     step "Destroying: foundation"

@@ -121,6 +121,22 @@ tfcheck_selftest() {
   node tools/tfcheck/selftest.js
 }
 
+# Every lambdas/* directory that setup.sh builds is a function the backend deploys: an entry of its
+# function table (`<name> = {`) or a module of its own reading build/<name>.zip.
+lambdas_deployed() {
+  local dir name bad=0 backend=terraform/usecases/backend/main.tf
+  for dir in lambdas/*/; do
+    name="$(basename "$dir")"
+    if grep -Eq "^[[:space:]]+${name}[[:space:]]*=[[:space:]]*\{|/${name}\.zip\"" "$backend"; then
+      log "  lambdas/$name: deployed by $backend"
+    else
+      log "  lambdas/$name is built but $backend deploys no function from it"
+      bad=1
+    fi
+  done
+  return "$bad"
+}
+
 shellcheck_scripts() {
   shellcheck setup.sh .ci/run .ci/*.sh
 }
@@ -166,6 +182,7 @@ fi
 check "tfsec ignores are justified inline" tfsec_ignores_justified
 check "tfcheck: AWS provider schema, module variables and outputs" tfcheck
 check "tfcheck self-test" tfcheck_selftest
+check "every lambdas/* directory is deployed by the backend" lambdas_deployed
 check "shellcheck setup.sh .ci/run .ci/*.sh" shellcheck_scripts
 check "./setup.sh build (a reproducible zip per lambdas/* directory)" setup_build
 
