@@ -1,8 +1,8 @@
 // Package lambdas_test runs the real bootstrap of every function under
 // lambdas/ as Lambda would: built as setup.sh builds it (for this machine),
 // started as a process of its own under a stand-in of the Lambda Runtime
-// API, with the AWS SDK pointed at stand-ins of Secrets Manager, SNS and
-// Lambda through the AWS_ENDPOINT_URL_* variables, against MariaDB. It
+// API, with the AWS SDK pointed at stand-ins of Secrets Manager, SNS,
+// Lambda and S3 through the AWS_ENDPOINT_URL_* variables, against MariaDB. It
 // checks that each function answers a realistic event, that a missing or
 // malformed setting fails the start through the Runtime API's init error
 // call, and that a Secrets Manager outage at a cold start is a 503, not a
@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,7 @@ import (
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/dbtest"
 	"github.com/deliverymarket/delivery/internal/lambdatest"
+	"github.com/deliverymarket/delivery/internal/locals3"
 	"github.com/deliverymarket/delivery/internal/notify/snstest"
 )
 
@@ -440,6 +442,53 @@ var smokeCases = []smokeCase{
 			}
 		}
 	}},
+	{"imageprocessor", []string{"imageprocessor"}, func(t *testing.T, s *lambdatest.Stack) {
+		// Product 5, company 1's, is no other case's.
+		const company, product = 1, 5
+		photo, err := lambdatest.Photo(1600, 1200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		event, key, err := s.PhotoUpload(root, company, product, photo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := start(t, "imageprocessor", stackEnv(t, s, "imageprocessor"))
+		if res := call(t, p, event); res.Error || string(res.Payload) != "null" {
+			t.Fatalf("imageprocessor = %s (error %v), want null", res.Payload, res.Error)
+		}
+		if _, err := s.S3.Object(lambdatest.UploadsBucket, key); !errors.Is(err, locals3.ErrNoSuchKey) {
+			t.Errorf("the upload after processing: %v, want it deleted", err)
+		}
+
+		// The product has its photo, as the company's console reads it.
+		u := start(t, "updateproduct", stackEnv(t, s, "updateproduct"))
+		var got struct {
+			Version int64 `json:"version"`
+			Image   *struct {
+				URL320, URL960 string
+				Width, Height  int
+			} `json:"image"`
+			ImageError json.RawMessage `json:"imageError"`
+		}
+		id := strconv.Itoa(product)
+		callAPI(t, u, lambdatest.Request{Method: "GET", Path: "/api/company/products/" + id, Resource: "/api/company/products/{id}",
+			PathParameters: map[string]string{"id": id}, Authorizer: lambdatest.CompanyContext(company)}, http.StatusOK, &got)
+		if got.Image == nil || got.Image.Width != 960 || got.Image.Height != 720 || got.Version < 2 {
+			t.Fatalf("product %d = %+v, want a 960 × 720 photo and a new version", product, got)
+		}
+		for _, url := range []string{got.Image.URL320, got.Image.URL960} {
+			obj, err := s.S3.Object(lambdatest.ImagesBucket, strings.TrimPrefix(url, "/"))
+			if err != nil || obj.Metadata["Content-Type"] != "image/jpeg" || !strings.Contains(obj.Metadata["Cache-Control"], "immutable") {
+				t.Errorf("%s in the images bucket: %v (%v), want an immutable JPEG", url, obj.Metadata, err)
+			}
+		}
+
+		// S3 delivers an event at least once: the same one again is done.
+		if res := call(t, p, event); res.Error {
+			t.Fatalf("the same event again: %s", res.Payload)
+		}
+	}},
 	{"migrate", []string{"migrate"}, func(t *testing.T, s *lambdatest.Stack) {
 		p := start(t, "migrate", stackEnv(t, s, "migrate"))
 		res := call(t, p, []byte(`{"action":"migrate"}`))
@@ -544,6 +593,11 @@ var misconfigurations = []misconfiguration{
 	{function: "fulfilment", setting: "DB_HOST", unset: true},
 	{function: "migrate", setting: "SMS_TOPIC_ARN", unset: true},
 	{function: "migrate", setting: "DB_PORT", value: "abc"},
+	{function: "imageprocessor", setting: "UPLOADS_BUCKET", unset: true},
+	{function: "imageprocessor", setting: "IMAGES_BUCKET", unset: true},
+	{function: "imageprocessor", setting: "IMAGES_BUCKET", value: "s3://delivery-prod-images"},
+	{function: "imageprocessor", setting: "DB_SECRET_ARN", unset: true},
+	{function: "updateproduct", setting: "UPLOADS_BUCKET", value: "Delivery_Uploads"},
 }
 
 // configure returns env with m applied (later entries win over earlier

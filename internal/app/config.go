@@ -17,11 +17,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/awssecrets"
 	"github.com/deliverymarket/delivery/internal/mysql"
+	"github.com/deliverymarket/delivery/internal/s3store"
 )
 
 // DefaultCurrency is the marketplace currency unless CURRENCY says otherwise.
@@ -66,6 +68,11 @@ type Env struct {
 	JWTPublicKeySecretARN string // JWT_PUBLIC_KEY_SECRET_ARN
 	JWTIssuer             string // JWT_ISSUER
 	JWTAudience           string // JWT_AUDIENCE
+	// The photo buckets (issue 12): updateproduct presigns uploads into
+	// UPLOADS_BUCKET; imageprocessor reads them there and writes the
+	// processed photos to IMAGES_BUCKET.
+	UploadsBucket string // UPLOADS_BUCKET
+	ImagesBucket  string // IMAGES_BUCKET
 }
 
 // ReadEnv reads and validates the environment through getenv.
@@ -85,6 +92,9 @@ func ReadEnv(getenv func(string) string) (Env, error) {
 		JWTPublicKeySecretARN: getenv("JWT_PUBLIC_KEY_SECRET_ARN"),
 		JWTIssuer:             getenv("JWT_ISSUER"),
 		JWTAudience:           getenv("JWT_AUDIENCE"),
+
+		UploadsBucket: strings.TrimSpace(getenv("UPLOADS_BUCKET")),
+		ImagesBucket:  strings.TrimSpace(getenv("IMAGES_BUCKET")),
 	}
 	var missing []string
 	for name, v := range map[string]string{"DB_HOST": e.DBHost, "DB_NAME": e.DBName, "DB_SECRET_ARN": e.DBSecretARN} {
@@ -101,6 +111,14 @@ func ReadEnv(getenv func(string) string) (Env, error) {
 	if len(missing) > 0 {
 		slices.Sort(missing)
 		return Env{}, fmt.Errorf("config: missing %s", strings.Join(missing, ", "))
+	}
+	for _, b := range []struct{ setting, name string }{{"UPLOADS_BUCKET", e.UploadsBucket}, {"IMAGES_BUCKET", e.ImagesBucket}} {
+		if b.name == "" {
+			continue
+		}
+		if err := s3store.CheckBucketName(b.name); err != nil {
+			return Env{}, fmt.Errorf("config: %s: %w", b.setting, err)
+		}
 	}
 	return e, nil
 }
@@ -156,7 +174,61 @@ func FromEnv(ctx context.Context) (Deps, error) {
 	if env.JWTPublicKeySecretARN != "" {
 		deps.Keyring = PublicKeyring(awssecrets.NewSecret(secrets, env.JWTPublicKeySecretARN), env.JWTIssuer, env.JWTAudience)
 	}
+	if err := photoDeps(&deps, env, awsCfg); err != nil {
+		return Deps{}, err
+	}
 	return deps, nil
+}
+
+// photoDeps gives deps the photo buckets env names: the upload signer
+// with UPLOADS_BUCKET, the object store with both buckets.
+func photoDeps(deps *Deps, env Env, awsCfg aws.Config) error {
+	if env.UploadsBucket == "" {
+		return nil
+	}
+	client := NewS3Client(awsCfg)
+	signer, err := s3store.NewSigner(client, env.UploadsBucket)
+	if err != nil {
+		return fmt.Errorf("config: UPLOADS_BUCKET: %w", err)
+	}
+	deps.Uploads = signer
+	if env.ImagesBucket == "" {
+		return nil
+	}
+	objects, err := s3store.NewObjects(client, env.UploadsBucket, env.ImagesBucket)
+	if err != nil {
+		return fmt.Errorf("config: UPLOADS_BUCKET, IMAGES_BUCKET: %w", err)
+	}
+	deps.Objects = objects
+	return nil
+}
+
+// The S3 client's bounds. Signing an upload calls nothing; the image
+// processor's calls (reading an upload of at most 5 MB, writing two photos
+// of tens of KB, deleting the upload) take tens of milliseconds in the
+// region through the VPC's gateway endpoint. An attempt that hangs is cut
+// at 10 s and tried once more, so that a stuck call ends the invocation in
+// error, which S3's asynchronous invocation retries, rather than holding
+// it to the function's 30 s timeout with nothing learned.
+const (
+	s3AttemptTimeout = 10 * time.Second
+	s3MaxAttempts    = 2
+	s3MaxBackoff     = 250 * time.Millisecond
+)
+
+// NewS3Client returns the S3 client of the functions, with the bounds
+// above. When AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) points it at a
+// stand-in, it addresses buckets by path, as stand-ins serve them; on AWS
+// it uses the virtual-hosted addresses S3 prefers.
+func NewS3Client(awsCfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = s3MaxAttempts
+			so.MaxBackoff = s3MaxBackoff
+		})
+		o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(s3AttemptTimeout)
+		o.UsePathStyle = o.BaseEndpoint != nil
+	})
 }
 
 // The Secrets Manager client's bounds. Its secrets are fetched on a

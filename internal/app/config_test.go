@@ -3,9 +3,13 @@ package app_test
 import (
 	"context"
 	"log/slog"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/deliverymarket/delivery/internal/app"
 )
@@ -104,6 +108,16 @@ func TestReadEnv(t *testing.T) {
 		{name: "missing host", env: with(map[string]string{"DB_HOST": ""}), wantErr: "config: missing DB_HOST"},
 		{name: "missing name and secret", env: with(map[string]string{"DB_NAME": "", "DB_SECRET_ARN": ""}), wantErr: "config: missing DB_NAME, DB_SECRET_ARN"},
 		{name: "bad currency", env: with(map[string]string{"CURRENCY": "dollars"}), wantErr: "CURRENCY"},
+		{
+			name: "photo buckets", env: with(map[string]string{"UPLOADS_BUCKET": "delivery-prod-uploads", "IMAGES_BUCKET": " delivery-prod-images "}),
+			want: func() app.Env {
+				e := base
+				e.UploadsBucket, e.ImagesBucket = "delivery-prod-uploads", "delivery-prod-images"
+				return e
+			}(),
+		},
+		{name: "uploads bucket not a bucket name", env: with(map[string]string{"UPLOADS_BUCKET": "Delivery_Uploads"}), wantErr: "config: UPLOADS_BUCKET"},
+		{name: "images bucket an ARN", env: with(map[string]string{"IMAGES_BUCKET": "arn:aws:s3:::delivery-prod-images"}), wantErr: "config: IMAGES_BUCKET"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,5 +149,79 @@ func TestFromEnvMissing(t *testing.T) {
 	}
 	if _, err := app.FromEnv(context.Background()); err == nil || !strings.Contains(err.Error(), "missing DB_HOST") {
 		t.Errorf("FromEnv() error = %v, want the missing variables", err)
+	}
+}
+
+// FromEnv gives the functions the photo dependencies their buckets allow:
+// the upload signer with UPLOADS_BUCKET (updateproduct), the object store
+// with both (imageprocessor), neither without.
+func TestFromEnvPhotos(t *testing.T) {
+	tests := []struct {
+		name, uploads, images string
+		wantSigner, wantStore bool
+	}{
+		{"no buckets", "", "", false, false},
+		{"uploads bucket", "delivery-prod-uploads", "", true, false},
+		{"both buckets", "delivery-prod-uploads", "delivery-prod-images", true, true},
+		{"images bucket alone", "", "delivery-prod-images", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setDBEnv(t)
+			t.Setenv("UPLOADS_BUCKET", tt.uploads)
+			t.Setenv("IMAGES_BUCKET", tt.images)
+			deps, err := app.FromEnv(context.Background())
+			if err != nil {
+				t.Fatalf("FromEnv = %v", err)
+			}
+			defer deps.DB.Close()
+			if (deps.Uploads != nil) != tt.wantSigner || (deps.Objects != nil) != tt.wantStore {
+				t.Errorf("FromEnv: signer %v, object store %v; want %v, %v", deps.Uploads != nil, deps.Objects != nil, tt.wantSigner, tt.wantStore)
+			}
+		})
+	}
+}
+
+// setDBEnv sets the database settings and an offline AWS configuration:
+// FromEnv builds its clients without calling anything.
+func setDBEnv(t *testing.T) {
+	t.Helper()
+	for k, v := range map[string]string{
+		"DB_HOST": "127.0.0.1", "DB_NAME": "delivery", "DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1-AbCdEf",
+		"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDCONFIGTEST", "AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// The S3 client addresses buckets by path only against an endpoint
+// override (a stand-in); on AWS, by virtual host.
+func TestNewS3ClientAddressing(t *testing.T) {
+	tests := []struct {
+		name, endpoint string
+		wantPath       bool
+	}{
+		{"AWS", "", false},
+		{"a stand-in", "http://127.0.0.1:9000/s3", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setDBEnv(t)
+			t.Setenv("AWS_ENDPOINT_URL", "")
+			t.Setenv("AWS_ENDPOINT_URL_S3", tt.endpoint)
+			if tt.endpoint == "" {
+				os.Unsetenv("AWS_ENDPOINT_URL_S3")
+				os.Unsetenv("AWS_ENDPOINT_URL")
+			}
+			cfg, err := config.LoadDefaultConfig(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := app.NewS3Client(cfg).Options()
+			if o.UsePathStyle != tt.wantPath || (tt.endpoint != "" && aws.ToString(o.BaseEndpoint) != tt.endpoint) {
+				t.Errorf("path style %v, endpoint %q; want %v, %q", o.UsePathStyle, aws.ToString(o.BaseEndpoint), tt.wantPath, tt.endpoint)
+			}
+		})
 	}
 }

@@ -205,6 +205,15 @@ func newRequestID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
+// The region and the role credentials Lambda gives every function here;
+// the S3 stand-in accepts POST policies signed with them.
+const (
+	Region          = "eu-west-1"
+	AccessKeyID     = "AKIDLAMBDATEST"
+	SecretAccessKey = "lambdatest"
+	SessionToken    = "lambdatest"
+)
+
 // Env is the environment Lambda gives a provided.al2023 function, for a
 // process that polls runtimeAddr: what aws-lambda-go and the AWS SDK read
 // (the SDK's credentials are static and fake; point its endpoints at
@@ -220,11 +229,11 @@ func Env(runtimeAddr, functionName string, memoryMB int) []string {
 		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + functionName,
 		"AWS_LAMBDA_LOG_STREAM_NAME=2026/01/01/[$LATEST]00000000000000000000000000000000",
 		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
-		"AWS_REGION=eu-west-1",
-		"AWS_DEFAULT_REGION=eu-west-1",
-		"AWS_ACCESS_KEY_ID=AKIDLAMBDATEST",
-		"AWS_SECRET_ACCESS_KEY=lambdatest",
-		"AWS_SESSION_TOKEN=lambdatest",
+		"AWS_REGION=" + Region,
+		"AWS_DEFAULT_REGION=" + Region,
+		"AWS_ACCESS_KEY_ID=" + AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + SecretAccessKey,
+		"AWS_SESSION_TOKEN=" + SessionToken,
 		"AWS_EC2_METADATA_DISABLED=true",
 		// No shared config or credentials files: only what Lambda gives.
 		"AWS_CONFIG_FILE=/nonexistent/lambdatest/config",

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/demo"
+	"github.com/deliverymarket/delivery/internal/locals3"
 	"github.com/deliverymarket/delivery/internal/mysql"
 	"github.com/deliverymarket/delivery/internal/notify/snstest"
 	"github.com/deliverymarket/delivery/migrations"
@@ -31,6 +33,10 @@ const (
 	JWTIssuer        = "delivery-lambdatest"
 	JWTAudience      = "delivery-api-lambdatest"
 	DemoCompanyPhone = "+351210000001" // demo.Companies[0], company 1
+	// The photo buckets, as named in
+	// lambdas/imageprocessor/testdata/s3-object-created.json.
+	UploadsBucket = "delivery-prod-uploads"
+	ImagesBucket  = "delivery-prod-images"
 )
 
 // Function is one lambdas/* function as terraform/usecases/backend
@@ -46,7 +52,7 @@ type Function struct {
 var Functions = []Function{
 	{"listproducts", 256, apiEnv},
 	{"priceorder", 256, apiEnv},
-	{"updateproduct", 256, apiEnv},
+	{"updateproduct", 256, func(s *Stack) []string { return append(apiEnv(s), "UPLOADS_BUCKET="+UploadsBucket) }},
 	{"placeorder", 256, func(s *Stack) []string { return append(apiEnv(s), "NOTIFY_FUNCTION_NAME="+NotifyARN) }},
 	{"notifycarrier", 128, func(*Stack) []string {
 		return []string{"SMS_TOPIC_ARN=" + TopicARN, "SITE_URL=" + SiteURL, "LOG_LEVEL=INFO"}
@@ -59,6 +65,9 @@ var Functions = []Function{
 	}},
 	{"fulfilment", 256, apiEnv},
 	{"migrate", 256, func(s *Stack) []string { return append(dbEnv(s), "SMS_TOPIC_ARN="+TopicARN) }},
+	{"imageprocessor", 1536, func(s *Stack) []string {
+		return append(dbEnv(s), "UPLOADS_BUCKET="+UploadsBucket, "IMAGES_BUCKET="+ImagesBucket)
+	}},
 }
 
 // LookupFunction returns the function called name.
@@ -101,10 +110,17 @@ func apiEnv(s *Stack) []string {
 // seeded with the demo, a database user of the functions' own whose
 // password is in the Secrets Manager stand-in (RDS-managed secrets always
 // hold a password, and the functions refuse one without), the signing keys
-// there too, and the Lambda and SNS stand-ins.
+// there too, and the Lambda, SNS and S3 stand-ins.
 type Stack struct {
 	AWS *AWS
 	SNS *snstest.Server
+	// S3 is the S3 stand-in with the photo buckets, served at S3URL; it
+	// accepts POST policies signed with the functions' credentials. A
+	// Stack without it points the functions at an address where nothing
+	// listens.
+	S3    *locals3.Server
+	S3URL string
+	s3srv *httptest.Server
 
 	DBName, DBHost, DBPort string
 	// Keyring signs company and carrier tokens the authorizer accepts.
@@ -175,11 +191,22 @@ func NewStack(ctx context.Context, dsn string) (*Stack, error) {
 		}
 	}
 	secret, _ := json.Marshal(map[string]string{"username": user, "password": password})
+	s3, err := locals3.New(locals3.Config{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey, SessionToken: SessionToken, Region: Region})
+	if err != nil {
+		return nil, err
+	}
+	if err := s3.CreateBuckets(UploadsBucket, ImagesBucket); err != nil {
+		return nil, err
+	}
+	s3srv := httptest.NewServer(s3)
 	return &Stack{
 		AWS: StartAWS(map[string]string{
 			DBSecretARN: string(secret), PublicKeyARN: string(publicPEM), PrivateKeyARN: string(privatePEM),
 		}),
 		SNS:           snstest.Start(),
+		S3:            s3,
+		S3URL:         s3srv.URL,
+		s3srv:         s3srv,
 		DBName:        cfg.DBName,
 		DBHost:        host,
 		DBPort:        port,
@@ -197,10 +224,15 @@ func (s *Stack) Env(name string) ([]string, error) {
 	if !ok {
 		return nil, fmt.Errorf("lambdatest: no function %q", name)
 	}
+	s3URL := s.S3URL
+	if s3URL == "" {
+		s3URL = "http://127.0.0.1:1"
+	}
 	return append([]string{
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + s.AWS.URL,
 		"AWS_ENDPOINT_URL_LAMBDA=" + s.AWS.URL,
 		"AWS_ENDPOINT_URL_SNS=" + s.SNS.URL,
+		"AWS_ENDPOINT_URL_S3=" + s3URL,
 	}, f.env(s)...), nil
 }
 
@@ -213,6 +245,9 @@ func (s *Stack) CompanyToken(id int64) (string, error) {
 func (s *Stack) Close() error {
 	s.AWS.Close()
 	s.SNS.Close()
+	if s.s3srv != nil {
+		s.s3srv.Close()
+	}
 	var errs []error
 	for _, h := range []string{"%", "localhost", "127.0.0.1"} {
 		errs = append(errs, mysql.ExecOnServer(context.Background(), s.adminDSN, "DROP USER IF EXISTS '"+s.user+"'@'"+h+"'"))

@@ -132,6 +132,16 @@ func (s *Server) Object(bucket, key string) (Object, error) {
 	return Object{Data: data, Metadata: meta}, nil
 }
 
+// Put stores data under key in bucket with contentType, as an SDK's PUT
+// would (OnObjectCreated is not told: no request made it).
+func (s *Server) Put(bucket, key string, data []byte, contentType string) error {
+	meta := map[string]string{"Content-Type": contentType, "Last-Modified": s.cfg.Now().UTC().Format(http.TimeFormat)}
+	if _, err := s.backend.PutObject(bucket, key, meta, bytes.NewReader(data), int64(len(data)), nil); err != nil {
+		return fmt.Errorf("locals3: put %s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
 // Keys lists the keys under prefix in bucket, in order.
 func (s *Server) Keys(bucket, prefix string) ([]string, error) {
 	p := gofakes3.NewPrefix(&prefix, nil)

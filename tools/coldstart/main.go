@@ -2,7 +2,7 @@
 // builds every lambdas/* bootstrap the way setup.sh does (for this
 // machine's architecture), starts it as a fresh process under a local
 // stand-in of the Lambda Runtime API (internal/lambdatest), with Secrets
-// Manager, Lambda and SNS stand-ins and MariaDB behind it, sends it one
+// Manager, Lambda, SNS and S3 stand-ins and MariaDB behind it, sends it one
 // realistic event and times process start → first poll (init) and process
 // start → first response posted. It repeats that -n times per function and
 // prints the median and spread, and the size of each function's zip as
@@ -58,7 +58,8 @@ var events = map[string]event{
 		Body: `{"phone":"` + lambdatest.DemoCompanyPhone + `","code":"000000"}`}),
 	"fulfilment": apiEvent(lambdatest.Request{Method: "GET", Path: "/api/carrier/orders", Resource: "/api/carrier/orders",
 		Query: map[string]string{"view": "available"}, Authorizer: lambdatest.CarrierContext(1)}),
-	"migrate": func(*stack) ([]byte, error) { return []byte(`{"action":"migrate"}`), nil },
+	"migrate":        func(*stack) ([]byte, error) { return []byte(`{"action":"migrate"}`), nil },
+	"imageprocessor": photoEvent,
 }
 
 // stack is what the functions run against, shared by every run.
@@ -66,6 +67,7 @@ type stack struct {
 	*lambdatest.Stack
 	token       string // a company token for the authorizer
 	lastHandoff []byte // the last event placeorder handed to notifycarrier
+	photo       []byte // what imageprocessor is measured with, made once
 }
 
 func main() {
@@ -298,6 +300,24 @@ func apiEvent(r lambdatest.Request) event {
 }
 
 func authorizerEvent(s *stack) ([]byte, error) { return lambdatest.AuthorizerEvent(".", s.token) }
+
+// photoWidth and photoHeight are the size of the photo imageprocessor is
+// measured with: a 2 MP JPEG, well inside the 5 MB an upload may be.
+const photoWidth, photoHeight = 1600, 1200
+
+// photoEvent puts a fresh upload for product 1 of company 1 (the function
+// deletes each one it processes) and returns the S3 event of it.
+func photoEvent(s *stack) ([]byte, error) {
+	if s.photo == nil {
+		photo, err := lambdatest.Photo(photoWidth, photoHeight)
+		if err != nil {
+			return nil, err
+		}
+		s.photo = photo
+	}
+	event, _, err := s.PhotoUpload(".", 1, 1, s.photo)
+	return event, err
+}
 
 func notifyEvent(s *stack) ([]byte, error) {
 	if len(s.lastHandoff) == 0 {

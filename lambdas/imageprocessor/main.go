@@ -1,0 +1,24 @@
+// Command imageprocessor is the Lambda that S3 starts for each upload in
+// the uploads bucket (ObjectCreated, prefix uploads/): it decodes the
+// company's photo for real, refuses anything that is not a safe image,
+// writes two clean JPEG widths to the images bucket that CloudFront serves
+// under /images/, sets the product's photo (or records why it was refused)
+// and deletes the upload. Its logic lives in internal/market (photos.go),
+// internal/images and internal/s3store.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/deliverymarket/delivery/internal/app"
+)
+
+func main() {
+	h, err := app.ImageProcessorFromEnv(context.Background())
+	if err != nil {
+		app.InitFailed("imageprocessor", err)
+	}
+	lambda.Start(h.Handle)
+}
