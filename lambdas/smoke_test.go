@@ -10,9 +10,12 @@
 package lambdas_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"regexp"
@@ -31,6 +34,7 @@ import (
 	"github.com/deliverymarket/delivery/internal/dbtest"
 	"github.com/deliverymarket/delivery/internal/lambdatest"
 	"github.com/deliverymarket/delivery/internal/locals3"
+	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/notify/snstest"
 )
 
@@ -445,11 +449,29 @@ var smokeCases = []smokeCase{
 	{"imageprocessor", []string{"imageprocessor"}, func(t *testing.T, s *lambdatest.Stack) {
 		// Product 5, company 1's, is no other case's.
 		const company, product = 1, 5
+		id := strconv.Itoa(product)
 		photo, err := lambdatest.Photo(1600, 1200)
 		if err != nil {
 			t.Fatal(err)
 		}
-		event, key, err := s.PhotoUpload(root, company, product, photo)
+
+		// updateproduct signs the form with its role's credentials, and the
+		// S3 stand-in accepts the browser's POST of it.
+		u := start(t, "updateproduct", stackEnv(t, s, "updateproduct"))
+		var form market.UploadForm
+		callAPI(t, u, lambdatest.Request{Method: "POST", Path: "/api/products/" + id + "/image-uploads", Resource: "/api/products/{id}/image-uploads",
+			PathParameters: map[string]string{"id": id}, Body: `{"contentType":"image/jpeg","size":` + strconv.Itoa(len(photo)) + `}`,
+			Authorizer: lambdatest.CompanyContext(company)}, http.StatusCreated, &form)
+		key := form.Fields["key"]
+		if form.URL != s.S3URL+"/"+lambdatest.UploadsBucket || !strings.HasPrefix(key, "uploads/1/5/") {
+			t.Fatalf("form = %s for %s, want a POST to %s/%s under uploads/1/5/", form.URL, key, s.S3URL, lambdatest.UploadsBucket)
+		}
+		if status, body := postForm(t, form, photo); status != http.StatusNoContent {
+			t.Fatalf("the browser's POST = %d %s, want 204", status, body)
+		}
+
+		// S3's event of that upload starts imageprocessor.
+		event, err := lambdatest.PhotoEvent(root, key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -462,7 +484,6 @@ var smokeCases = []smokeCase{
 		}
 
 		// The product has its photo, as the company's console reads it.
-		u := start(t, "updateproduct", stackEnv(t, s, "updateproduct"))
 		var got struct {
 			Version int64 `json:"version"`
 			Image   *struct {
@@ -471,11 +492,10 @@ var smokeCases = []smokeCase{
 			} `json:"image"`
 			ImageError json.RawMessage `json:"imageError"`
 		}
-		id := strconv.Itoa(product)
 		callAPI(t, u, lambdatest.Request{Method: "GET", Path: "/api/company/products/" + id, Resource: "/api/company/products/{id}",
 			PathParameters: map[string]string{"id": id}, Authorizer: lambdatest.CompanyContext(company)}, http.StatusOK, &got)
-		if got.Image == nil || got.Image.Width != 960 || got.Image.Height != 720 || got.Version < 2 {
-			t.Fatalf("product %d = %+v, want a 960 × 720 photo and a new version", product, got)
+		if got.Image == nil || got.Image.Width != 960 || got.Image.Height != 720 || got.Version < 2 || string(got.ImageError) != "null" {
+			t.Fatalf("product %d = %+v, want a 960 × 720 photo, a new version and no refusal", product, got)
 		}
 		for _, url := range []string{got.Image.URL320, got.Image.URL960} {
 			obj, err := s.S3.Object(lambdatest.ImagesBucket, strings.TrimPrefix(url, "/"))
@@ -503,6 +523,31 @@ var smokeCases = []smokeCase{
 			t.Errorf("migrate = %s, want version %d and the carriers' subscriptions", res.Payload, s.SchemaVersion)
 		}
 	}},
+}
+
+// postForm sends form as the console does: its fields, then the file.
+func postForm(t *testing.T, form market.UploadForm, file []byte) (int, []byte) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for name, value := range form.Fields {
+		if err := mw.WriteField(name, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fw, err := mw.CreateFormFile("file", "photo.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = fw.Write(file)
+	_ = mw.Close()
+	resp, err := http.Post(form.URL, mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatalf("POST %s: %v", form.URL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
 }
 
 // arnMatches says whether an execute-api policy resource, where * matches

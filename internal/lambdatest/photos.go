@@ -46,9 +46,15 @@ func (s *Stack) PhotoUpload(root string, companyID, productID int64, data []byte
 	if err := s.S3.Put(UploadsBucket, key.String(), data, "image/jpeg"); err != nil {
 		return nil, "", err
 	}
+	event, err := PhotoEvent(root, key.String())
+	return event, key.String(), err
+}
+
+// PhotoEvent is the S3 event of an upload under key, from root's testdata.
+func PhotoEvent(root, key string) ([]byte, error) {
 	event, err := os.ReadFile(filepath.Join(root, PhotoEventFile))
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return bytes.ReplaceAll(event, []byte("uploads/REPLACED-BY-TEST"), []byte(key.String())), key.String(), nil
+	return bytes.ReplaceAll(event, []byte("uploads/REPLACED-BY-TEST"), []byte(key)), nil
 }
