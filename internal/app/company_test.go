@@ -116,12 +116,14 @@ type productRow struct {
 	Price   string `db:"price"`
 	Active  bool   `db:"active"`
 	Version int64  `db:"version"`
+	// Photo is the photo's 320 px key, "" without one.
+	Photo string `db:"photo"`
 }
 
 func (c *companyAPI) row(t *testing.T, id int64) productRow {
 	t.Helper()
 	var r productRow
-	if err := c.db.Get(&r, `SELECT name, price, active, version FROM products WHERE id = ?`, id); err != nil {
+	if err := c.db.Get(&r, `SELECT name, price, active, version, COALESCE(image_320, '') AS photo FROM products WHERE id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -138,14 +140,15 @@ func TestAnotherCompanysProductIsNotFoundAndUntouched(t *testing.T) {
 	before := c.row(t, productOfA)
 	tokenB := c.token(t, companyB)
 	tests := []struct {
-		name, method, body string
+		name, method, sub, body string // sub: the path below the product's
 	}{
-		{"replace", http.MethodPut, `{"name":"Hijacked","price":"0.01","version":1}`},
-		{"archive", http.MethodDelete, ""},
+		{"replace", http.MethodPut, "", `{"name":"Hijacked","price":"0.01","version":1}`},
+		{"archive", http.MethodDelete, "", ""},
+		{"remove the photo", http.MethodDelete, "/image", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := c.do(t, tt.method, "/api/products/"+strconv.Itoa(productOfA), tokenB, map[string]string{"If-Match": `"1"`}, tt.body)
+			r := c.do(t, tt.method, "/api/products/"+strconv.Itoa(productOfA)+tt.sub, tokenB, map[string]string{"If-Match": `"1"`}, tt.body)
 			if r.status != http.StatusNotFound || r.errorCode() != "not_found" {
 				t.Errorf("%s of company A's product with B's token = %d %s, want 404 not_found", tt.method, r.status, r.rawBody)
 			}
