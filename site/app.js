@@ -2,9 +2,8 @@
 // tracking view. Money is never computed here: every amount shown is a
 // string the API sent (the product price, the quote's line totals and
 // total, the order's), only formatted by lib.money.
-import { api, ApiError, h, money, phoneNumber, repeat, showFieldError, storage, time, uuid } from "./lib.js";
+import { $, api, ApiError, h, money, phoneNumber, picture, plural, repeat, showFieldError, storage, time, uuid } from "./lib.js";
 
-const $ = (id) => document.getElementById(id);
 const local = storage("local");
 const session = storage("session");
 
@@ -24,7 +23,7 @@ const state = {
   shops: false, // the shop filter is filled or being filled
   filter: { q: "", company: "" },
   currency: "",
-  cart: loadCart(), // [{productId, quantity, name, companyName, price, currency}]
+  cart: loadCart(), // [{productId, quantity, name, companyName, price, currency, image}]
   quote: null, // {key, data} for the cart it priced
   quoteState: "idle", // idle | loading | error
   quoteError: null,
@@ -35,36 +34,17 @@ const state = {
 
 function loadCart() {
   const saved = local.get(CART_KEY);
-  if (!Array.isArray(saved)) return [];
-  return saved.filter(
-    (l) => l && Number.isInteger(l.productId) && l.productId > 0 && Number.isInteger(l.quantity) && l.quantity > 0,
-  );
+  return Array.isArray(saved) ? saved.filter((l) => l && Number.isInteger(l.productId) && l.productId > 0 && Number.isInteger(l.quantity) && l.quantity > 0) : [];
 }
 
-function saveCart() {
-  local.set(CART_KEY, state.cart);
-}
-
-function cartLine(id) {
-  return state.cart.find((l) => l.productId === id);
-}
-
-function quantity(id) {
-  const l = cartLine(id);
-  return l ? l.quantity : 0;
-}
-
-function itemCount() {
-  return state.cart.reduce((n, l) => n + l.quantity, 0);
-}
-
-function items() {
-  return state.cart.map((l) => ({ productId: l.productId, quantity: l.quantity }));
-}
-
-function cartKey() {
-  return JSON.stringify(items());
-}
+const saveCart = () => local.set(CART_KEY, state.cart);
+const cartLine = (id) => state.cart.find((l) => l.productId === id);
+const quantity = (id) => cartLine(id)?.quantity || 0;
+const itemCount = () => state.cart.reduce((n, l) => n + l.quantity, 0);
+const items = () => state.cart.map((l) => ({ productId: l.productId, quantity: l.quantity }));
+const cartKey = () => JSON.stringify(items());
+// freshQuote is the quote of the cart as it is, if there is one.
+const freshQuote = () => (state.quote?.key === cartKey() ? state.quote.data : null);
 
 function setQuantity(id, qty) {
   qty = Math.max(0, Math.min(MAX_QUANTITY, qty));
@@ -80,21 +60,15 @@ function setQuantity(id, qty) {
     }
     const p = state.products.get(id);
     if (!p) return;
-    state.cart.push({
-      productId: id,
-      quantity: qty,
-      name: p.name,
-      companyName: p.companyName,
-      price: p.price,
-      currency: p.currency,
-    });
+    const { name, companyName, price, currency, image } = p;
+    state.cart.push({ productId: id, quantity: qty, name, companyName, price, currency, image });
   }
   saveCart();
   cartChanged();
 }
 
 function cartChanged() {
-  const focused = document.activeElement && document.activeElement.dataset.key;
+  const focused = document.activeElement?.dataset.key;
   renderCard(...state.products.keys());
   renderCart();
   restoreFocus(focused);
@@ -104,17 +78,10 @@ function cartChanged() {
 // restoreFocus keeps keyboard users in place when a control is replaced
 // (the "Add" button becomes a stepper and back).
 function restoreFocus(key) {
-  if (!key || (document.activeElement && document.activeElement.dataset.key === key)) return;
+  if (!key || document.activeElement?.dataset.key === key) return;
   const [kind, id] = key.split(":");
-  const fallbacks = {
-    add: ["inc", "add"],
-    inc: ["inc", "add"],
-    dec: ["dec", "inc", "add"],
-    cinc: ["cinc", "cdec"],
-    cdec: ["cdec", "cinc"],
-    crm: [],
-  }[kind] || [kind];
-  for (const k of fallbacks) {
+  const fallbacks = { add: "inc add", inc: "inc add", dec: "dec inc add", cinc: "cinc cdec", cdec: "cdec cinc", crm: "" }[kind] ?? kind;
+  for (const k of fallbacks.split(" ")) {
     const el = document.querySelector(`[data-key="${k}:${id}"]`);
     if (el && !el.disabled) return el.focus();
   }
@@ -148,10 +115,8 @@ async function loadPage() {
     if (!reset && state.cursor) params.set("cursor", state.cursor);
     const { data } = await api("/products?" + params, { signal: abort.signal });
     if (abort !== listAbort) return;
-    if (reset) {
-      clearList();
-      state.reset = false;
-    }
+    if (reset) clearList();
+    state.reset = false;
     for (const p of data.products) {
       if (state.products.has(p.id)) continue;
       state.products.set(p.id, p);
@@ -201,7 +166,7 @@ function showCatalogError(err) {
   const box = $("catalog-error");
   box.replaceChildren(
     h("p", {}, err instanceof ApiError ? err.message : "Something went wrong while loading products."),
-    h("button", { type: "button", class: "button secondary", onclick: loadPage }, "Try again"),
+    h("button", { class: "button secondary", onclick: loadPage }, "Try again"),
   );
   box.hidden = false;
 }
@@ -218,10 +183,14 @@ async function loadCompanies() {
   }
 }
 
+// The cards' photos fill the card: one column on phones, two from 600 px,
+// two beside the cart from 960 px and three from 1200 px (style.css). The
+// first row is above the fold, so only the rest wait until scrolled to.
+const SIZES = "(min-width: 1200px) 260px, (min-width: 960px) calc(50vw - 220px), (min-width: 600px) 50vw, 100vw";
+
 function addCard(p) {
-  const li = h(
-    "li",
-    { class: "card", "data-product-id": p.id },
+  const li = h("li", { class: "card", "data-product-id": p.id },
+    picture(p.image, p.name, 320, "pic", { sizes: SIZES, loading: state.cards.size > 2 && "lazy" }),
     h("h3", { class: "name" }, p.name),
     h("p", { class: "company" }, p.companyName),
     p.description ? h("p", { class: "desc" }, p.description) : null,
@@ -243,19 +212,17 @@ function renderCard(...ids) {
     action.dataset.qty = String(qty);
     action.replaceChildren(
       qty === 0
-        ? h("button", { type: "button", class: "button add", "data-key": `add:${id}`, "aria-label": `Add ${p.name} to cart`, onclick: () => setQuantity(id, 1) }, "Add")
+        ? h("button", { class: "button add", "data-key": `add:${id}`, "aria-label": `Add ${p.name} to cart`, onclick: () => setQuantity(id, 1) }, "Add")
         : stepper(id, p.name, qty, ""),
     );
   }
 }
 
 function stepper(id, name, qty, prefix) {
-  return h(
-    "div",
-    { class: "stepper", role: "group", "aria-label": `Quantity of ${name}` },
-    h("button", { type: "button", class: "step", "data-key": `${prefix}dec:${id}`, "aria-label": qty === 1 ? `Remove ${name} from cart` : `One less ${name}`, onclick: () => setQuantity(id, quantity(id) - 1) }, "−"),
+  return h("div", { class: "stepper", role: "group", "aria-label": `Quantity of ${name}` },
+    h("button", { class: "step", "data-key": `${prefix}dec:${id}`, "aria-label": qty === 1 ? `Remove ${name} from cart` : `One less ${name}`, onclick: () => setQuantity(id, quantity(id) - 1) }, "−"),
     h("span", { class: "qty", "aria-live": "polite" }, String(qty)),
-    h("button", { type: "button", class: "step", "data-key": `${prefix}inc:${id}`, "aria-label": `One more ${name}`, disabled: qty >= MAX_QUANTITY, onclick: () => setQuantity(id, quantity(id) + 1) }, "+"),
+    h("button", { class: "step", "data-key": `${prefix}inc:${id}`, "aria-label": `One more ${name}`, disabled: qty >= MAX_QUANTITY, onclick: () => setQuantity(id, quantity(id) + 1) }, "+"),
   );
 }
 
@@ -264,7 +231,7 @@ function renderStatus() {
   const f = state.filter.q || state.filter.company;
   $("catalog-status").textContent =
     state.loading && (state.reset || !n) ? (f ? "Searching…" : "Loading products…")
-    : n ? `${n} ${f ? "matching " : ""}product${n === 1 ? "" : "s"}${state.more ? "; more below" : ""}.`
+    : n ? `${plural(n, f ? "matching product" : "product")}${state.more ? "; more below" : ""}.`
     : !$("catalog-error").hidden ? ""
     : f ? "Nothing matches. Try another search or shop." : "No products yet. Please come back soon.";
 }
@@ -276,7 +243,7 @@ let quoteAbort = null;
 
 function requestQuote(delay = 250) {
   clearTimeout(quoteTimer);
-  if (quoteAbort) quoteAbort.abort();
+  quoteAbort?.abort();
   if (!state.cart.length) {
     state.quote = null;
     state.quoteState = "idle";
@@ -300,7 +267,7 @@ async function fetchQuote() {
     state.currency = data.currency || state.currency;
     for (const l of data.lines) {
       const line = cartLine(l.productId);
-      if (line) Object.assign(line, { name: l.name, price: l.unitPrice, currency: data.currency });
+      if (line) Object.assign(line, { name: l.name, price: l.unitPrice, currency: data.currency, image: l.image });
     }
     saveCart();
   } catch (err) {
@@ -347,24 +314,23 @@ function notice(text) {
 
 function renderCart() {
   const count = itemCount();
-  const fresh = state.quote && state.quote.key === cartKey() ? state.quote.data : null;
+  const fresh = freshQuote();
   $("cart-count").textContent = String(count);
   $("cart-empty").hidden = state.cart.length > 0;
   $("bill").hidden = !state.cart.length;
   $("checkout").hidden = !state.cart.length;
 
-  const focused = document.activeElement && document.activeElement.dataset.key;
+  const focused = document.activeElement?.dataset.key;
   const lines = state.cart.map((l) => {
     const q = fresh && fresh.lines.find((x) => x.productId === l.productId);
     const total = q ? q.lineTotal : "";
-    return h(
-      "li",
-      { class: "line", "data-product-id": l.productId },
+    return h("li", { class: "line", "data-product-id": l.productId },
+      picture(l.image, l.name || "", 64, "thumb", { loading: "lazy" }),
       h("div", { class: "line-main" }, h("p", { class: "name" }, l.name || `Product ${l.productId}`), h("p", { class: "muted small" }, [l.companyName, q ? `${money(q.unitPrice, fresh.currency)} each` : ""].filter(Boolean).join(" · "))),
       h("span", { class: "line-total" + (q ? "" : " stale"), "data-amount": total }, q ? money(total, fresh.currency) : "…"),
       h("div", { class: "line-actions" },
         stepper(l.productId, l.name, l.quantity, "c"),
-        h("button", { type: "button", class: "link small", "data-key": `crm:${l.productId}`, "aria-label": `Remove ${l.name} from cart`, onclick: () => setQuantity(l.productId, 0) }, "Remove"),
+        h("button", { class: "link small", "data-key": `crm:${l.productId}`, "aria-label": `Remove ${l.name} from cart`, onclick: () => setQuantity(l.productId, 0) }, "Remove"),
       ),
     );
   });
@@ -372,14 +338,13 @@ function renderCart() {
   restoreFocus(focused);
   renderBill();
 
-  const bar = $("cart-bar");
-  bar.hidden = !count;
-  $("cart-bar-count").textContent = count === 1 ? "1 item" : `${count} items`;
+  $("cart-bar").hidden = !count;
+  $("cart-bar-count").textContent = plural(count, "item");
   $("cart-bar-total").textContent = fresh ? "· " + money(fresh.total, fresh.currency) : "";
 }
 
 function renderBill() {
-  const fresh = state.quote && state.quote.key === cartKey() ? state.quote.data : null;
+  const fresh = freshQuote();
   const total = $("bill-total");
   const status = $("bill-status");
   const place = $("place");
@@ -387,21 +352,14 @@ function renderBill() {
   status.className = "status";
   if (fresh) {
     total.textContent = money(fresh.total, fresh.currency);
-    total.dataset.amount = fresh.total;
-    $("bill-count").textContent = fresh.itemCount === 1 ? "(1 item)" : `(${fresh.itemCount} items)`;
-  } else {
-    total.dataset.amount = "";
-    total.classList.add("stale");
+    $("bill-count").textContent = `(${plural(fresh.itemCount, "item")})`;
   }
+  total.dataset.amount = fresh ? fresh.total : "";
   total.classList.toggle("stale", !fresh);
   if (state.quoteState === "loading") status.textContent = "Updating prices…";
   if (state.quoteState === "error") {
     status.className = "status error";
-    status.append(
-      (state.quoteError && state.quoteError.message) || "We couldn't price your cart.",
-      " ",
-      h("button", { type: "button", class: "link", onclick: () => requestQuote(0) }, "Try again"),
-    );
+    status.append(state.quoteError?.message || "We couldn't price your cart.", " ", h("button", { class: "link", onclick: () => requestQuote(0) }, "Try again"));
   }
   place.disabled = !fresh || state.placing;
   if (!state.placing) place.textContent = fresh ? `Place order · ${money(fresh.total, fresh.currency)}` : "Place order";
@@ -442,7 +400,7 @@ async function placeOrder(event) {
   event.preventDefault();
   if (state.placing) return;
   $("checkout-error").hidden = true;
-  const fresh = state.quote && state.quote.key === cartKey();
+  const fresh = freshQuote();
   const v = validate();
   if (!v || !fresh) return;
   const customer = { name: v.name, phone: v.phone, address: v.address };
@@ -455,8 +413,7 @@ async function placeOrder(event) {
   place.setAttribute("aria-busy", "true");
   place.textContent = "Placing your order…";
   try {
-    const order = await send(a, body);
-    placed(order);
+    placed(await send(a, body));
   } catch (err) {
     checkoutFailed(err, a, body);
   } finally {
@@ -501,11 +458,7 @@ function placed(order) {
 
 function checkoutFailed(err, a, body) {
   const box = $("checkout-error");
-  const show = (text) => {
-    box.textContent = text;
-    box.hidden = false;
-    box.focus();
-  };
+  const show = (text) => ((box.textContent = text), (box.hidden = false), box.focus());
   if (!(err instanceof ApiError)) return show("Something went wrong. Please try again.");
   if (err.unreachable) {
     if (!a.uncertain.includes(body)) a.uncertain.push(body);
@@ -518,29 +471,15 @@ function checkoutFailed(err, a, body) {
     return show("This checkout changed while an earlier attempt was under way. Please check your order and press Place order again.");
   }
   const field = err.field.replace(/^customer\./, "");
-  if (fields.includes(field)) {
-    showFieldError($(field), err.message);
-    $(field).focus();
-    return;
-  }
-  show(err.message);
+  if (!fields.includes(field)) return show(err.message);
+  showFieldError($(field), err.message);
+  $(field).focus();
 }
 
 // ---------- the order: tracking ----------
 
-const statusText = {
-  placed: "Placed: finding a courier",
-  accepted: "A courier is collecting it from the shops",
-  picked_up: "On its way to you",
-  delivered: "Delivered",
-  cancelled: "Cancelled",
-};
-const notifyText = {
-  pending: "Finding a courier…",
-  handed_off: "Finding a courier…",
-  notified: "Couriers have been told by SMS",
-  failed: "Still trying to reach couriers",
-};
+const statusText = { placed: "Placed: finding a courier", accepted: "A courier is collecting it from the shops", picked_up: "On its way to you", delivered: "Delivered", cancelled: "Cancelled" };
+const notifyText = { pending: "Finding a courier…", handed_off: "Finding a courier…", notified: "Couriers have been told by SMS", failed: "Still trying to reach couriers" };
 const stepText = {
   placed: () => "Order placed",
   accepted: (e) => `${e.carrierName || "A courier"} accepted the delivery`,
@@ -581,7 +520,7 @@ function follow(id, note = "") {
         $("order-body").replaceChildren(
           h("div", { class: "notice error", role: "alert" },
             h("p", {}, notFound ? "We couldn't find that order. Check the link you followed." : err.message),
-            notFound ? null : h("button", { type: "button", class: "button secondary", onclick: () => follow(id) }, "Try again"),
+            notFound ? null : h("button", { class: "button secondary", onclick: () => follow(id) }, "Try again"),
           ),
         );
       }
@@ -621,10 +560,10 @@ function showOrder(id, order) {
       : track.confirm ? h("div", { class: "notice" },
         h("p", {}, "Cancel this order? The shops stop preparing it."),
         h("div", { class: "row" },
-          h("button", { type: "button", class: "button danger", id: "cancel-yes", onclick: () => cancelOrder(id) }, "Yes, cancel it"),
-          h("button", { type: "button", class: "button secondary", id: "cancel-no", onclick: () => ((track.confirm = false), again(), $("cancel-order").focus()) }, "Keep my order"),
+          h("button", { class: "button danger", id: "cancel-yes", onclick: () => cancelOrder(id) }, "Yes, cancel it"),
+          h("button", { class: "button secondary", id: "cancel-no", onclick: () => ((track.confirm = false), again(), $("cancel-order").focus()) }, "Keep my order"),
         ))
-      : h("button", { type: "button", class: "button secondary", id: "cancel-order", onclick: () => ((track.confirm = true), again(), $("cancel-yes").focus()) }, "Cancel order"),
+      : h("button", { class: "button secondary", id: "cancel-order", onclick: () => ((track.confirm = true), again(), $("cancel-yes").focus()) }, "Cancel order"),
     ),
     h("h2", {}, "Progress"),
     h("ol", { class: "timeline", id: "timeline" }, tl.map((e) => h("li", { "data-step": e.step }, (stepText[e.step] || (() => e.step))(e), " ", h("span", { class: "muted small" }, time(e.at))))),
@@ -632,6 +571,7 @@ function showOrder(id, order) {
     h("ul", { class: "lines" },
       order.lines.map((l) =>
         h("li", { class: "line", "data-product-id": l.productId },
+          picture(l.image, l.name, 64, "thumb", { loading: "lazy" }),
           h("div", { class: "line-main" }, h("p", { class: "name" }, `${l.quantity} × ${l.name}`), h("p", { class: "muted small" }, `${l.companyName} · ${money(l.unitPrice, order.currency)} each`)),
           h("span", { class: "line-total", "data-amount": l.lineTotal }, money(l.lineTotal, order.currency)),
         ),

@@ -2,9 +2,8 @@
 // Mine lists, and one delivery (the carrier SMS links to #d=<deliveryId>):
 // claim it, then the customer's and the shops' details, Picked up,
 // Delivered. The token stays in localStorage until its expiresAt.
-import { api, ApiError, codeSignIn, h, money, repeat, storage, time } from "./lib.js";
+import { $, api, ApiError, codeSignIn, h, money, plural, repeat, say, storage, time } from "./lib.js";
 
-const $ = (id) => document.getElementById(id);
 const local = storage("local");
 const KEY = "delivery.carrier.v1";
 
@@ -21,15 +20,7 @@ const words = {
   delivered: "Delivered",
   cancelled: "Cancelled",
 };
-const items = (n) => `${n} item${n === 1 ? "" : "s"}`;
-
-function say(text, error) {
-  const box = $("notice");
-  box.textContent = text;
-  box.className = "notice" + (error ? " error" : "");
-  box.hidden = !text;
-  if (text) box.focus();
-}
+const items = (n) => plural(n, "item");
 
 // signedIn drops a sign-in past its expiresAt and says so.
 function signedIn() {
@@ -117,7 +108,7 @@ async function openList(view, more) {
     list.cursor = data.nextCursor;
     const n = $("orders").children.length;
     status.textContent = n
-      ? `${n} deliver${n === 1 ? "y" : "ies"}${list.cursor ? " so far" : ""}.`
+      ? `${plural(n, "delivery", "deliveries")}${list.cursor ? " so far" : ""}.`
       : view === "mine" ? "Nothing under way. Claim a delivery from Available." : "No deliveries waiting. New ones come to you by SMS.";
   } catch (err) {
     if (seq !== list.seq) return;
@@ -198,7 +189,7 @@ function render(o) {
 
   const c = o.details?.customer;
   const waiting = o.pickups.filter((p) => p.state !== "ready").map((p) => p.companyName);
-  const button = (action, text, cls, extra) => h("button", { type: "button", class: `button ${cls} wide`, "data-action": action, onclick: () => act(o, action), ...extra }, text);
+  const button = (action, text, cls, extra) => h("button", { class: `button ${cls} wide`, "data-action": action, onclick: () => act(o, action), ...extra }, text);
   $("order-body").replaceChildren(
     h("dl", { class: "facts panel" },
       h("dt", {}, "Area"), h("dd", {}, o.area),

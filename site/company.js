@@ -4,9 +4,8 @@
 // sessionStorage (this tab only, gone when it closes), never in
 // localStorage. Every change names the version it changes (If-Match), so
 // nobody silently overwrites someone else's edit.
-import { api, ApiError, codeSignIn, h, money, phoneNumber, repeat, showFieldError, storage, time } from "./lib.js";
+import { $, api, ApiError, codeSignIn, h, money, phoneNumber, picture, plural, repeat, say, showFieldError, storage, time } from "./lib.js";
 
-const $ = (id) => document.getElementById(id);
 const session = storage("session");
 const TOKEN_KEY = "delivery.companyToken";
 const PAGE_SIZE = 20;
@@ -23,21 +22,11 @@ const state = {
 };
 
 function authed(path, options = {}) {
-  return api(path, { ...options, headers: { ...(options.headers || {}), Authorization: "Bearer " + state.token } });
+  return api(path, { ...options, headers: { ...options.headers, Authorization: "Bearer " + state.token } });
 }
 
-function say(text, ...extra) {
-  const box = $("notice");
-  box.className = "notice";
-  box.replaceChildren(h("p", {}, text), ...extra);
-  box.hidden = !text;
-  if (text) box.focus();
-}
-
-function sayError(text, ...extra) {
-  say(text, ...extra);
-  $("notice").className = "notice error";
-}
+// Every change names the version it was made on.
+const ifMatch = (p) => ({ "If-Match": `"${p.version}"` });
 
 // handle turns an API error into words; it returns true when it dealt
 // with it (so the caller stops).
@@ -45,11 +34,11 @@ function handleAuth(err) {
   if (!(err instanceof ApiError)) return false;
   if (err.status === 401) {
     signOut();
-    sayError("Your sign-in was not accepted: it expired or is not valid here. Sign in again to continue.");
+    say("Your sign-in was not accepted: it expired or is not valid here. Sign in again to continue.", true);
     return true;
   }
   if (err.status === 403) {
-    sayError("This token is not allowed to do that. Sign in by phone, or ask for a token with that permission.");
+    say("This token is not allowed to do that. Sign in by phone, or ask for a token with that permission.", true);
     return true;
   }
   return false;
@@ -60,12 +49,9 @@ function handleAuth(err) {
 function signIn(event) {
   event.preventDefault();
   const token = $("token").value.trim().replace(/^Bearer\s+/i, "");
-  if (token.split(".").length !== 3) {
-    showFieldError($("token"), "That doesn't look like a company token: it has three parts separated by dots.");
-    $("token").focus();
-    return;
-  }
-  showFieldError($("token"), "");
+  const bad = token.split(".").length !== 3;
+  showFieldError($("token"), bad ? "That doesn't look like a company token: it has three parts separated by dots." : "");
+  if (bad) return $("token").focus();
   $("token").value = "";
   signedIn(token, "");
 }
@@ -117,7 +103,7 @@ function tab(focus) {
 const orders = { nodes: new Map(), data: new Map(), cursor: null, loaded: false, stop: null };
 const stepWords = { placed: "Waiting for a carrier", accepted: "Carrier on the way", picked_up: "Picked up", delivered: "Delivered", cancelled: "Cancelled" };
 const open = (o) => o.status === "placed" || o.status === "accepted";
-const items = (n) => `${n} item${n === 1 ? "" : "s"}`;
+const items = (n) => plural(n, "item");
 
 // New orders show up within 15 s: the first page is asked for again
 // every 10 s while the tab is in view.
@@ -179,7 +165,7 @@ function ordersStatus(error) {
   badge.hidden = !todo;
   const status = $("orders-status");
   status.className = "status" + (error ? " error" : "");
-  status.textContent = error || (all.length ? `${all.length} order${all.length === 1 ? "" : "s"}, ${todo} to prepare.` : "No orders yet. They appear here as soon as a shopper orders.");
+  status.textContent = error || (all.length ? `${plural(all.length, "order")}, ${todo} to prepare.` : "No orders yet. They appear here as soon as a shopper orders.");
 }
 
 function orderItem(o) {
@@ -192,8 +178,8 @@ function orderItem(o) {
       h("p", { class: "small" }, `${items(o.itemCount)} · ${money(o.total, o.currency)}`),
     ),
     open(o) ? h("div", { class: "row" },
-      todo ? h("button", { type: "button", class: "button primary", "data-action": "ready", onclick: () => change(o, "ready") }, "Ready for pickup") : null,
-      h("button", { type: "button", class: "button danger", "data-action": "cancel", onclick: () => cancelForm(li, o) }, "Cancel order…"),
+      todo ? h("button", { class: "button primary", "data-action": "ready", onclick: () => change(o, "ready") }, "Ready for pickup") : null,
+      h("button", { class: "button danger", "data-action": "cancel", onclick: () => cancelForm(li, o) }, "Cancel order…"),
     ) : null,
   );
   return li;
@@ -206,7 +192,7 @@ function cancelForm(li, o) {
     h("div", { class: "field" }, h("label", { for: reason.id }, `Why cancel ${o.reference}? The customer sees this.`), reason),
     h("div", { class: "row" },
       h("button", { type: "submit", class: "button danger" }, "Cancel the order"),
-      h("button", { type: "button", class: "button secondary", onclick: () => (form.remove(), li.querySelector("[data-action=cancel]").focus()) }, "Keep it"),
+      h("button", { class: "button secondary", onclick: () => (form.remove(), li.querySelector("[data-action=cancel]").focus()) }, "Keep it"),
     ),
   );
   li.append(form);
@@ -260,7 +246,7 @@ async function saveProfile(event) {
   if (!address || !phone) return $(address ? "pr-phone" : "pr-address").focus();
   if (!state.profile) return;
   try {
-    const { data } = await authed("/company/profile", { method: "PUT", headers: { "If-Match": `"${state.profile.version}"` }, body: { address, phone } });
+    const { data } = await authed("/company/profile", { method: "PUT", headers: ifMatch(state.profile), body: { address, phone } });
     state.profile = data;
     status.textContent = "Saved. Carriers see the new details from now on.";
   } catch (err) {
@@ -288,7 +274,7 @@ async function reload(findId) {
       state.products.set(data.id, data);
       $("admin-products").append(item(data));
     } catch (err) {
-      if (!handleAuth(err) && err.status !== 404) sayError(err.message);
+      if (!handleAuth(err) && err.status !== 404) say(err.message, true);
     }
   }
 }
@@ -312,21 +298,29 @@ async function loadMore() {
     state.more = Boolean(data.nextCursor);
     ok = true;
   } catch (err) {
-    if (!handleAuth(err)) sayError(err.message);
+    if (!handleAuth(err)) say(err.message, true);
   } finally {
     state.loading = false;
     $("admin-more").disabled = false;
     $("admin-more").hidden = !state.more;
     const n = state.products.size;
-    $("list-status").textContent = n ? `${n} product${n === 1 ? "" : "s"}${state.more ? " so far" : ""}.` : ok ? "No products yet: add your first one above." : "";
+    $("list-status").textContent = n ? `${plural(n, "product")}${state.more ? " so far" : ""}.` : ok ? "No products yet: add your first one above." : "";
   }
   return ok;
 }
 
 function item(p) {
-  return h(
-    "li",
-    { class: "admin-item", "data-product-id": p.id },
+  const ph = photoParts(p.id);
+  const input = h("input", { type: "file", id: `photo-${p.id}`, class: "visually-hidden", accept: TYPES.join(), "aria-describedby": ph.status.id, onchange: (e) => upload(p.id, e.target.files[0]) });
+  // A file dragged onto the row is its photo.
+  const drop = (on) => (e) => {
+    if (!e.dataTransfer.types.includes("Files")) return;
+    e.preventDefault();
+    e.currentTarget.classList.toggle("drop", on);
+    if (!on) upload(p.id, e.dataTransfer.files[0]); // none on a dragleave
+  };
+  return h("li", { class: "admin-item product", "data-product-id": p.id, ondragover: drop(true), ondragleave: drop(false), ondrop: drop(false) },
+    ph.preview || picture(p.image, p.name, 96, "thumb"),
     h("div", { class: "grow" },
       h("p", { class: "name" }, p.name),
       h("p", { class: "small muted" },
@@ -336,12 +330,17 @@ function item(p) {
         ` · version ${p.version}`,
       ),
       p.description ? h("p", { class: "small muted" }, p.description) : null,
+      ph.progress,
+      ph.status,
     ),
     h("div", { class: "row" },
-      h("button", { type: "button", class: "button secondary", "data-action": "edit", "aria-label": `Edit ${p.name}`, onclick: () => edit(p.id) }, "Edit"),
+      h("button", { class: "button secondary", "data-action": "edit", "aria-label": `Edit ${p.name}`, onclick: () => edit(p.id) }, "Edit"),
       p.active
-        ? h("button", { type: "button", class: "button danger", "data-action": "archive", "aria-label": `Archive ${p.name}`, onclick: () => archive(p.id) }, "Archive")
-        : h("button", { type: "button", class: "button secondary", "data-action": "restore", "aria-label": `Put ${p.name} back in the shop`, onclick: () => restore(p.id) }, "Restore"),
+        ? h("button", { class: "button danger", "data-action": "archive", "aria-label": `Archive ${p.name}`, onclick: () => archive(p.id) }, "Archive")
+        : h("button", { class: "button secondary", "data-action": "restore", "aria-label": `Put ${p.name} back in the shop`, onclick: () => restore(p.id) }, "Restore"),
+      input,
+      h("label", { for: input.id, class: "button secondary" }, p.image ? "Replace photo" : "Add photo", h("span", { class: "visually-hidden" }, ` of ${p.name}`)),
+      p.image ? h("button", { class: "button secondary", "data-action": "unphoto", "aria-label": `Remove the photo of ${p.name}`, onclick: () => removePhoto(p.id) }, "Remove photo") : null,
     ),
   );
 }
@@ -350,8 +349,11 @@ function replaceItem(p) {
   state.products.set(p.id, p);
   const old = document.querySelector(`#admin-products [data-product-id="${p.id}"]`);
   const fresh = item(p);
+  const focused = document.activeElement;
   if (old) old.replaceWith(fresh);
   else $("admin-products").append(fresh);
+  // Keyboard users stay on the photo control they chose the file with.
+  if (!focused.isConnected && focused.id) $(focused.id)?.focus();
   return fresh;
 }
 
@@ -408,17 +410,9 @@ async function save(event) {
   button.disabled = true;
   const editing = state.editing;
   try {
-    let res;
-    if (editing) {
-      res = await authed(`/products/${editing.id}`, {
-        method: "PUT",
-        headers: { "If-Match": `"${editing.version}"` },
-        body: { name: v.name, description: v.description, price: v.price, active: editing.active },
-      });
-    } else {
-      res = await authed("/company/products", { method: "POST", body: v });
-    }
-    const p = res.data;
+    const { data: p } = await (editing
+      ? authed(`/products/${editing.id}`, { method: "PUT", headers: ifMatch(editing), body: { ...v, active: editing.active } })
+      : authed("/company/products", { method: "POST", body: v }));
     replaceItem(p);
     stopEditing();
     say(editing ? `Saved “${p.name}”. Shoppers see the change right away.` : `Added “${p.name}” to the shop.`);
@@ -432,27 +426,20 @@ async function save(event) {
 function saveFailed(err, editing) {
   if (handleAuth(err)) return;
   const box = $("editor-error");
-  const show = (...content) => {
-    box.replaceChildren(...content);
-    box.hidden = false;
-    box.focus();
-  };
+  const show = (...content) => (box.replaceChildren(...content), (box.hidden = false), box.focus());
   if (err instanceof ApiError && err.status === 412 && editing) {
     return show(
       h("p", {}, `Someone else changed “${editing.name}” after you opened it, so your changes were not saved. Reload to see the latest version, then make your change again.`),
-      h("button", { type: "button", class: "button secondary", onclick: () => reloadEditing(editing.id) }, "Reload this product"),
+      h("button", { class: "button secondary", onclick: () => reloadEditing(editing.id) }, "Reload this product"),
     );
   }
   if (err instanceof ApiError && err.status === 404 && editing) {
     return show(h("p", {}, "This product no longer exists (or belongs to another company)."));
   }
-  const field = err instanceof ApiError ? err.field : "";
-  if (inputs[field]) {
-    showFieldError($(inputs[field]), err.message);
-    $(inputs[field]).focus();
-    return;
-  }
-  show(h("p", {}, err.message || "Something went wrong."));
+  const input = $(inputs[err.field]);
+  if (!input) return show(h("p", {}, err.message || "Something went wrong."));
+  showFieldError(input, err.message);
+  input.focus();
 }
 
 async function reloadEditing(id) {
@@ -463,7 +450,7 @@ async function reloadEditing(id) {
     $("p-name").focus();
   } else {
     stopEditing();
-    sayError("That product is no longer in your list.");
+    say("That product is no longer in your list.", true);
   }
 }
 
@@ -473,9 +460,9 @@ async function archive(id) {
   const p = state.products.get(id);
   if (!p) return;
   try {
-    const { data } = await authed(`/products/${id}`, { method: "DELETE", headers: { "If-Match": `"${p.version}"` } });
+    const { data } = await authed(`/products/${id}`, { method: "DELETE", headers: ifMatch(p) });
     replaceItem(data);
-    say(`Archived “${data.name}”: it has left the shop.`, h("button", { type: "button", class: "button secondary", onclick: () => restore(id) }, "Undo"));
+    say(`Archived “${data.name}”: it has left the shop.`, false, h("button", { class: "button secondary", onclick: () => restore(id) }, "Undo"));
   } catch (err) {
     changeFailed(err, p);
   }
@@ -485,11 +472,7 @@ async function restore(id) {
   const p = state.products.get(id);
   if (!p) return;
   try {
-    const { data } = await authed(`/products/${id}`, {
-      method: "PUT",
-      headers: { "If-Match": `"${p.version}"` },
-      body: { name: p.name, description: p.description, price: p.price, active: true },
-    });
+    const { data } = await authed(`/products/${id}`, { method: "PUT", headers: ifMatch(p), body: { name: p.name, description: p.description, price: p.price, active: true } });
     replaceItem(data);
     say(`“${data.name}” is back in the shop.`);
   } catch (err) {
@@ -500,12 +483,138 @@ async function restore(id) {
 function changeFailed(err, p) {
   if (handleAuth(err)) return;
   if (err instanceof ApiError && err.status === 412) {
-    return sayError(
+    return say(
       `Someone else changed “${p.name}” in the meantime, so nothing was changed. Reload to see the latest version.`,
-      h("button", { type: "button", class: "button secondary", onclick: () => reload(p.id).then(() => say("Reloaded: this is the latest version.")) }, "Reload"),
+      true,
+      h("button", { class: "button secondary", onclick: () => reload(p.id).then(() => say("Reloaded: this is the latest version.")) }, "Reload"),
     );
   }
-  sayError(err.message || "Something went wrong.");
+  say(err.message || "Something went wrong.", true);
+}
+
+// ---------- photos ----------
+
+// The browser posts the photo straight to object storage with a form the
+// API signs for this one product (S3 on AWS, the runner's stand-in
+// locally); the image processor then sets the product's image, or records
+// why it refused the file, which a poll sees.
+const TYPES = ["image/jpeg", "image/png", "image/webp"];
+const refused = {
+  too_large: "The photo is over 5 MB. Choose a smaller one.",
+  too_many_pixels: "The photo has too many pixels (at most 8,000 a side, 40 megapixels). Make it smaller.",
+  unsupported_format: "That file is not a JPEG, PNG or WebP image, whatever its name says.",
+  undecodable: "The photo could not be read: the file may be damaged. Save it again, then retry.",
+};
+// A row's status, progress bar and preview outlive its re-renders.
+const photos = new Map();
+
+function photoParts(id) {
+  if (!photos.has(id)) photos.set(id, { status: h("p", { class: "status", id: `photo-status-${id}`, role: "status" }), progress: h("progress", { hidden: true, "aria-label": "Upload" }) });
+  return photos.get(id);
+}
+
+function photoSay(id, text, error, ...extra) {
+  const { status } = photoParts(id);
+  status.replaceChildren(text, ...extra);
+  status.className = "status" + (error ? " error" : "");
+}
+
+async function upload(id, file) {
+  const ph = photoParts(id);
+  if (!file || ph.busy) return;
+  const name = `“${file.name}”`;
+  const problem = !TYPES.includes(file.type) ? `${name} is not a photo we can take: choose a JPEG, PNG or WebP image.`
+    : file.size > 5 << 20 ? `${name} is over 5 MB: a photo can be at most 5 MB.`
+    : !file.size && `${name} is empty.`;
+  if (problem) return photoSay(id, problem, true);
+  ph.busy = true;
+  try {
+    if ((await preview(ph, file)) > 40e6) return photoSay(id, refused.too_many_pixels, true);
+    replaceItem(state.products.get(id));
+    photoSay(id, "Uploading…");
+    const before = state.products.get(id).version;
+    const { data: form } = await authed(`/products/${id}/image-uploads`, { method: "POST", body: { contentType: file.type, size: file.size } });
+    await send(form, file, ph.progress);
+    photoSay(id, "Uploaded. Getting it ready for the shop…");
+    const p = await processed(id, before, form.uploadId);
+    const e = p.imageError;
+    if (e) return photoSay(id, refused[e.reason] || e.message, true);
+    ph.preview = null;
+    replaceItem(p);
+    photoSay(id, "Done: this is the photo shoppers see.");
+  } catch (err) {
+    if (!handleAuth(err)) photoSay(id, err.message, true, " ", h("button", { class: "link", onclick: () => upload(id, file) }, "Try again"));
+  } finally {
+    ph.busy = false;
+    ph.progress.hidden = true;
+    if (ph.preview) {
+      ph.preview = null;
+      replaceItem(state.products.get(id));
+    }
+  }
+}
+
+// preview draws the file into the row's thumbnail (a canvas: an object
+// URL would need img-src blob:) and returns its pixels, 0 when the browser
+// cannot decode it (the processor will say why).
+async function preview(ph, file) {
+  try {
+    const b = await createImageBitmap(file);
+    const c = (ph.preview = h("canvas", { class: "thumb", width: 192, height: 144, role: "img", "aria-label": "Preview" }));
+    const s = Math.max(192 / b.width, 144 / b.height);
+    c.getContext("2d").drawImage(b, 96 - (b.width * s) / 2, 72 - (b.height * s) / 2, b.width * s, b.height * s);
+    return Math.max(b.width, b.height) > 8000 ? 1e9 : b.width * b.height;
+  } catch {
+    return 0;
+  }
+}
+
+// send posts the form's fields exactly as signed, the file last (S3
+// ignores fields after it), and reads S3's XML errors.
+function send(form, file, progress) {
+  const body = new FormData();
+  for (const [k, v] of Object.entries(form.fields)) body.append(k, v);
+  body.append("file", file);
+  progress.value = 0;
+  progress.hidden = false;
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open("POST", form.url);
+    x.upload.onprogress = (e) => (progress.value = e.loaded / (e.total || 1));
+    x.onload = () => {
+      const [, code, text] = /<Code>(.*?)<\/Code>[^]*?<Message>(.*?)</.exec(x.responseText) || [];
+      if (x.status < 300) resolve();
+      else reject(new Error(code === "EntityTooLarge" ? refused.too_large : code === "AccessDenied" && /expired/i.test(text) ? "The upload link expired before the photo arrived." : "The upload failed."));
+    };
+    x.onerror = () => reject(new Error("The upload did not get through. Check your connection."));
+    x.send(body);
+  });
+}
+
+// processed asks for the product until its version moves (the photo is
+// in) or it records a refusal of this very upload.
+async function processed(id, before, uploadId) {
+  for (let wait = 500, end = Date.now() + 18e4; Date.now() < end; wait = Math.min(wait * 1.5, 3000)) {
+    await new Promise((r) => setTimeout(r, wait));
+    try {
+      const { data } = await authed(`/company/products/${id}`);
+      if (data.imageError?.uploadId === uploadId || (data.version > before && !data.imageError)) return data;
+    } catch (err) {
+      if (!err.unreachable) throw err;
+    }
+  }
+  throw new Error("The photo is taking long to get ready. Reload in a minute.");
+}
+
+async function removePhoto(id) {
+  const p = state.products.get(id);
+  try {
+    replaceItem((await authed(`/products/${id}/image`, { method: "DELETE", headers: ifMatch(p) })).data);
+    photoSay(id, "Photo removed: the shop shows a placeholder.");
+    $("photo-" + id).focus();
+  } catch (err) {
+    changeFailed(err, p);
+  }
 }
 
 // ---------- start ----------

@@ -3,6 +3,8 @@
 // nodes, signing in by SMS code and polling. Everything the API says
 // reaches the page as text (textContent), never as HTML.
 
+export const $ = (id) => document.getElementById(id);
+
 // The API is on the same origin: the local runner serves both, and in AWS
 // CloudFront sends /api/* to API Gateway. Nothing to edit after a deploy.
 export const API_BASE = "/api";
@@ -89,7 +91,8 @@ export function money(amount, currency) {
 }
 
 // h builds an element: h("p", {class: "x"}, "text", child). Strings become
-// text nodes; attributes are set as attributes (never innerHTML).
+// text nodes; attributes are set as attributes (never innerHTML). A button
+// is type=button unless it says otherwise.
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -98,6 +101,7 @@ export function h(tag, attrs, ...children) {
     else if (k === "text") el.textContent = v;
     else el.setAttribute(k, v === true ? "" : String(v));
   }
+  if (tag === "button" && !el.hasAttribute("type")) el.type = "button";
   for (const c of children.flat()) {
     if (c === null || c === undefined || c === false) continue;
     el.append(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
@@ -105,21 +109,45 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
-// uuid returns a random UUID for an Idempotency-Key.
-export function uuid() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const x = [...b].map((v) => v.toString(16).padStart(2, "0")).join("");
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+// picture shows a product's photo (the API's image: two widths, the
+// 960 px one's size) at most box px wide, with explicit width and height
+// so nothing moves when it arrives; a sizes attribute adds the srcset. A
+// product without a photo, or an image that does not point to our own
+// /images/ (a cart from storage is not trusted), gets a CSS placeholder.
+export function picture(image, name, box, cls, attrs = {}) {
+  const i = image || {};
+  if (!/^\/images\/\w+\.jpg$/.test(i.url320) || !/^\/images\/\w+\.jpg$/.test(i.url960) || !(i.width > 0 && i.height > 0)) {
+    return h("span", { class: cls + " ph", "aria-hidden": "true" }, [...name.trim()][0] || "");
+  }
+  const w = Math.min(box, i.width);
+  const srcset = attrs.sizes && `${i.url320} ${w}w` + (w < i.width ? `, ${i.url960} ${i.width}w` : "");
+  return h("img", { class: cls, src: i.url320, srcset, width: w, height: Math.round((i.height * w) / i.width), decoding: "async", alt: name, ...attrs });
 }
+
+// uuid returns a random (version 4) UUID for an Idempotency-Key; pages
+// served over plain http (a phone on the LAN) have no randomUUID.
+export function uuid() {
+  return crypto.randomUUID?.() ?? "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) => (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
+}
+
+// say shows text, and any nodes after it, in the page's #notice (an
+// alert), focused so that it is read out; "" hides it.
+export function say(text, error, ...extra) {
+  const box = $("notice");
+  box.className = "notice" + (error ? " error" : "");
+  box.replaceChildren(h("p", {}, text), ...extra);
+  box.hidden = !text;
+  if (text) box.focus();
+}
+
+// plural says "1 item", "2 items".
+export const plural = (n, word, words = word + "s") => `${n} ${n === 1 ? word : words}`;
 
 // showFieldError puts message under the input (aria-describedby) and marks
 // it invalid; an empty message clears it.
 export function showFieldError(input, message) {
   const id = input.id + "-error";
-  let box = document.getElementById(id);
+  let box = $(id);
   if (!box) {
     box = h("p", { id, class: "field-error" });
     input.closest(".field").append(box);
@@ -139,29 +167,18 @@ export function showFieldError(input, message) {
 
 // storage wraps Web Storage, which private modes or full disks may refuse.
 export function storage(kind) {
-  const s = kind === "session" ? window.sessionStorage : window.localStorage;
+  // Full or blocked storage throws: the page still works for this visit.
+  const safe = (fn) => {
+    try {
+      return fn(kind === "session" ? sessionStorage : localStorage);
+    } catch {
+      return null;
+    }
+  };
   return {
-    get(key) {
-      try {
-        return JSON.parse(s.getItem(key));
-      } catch {
-        return null;
-      }
-    },
-    set(key, value) {
-      try {
-        s.setItem(key, JSON.stringify(value));
-      } catch {
-        /* storage full or blocked: the page still works for this visit */
-      }
-    },
-    remove(key) {
-      try {
-        s.removeItem(key);
-      } catch {
-        /* see set */
-      }
-    },
+    get: (key) => safe((s) => JSON.parse(s.getItem(key))),
+    set: (key, value) => safe((s) => s.setItem(key, JSON.stringify(value))),
+    remove: (key) => safe((s) => s.removeItem(key)),
   };
 }
 
@@ -176,10 +193,9 @@ export function phoneNumber(text) {
 // a phone number asks for a code (POST /api/<kind>/session/code), the
 // code buys a token (POST /api/<kind>/session); done gets that answer.
 export function codeSignIn(kind, done) {
-  const $ = (id) => document.getElementById(id);
   const [phone, code, status] = [$("si-phone"), $("si-code"), $("si-status")];
   let number = "";
-  const say = (text, error) => {
+  const tell = (text, error) => {
     status.textContent = text;
     status.className = "status" + (error ? " error" : "");
   };
@@ -191,14 +207,11 @@ export function codeSignIn(kind, done) {
   const fail = (err, input) => {
     if (err.status === 429) {
       const m = Math.ceil(err.retryAfter / 60);
-      say(`Too many tries for this number. ${m > 0 ? `Try again in ${m} minute${m === 1 ? "" : "s"}.` : "Please wait a few minutes."}`, true);
-    } else if (err.status === 401) {
-      showFieldError(input, "That code is wrong, used or expired. Check the SMS, or ask for a new code.");
+      tell(`Too many tries for this number. ${m > 0 ? `Try again in ${plural(m, "minute")}.` : "Please wait a few minutes."}`, true);
+    } else if (err.status === 401 || err.status === 400) {
+      showFieldError(input, err.status === 401 ? "That code is wrong, used or expired. Check the SMS, or ask for a new code." : err.message);
       input.focus();
-    } else if (err.status === 400) {
-      showFieldError(input, err.message);
-      input.focus();
-    } else say(err.message || "Something went wrong. Please try again.", true);
+    } else tell(err.message || "Something went wrong. Please try again.", true);
   };
   const busy = async (form, run) => {
     const button = form.querySelector("[type=submit]");
@@ -216,12 +229,12 @@ export function codeSignIn(kind, done) {
     showFieldError(phone, number ? "" : "Enter your mobile number with the country code, such as +351 912 345 678.");
     if (!number) return phone.focus();
     busy(e.target, async () => {
-      say("Sending a code…");
+      tell("Sending a code…");
       try {
         const { data } = await api(`/${kind}/session/code`, { method: "POST", body: { phone: number } });
         code.value = "";
         step(true);
-        say(data.message);
+        tell(data.message);
       } catch (err) {
         fail(err, phone);
       }
@@ -235,7 +248,7 @@ export function codeSignIn(kind, done) {
     busy(e.target, async () => {
       try {
         const { data } = await api(`/${kind}/session`, { method: "POST", body: { phone: number, code: c } });
-        say("");
+        tell("");
         step(false);
         done(data);
       } catch (err) {
@@ -244,7 +257,7 @@ export function codeSignIn(kind, done) {
     });
   });
   $("si-again").addEventListener("click", () => {
-    say("");
+    tell("");
     step(false);
   });
   for (const input of [phone, code]) input.addEventListener("input", () => showFieldError(input, ""));
