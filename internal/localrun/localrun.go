@@ -1,9 +1,12 @@
 // Package localrun assembles the whole marketplace in one process, as the
-// local runner serves it: the storefront at /, the API at /api through the
-// local API Gateway and the authorizer, and the SMS outbox at /_local/sms
-// (the carriers' order SMS and the texts to single phones: sign-in codes,
-// cancel notices). cmd/local and the end-to-end tests both build it
-// here, so that the tests exercise exactly what a developer runs.
+// local runner serves it: the storefront at / (with the Content-Security-
+// Policy CloudFront adds), the API at /api through the local API Gateway
+// and the authorizer, the SMS outbox at /_local/sms (the carriers' order
+// SMS and the texts to single phones: sign-in codes, cancel notices), and
+// the product photos: an in-process S3 at /s3/ that the console uploads
+// to, the image processor run on its events, and the photos at /images/
+// (photos.go). cmd/local and the end-to-end tests both build it here, so
+// that the tests exercise exactly what a developer runs.
 package localrun
 
 import (
@@ -11,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -18,7 +22,10 @@ import (
 	"github.com/deliverymarket/delivery/api"
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/auth"
+	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/localgw"
+	"github.com/deliverymarket/delivery/internal/locals3"
+	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
 	"github.com/deliverymarket/delivery/internal/notify"
 	"github.com/deliverymarket/delivery/site"
@@ -44,10 +51,15 @@ const DefaultSiteURL = "http://localhost:8080"
 
 // Marketplace is the assembled marketplace.
 type Marketplace struct {
-	Handler    http.Handler
-	Outbox     *notify.Outbox
+	Handler http.Handler
+	Outbox  *notify.Outbox
+	// S3 is the in-memory S3 of the photos, with UploadsBucket and
+	// ImagesBucket.
+	S3         *locals3.Server
+	db         *sqlx.DB
 	dispatcher *notify.Dispatcher
 	invoker    *notify.LocalInvoker
+	photos     *photoStack
 }
 
 // New assembles the marketplace from the same handlers the Lambdas run.
@@ -56,10 +68,20 @@ func New(cfg Config) (*Marketplace, error) {
 	if err != nil {
 		return nil, err
 	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	photos, err := newPhotoStack()
+	if err != nil {
+		return nil, err
+	}
 	deps := app.Deps{
 		DB: cfg.DB, Currency: cfg.Currency, AllowedOrigins: cfg.AllowedOrigins, Logger: cfg.Logger,
 		Keyring: func(context.Context) (auth.Keyring, error) { return cfg.Keyring, nil },
 		Signer:  func(context.Context) (auth.Keyring, error) { return cfg.Keyring, nil },
+		Uploads: photos.uploads,
+		Objects: photos.objects,
 	}
 	// The hand-off to notifycarrier runs in-process, and SNS is an outbox
 	// that lists each SMS, to the carriers' topic and to single phones
@@ -88,11 +110,40 @@ func New(cfg Config) (*Marketplace, error) {
 	if err != nil {
 		return nil, err
 	}
+	processor, err := app.ImageProcessor(deps)
+	if err != nil {
+		return nil, err
+	}
+	processor.Bucket = UploadsBucket
+	photos.events.handle, photos.events.log = processor.Handle, logger
+	photos.s3.OnObjectCreated = photos.events.objectCreated(photos.s3)
+
 	mux := http.NewServeMux()
 	mux.Handle("/api/", gateway)
 	mux.Handle("/_local/sms", outbox)
-	mux.Handle("/", http.FileServerFS(site.Files))
-	return &Marketplace{Handler: mux, Outbox: outbox, dispatcher: dispatcher, invoker: invoker}, nil
+	mux.Handle(S3Path, http.StripPrefix(strings.TrimSuffix(S3Path, "/"), photos.s3))
+	mux.HandleFunc(market.ImagePathPrefix, photos.serveImage)
+	mux.Handle("/", withCSP(http.FileServerFS(site.Files)))
+	return &Marketplace{Handler: mux, Outbox: outbox, S3: photos.s3, db: cfg.DB, dispatcher: dispatcher, invoker: invoker, photos: photos}, nil
+}
+
+// withCSP sends the site's Content-Security-Policy with every file, as
+// CloudFront's response headers policy does: the console has no policy of
+// its own in a meta tag, since on AWS it posts photos to S3's origin,
+// which only the header names.
+func withCSP(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", site.ContentSecurityPolicy)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// SeedPhotos puts the demo products' drawn photos in the local S3 and
+// gives them to the demo products without a photo (demo.SeedPhotos): the
+// S3 lives in memory, so the runner does it on every start. It returns
+// how many products it gave a photo.
+func (m *Marketplace) SeedPhotos(ctx context.Context) (int, error) {
+	return demo.SeedPhotos(ctx, m.db, m.photos.objects)
 }
 
 // RunSweeps retries due carrier notifications every interval until ctx
@@ -101,5 +152,9 @@ func (m *Marketplace) RunSweeps(ctx context.Context, interval time.Duration) {
 	notify.RunSweeps(ctx, m.dispatcher, interval)
 }
 
-// Wait returns when every in-process hand-off has finished.
-func (m *Marketplace) Wait() { m.invoker.Wait() }
+// Wait returns when every in-process hand-off has finished: the carrier
+// notifications and the photos' events.
+func (m *Marketplace) Wait() {
+	m.invoker.Wait()
+	m.photos.events.Wait()
+}

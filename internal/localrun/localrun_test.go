@@ -22,6 +22,7 @@ import (
 type runner struct {
 	url     string
 	keyring auth.Keyring
+	m       *localrun.Marketplace
 }
 
 func newRunner(t *testing.T) runner {
@@ -42,7 +43,7 @@ func newRunner(t *testing.T) runner {
 	srv := httptest.NewServer(m.Handler)
 	t.Cleanup(m.Wait)
 	t.Cleanup(srv.Close)
-	return runner{url: srv.URL, keyring: keyring}
+	return runner{url: srv.URL, keyring: keyring, m: m}
 }
 
 // do sends one request and returns the response with its whole body.
