@@ -96,6 +96,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	defer market.Wait()
 	go market.RunSweeps(ctx, localSweepInterval)
+	// The photos' S3 is in memory: the demo photos are drawn into it on
+	// every start (the same bytes, so a -dsn database's keys find them).
+	if _, err := market.SeedPhotos(ctx); err != nil {
+		return err
+	}
 
 	server := &http.Server{Handler: market.Handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "Delivery marketplace, running locally\n")
@@ -103,6 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	fmt.Fprintf(stdout, "  API         %s/api/products\n", base)
 	fmt.Fprintf(stdout, "  database    %s (schema version %d%s)\n", where, version, seededNote(seeded))
 	fmt.Fprintf(stdout, "  SMS outbox  %s/_local/sms (carriers' SMS are also printed here)\n", base)
+	fmt.Fprintf(stdout, "  photos      %s/images/ from an S3 stand-in in memory at %s/s3/ (uploaded photos are gone when this process stops)\n", base, base)
 	if err := printCompanyTokens(ctx, stdout, db, keyring); err != nil {
 		return err
 	}

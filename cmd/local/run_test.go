@@ -119,6 +119,10 @@ type product struct {
 	Price       string `json:"price"`
 	Currency    string `json:"currency"`
 	Version     int64  `json:"version"`
+	Image       *struct {
+		URL320 string `json:"url320"`
+		URL960 string `json:"url960"`
+	} `json:"image"`
 }
 
 func TestRunServesSiteAndAPI(t *testing.T) {
@@ -189,6 +193,21 @@ func TestRunServesSiteAndAPI(t *testing.T) {
 		for _, p := range all {
 			if p.Currency != "USD" || !strings.Contains(p.Price, ".") || len(p.Price)-strings.Index(p.Price, ".") != 3 || p.CompanyName == "" || p.Version < 1 {
 				t.Errorf("product %+v: want USD, a two-decimal price, a company and a version", p)
+			}
+		}
+	})
+
+	// The demo products have their drawn photos, served from the local S3.
+	t.Run("photos", func(t *testing.T) {
+		for _, p := range all {
+			if p.Image == nil {
+				t.Fatalf("product %d %q has no photo", p.ID, p.Name)
+			}
+		}
+		for _, u := range []string{all[0].Image.URL320, all[0].Image.URL960} {
+			status, h, body := call(t, "GET", base+u, "", "")
+			if status != 200 || h.Get("Content-Type") != "image/jpeg" || !bytes.HasPrefix(body, []byte{0xff, 0xd8}) {
+				t.Errorf("GET %s = %d %s, want a JPEG", u, status, h.Get("Content-Type"))
 			}
 		}
 	})
