@@ -20,12 +20,15 @@ import (
 
 // stack is the local runner's marketplace, assembled in-process as
 // cmd/local/run.go assembles it: the site at /, the API at /api through
-// localgw and the authorizer, and the SMS outbox at /_local/sms.
+// localgw and the authorizer, the SMS outbox at /_local/sms, and the
+// photos' S3 at /s3/ with the photos at /images/ (the demo photos only
+// where a test asks for them: drawing them is slow under -race).
 type stack struct {
 	URL     string
 	DB      *sqlx.DB
 	Keyring auth.Keyring
 	Outbox  *notify.Outbox
+	Market  *localrun.Marketplace
 }
 
 // startStack serves the marketplace on a free port, on a fresh database
@@ -62,7 +65,7 @@ func startStack(t *testing.T) *stack {
 	// goroutines finish, then the database closes.
 	t.Cleanup(market.Wait)
 	t.Cleanup(server.Close)
-	return &stack{URL: server.URL, DB: db, Keyring: keyring, Outbox: market.Outbox}
+	return &stack{URL: server.URL, DB: db, Keyring: keyring, Outbox: market.Outbox, Market: market}
 }
 
 // token mints a company token, as `go run ./cmd/local token` does.
