@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
@@ -32,12 +33,14 @@ import (
 // The queries internal/mysql sends, copied so that the baselines run them
 // without the store; TestBaselineSQLMatchesStore keeps the copies honest.
 const (
-	listActiveSQL = `SELECT p.id, p.company_id, c.name AS company_name, p.name, p.description, p.price, p.active, p.version
+	listActiveSQL = `SELECT p.id, p.company_id, c.name AS company_name, p.name, p.description, p.price, p.active, p.version, p.image_320, p.image_960, p.image_width, p.image_height,
+    p.image_error_reason, p.image_error_message, p.image_error_upload, p.image_error_at
 FROM products p FORCE INDEX (products_active_id) JOIN companies c ON c.id = p.company_id
 WHERE p.active = TRUE AND p.id > ?
 ORDER BY p.id
 LIMIT ?`
-	productsByIDSQL = `SELECT p.id, p.company_id, c.name AS company_name, p.name, p.description, p.price, p.active, p.version
+	productsByIDSQL = `SELECT p.id, p.company_id, c.name AS company_name, p.name, p.description, p.price, p.active, p.version, p.image_320, p.image_960, p.image_width, p.image_height,
+    p.image_error_reason, p.image_error_message, p.image_error_upload, p.image_error_at
 FROM products p JOIN companies c ON c.id = p.company_id
 WHERE p.id IN (?)`
 )
@@ -142,8 +145,13 @@ func scanProducts(rows *sql.Rows) (int, error) {
 			companyName, name, description string
 			price                          decimal.Decimal
 			active                         bool
+			// The photo and the record of a refused upload (nullable).
+			image320, image960, errorReason, errorMessage, errorUpload *string
+			imageWidth, imageHeight                                    *int
+			errorAt                                                    *time.Time
 		)
-		if err := rows.Scan(&id, &companyID, &companyName, &name, &description, &price, &active, &version); err != nil {
+		if err := rows.Scan(&id, &companyID, &companyName, &name, &description, &price, &active, &version,
+			&image320, &image960, &imageWidth, &imageHeight, &errorReason, &errorMessage, &errorUpload, &errorAt); err != nil {
 			return n, err
 		}
 		n++

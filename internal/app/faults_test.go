@@ -210,6 +210,8 @@ func (r *faultRig) everyRoute(t *testing.T, companyToken, carrierToken string) m
 		"POST /api/company/products":                    {path: "/api/company/products", token: companyToken, body: `{"name":"Fault loaf","price":"3.00"}`},
 		"PUT /api/products/{id}":                        {path: "/api/products/2", token: companyToken, headers: ifMatch, body: `{"name":"Pão de queijo (6)","price":"4.30"}`},
 		"DELETE /api/products/{id}":                     {path: "/api/products/8", token: companyToken, headers: ifMatch},
+		"POST /api/products/{id}/image-uploads":         {path: "/api/products/3/image-uploads", token: companyToken, body: `{"contentType":"image/jpeg","size":1000}`},
+		"DELETE /api/products/{id}/image":               {path: "/api/products/4/image", token: companyToken, headers: ifMatch},
 		"POST /api/orders":                              {path: "/api/orders", body: orderBody},
 		"GET /api/orders/{orderId}":                     {path: order},
 		"POST /api/orders/{orderId}/cancel":             {path: "/api/orders/" + cancelID + "/cancel"},
