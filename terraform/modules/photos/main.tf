@@ -476,6 +476,23 @@ data "aws_iam_policy_document" "endpoint" {
   }
 
   statement {
+    sid       = "TellGoneUploads"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.uploads.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  statement {
     sid       = "WriteImages"
     actions   = ["s3:PutObject"]
     resources = ["${aws_s3_bucket.images.arn}/${local.image_prefix}*"]

@@ -233,6 +233,14 @@ locals {
           resources = ["${module.photos.uploads_bucket_arn}/uploads/*"]
         },
         {
+          # Without it S3 answers a missing key with 403, not 404, and a duplicate event (the upload
+          # already handled and deleted) would look like a transient failure and be retried.
+          sid       = "TellGoneUploads"
+          effect    = "Allow"
+          actions   = ["s3:ListBucket"]
+          resources = [module.photos.uploads_bucket_arn]
+        },
+        {
           sid       = "WriteImages"
           effect    = "Allow"
           actions   = ["s3:PutObject"]
