@@ -2,7 +2,7 @@
 // tracking view. Money is never computed here: every amount shown is a
 // string the API sent (the product price, the quote's line totals and
 // total, the order's), only formatted by lib.money.
-import { $, api, ApiError, h, money, phoneNumber, picture, plural, repeat, showFieldError, storage, time, uuid } from "./lib.js";
+import { $, api, ApiError, attr, h, money, phoneNumber, picture, plural, query, repeat, setStatus, showFieldError, storage, time, uuid } from "./lib.js";
 
 const local = storage("local");
 const session = storage("session");
@@ -100,20 +100,17 @@ async function loadPage() {
   if (!reset && (state.loading || !state.more)) return;
   listAbort?.abort();
   const abort = (listAbort = new AbortController());
-  state.loading = true;
-  const button = $("more");
-  button.disabled = true;
-  button.textContent = "Loading…";
+  const busy = (on) => {
+    state.loading = $("more").disabled = on;
+    $("more").textContent = on ? "Loading…" : "Load more products";
+    attr($("products"), "aria-busy", on && "true");
+    renderStatus();
+  };
   $("catalog-error").hidden = true;
-  $("products").setAttribute("aria-busy", "true");
-  renderStatus();
+  busy(true);
   try {
     const { q, company } = state.filter;
-    const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
-    if (q) params.set("q", q);
-    if (company) params.set("companyId", company);
-    if (!reset && state.cursor) params.set("cursor", state.cursor);
-    const { data } = await api("/products?" + params, { signal: abort.signal });
+    const data = await api("/products" + query({ limit: PAGE_SIZE, q, companyId: company, cursor: !reset && state.cursor }), { signal: abort.signal });
     if (abort !== listAbort) return;
     if (reset) clearList();
     state.reset = false;
@@ -133,12 +130,8 @@ async function loadPage() {
     showCatalogError(err);
   } finally {
     if (abort === listAbort) {
-      state.loading = false;
-      button.disabled = false;
-      button.textContent = "Load more products";
-      button.hidden = !state.more;
-      $("products").removeAttribute("aria-busy");
-      renderStatus();
+      $("more").hidden = !state.more;
+      busy(false);
     }
   }
 }
@@ -176,7 +169,7 @@ function showCatalogError(err) {
 async function loadCompanies() {
   state.shops = true;
   try {
-    const { data } = await api("/companies");
+    const data = await api("/companies");
     $("company").append(...data.companies.map((c) => h("option", { value: c.id }, c.name)));
   } catch {
     state.shops = false;
@@ -260,7 +253,7 @@ async function fetchQuote() {
   const abort = new AbortController();
   quoteAbort = abort;
   try {
-    const { data } = await api("/orders/quote", { method: "POST", body: { items: items() }, signal: abort.signal });
+    const data = await api("/orders/quote", { method: "POST", body: { items: items() }, signal: abort.signal });
     if (key !== cartKey()) return;
     state.quote = { key, data };
     state.quoteState = "idle";
@@ -312,6 +305,14 @@ function notice(text) {
   box.hidden = !text;
 }
 
+// line is a row of the cart or of an order.
+const line = (l, name, detail, ...rest) =>
+  h("li", { class: "line", "data-product-id": l.productId },
+    picture(l.image, l.name || "", 64, "thumb", { loading: "lazy" }),
+    h("div", { class: "line-main" }, h("p", { class: "name" }, name), h("p", { class: "muted small" }, detail)),
+    ...rest,
+  );
+
 function renderCart() {
   const count = itemCount();
   const fresh = freshQuote();
@@ -324,9 +325,7 @@ function renderCart() {
   const lines = state.cart.map((l) => {
     const q = fresh && fresh.lines.find((x) => x.productId === l.productId);
     const total = q ? q.lineTotal : "";
-    return h("li", { class: "line", "data-product-id": l.productId },
-      picture(l.image, l.name || "", 64, "thumb", { loading: "lazy" }),
-      h("div", { class: "line-main" }, h("p", { class: "name" }, l.name || `Product ${l.productId}`), h("p", { class: "muted small" }, [l.companyName, q ? `${money(q.unitPrice, fresh.currency)} each` : ""].filter(Boolean).join(" · "))),
+    return line(l, l.name || `Product ${l.productId}`, [l.companyName, q ? `${money(q.unitPrice, fresh.currency)} each` : ""].filter(Boolean).join(" · "),
       h("span", { class: "line-total" + (q ? "" : " stale"), "data-amount": total }, q ? money(total, fresh.currency) : "…"),
       h("div", { class: "line-actions" },
         stepper(l.productId, l.name, l.quantity, "c"),
@@ -346,21 +345,15 @@ function renderCart() {
 function renderBill() {
   const fresh = freshQuote();
   const total = $("bill-total");
-  const status = $("bill-status");
   const place = $("place");
-  status.replaceChildren();
-  status.className = "status";
   if (fresh) {
     total.textContent = money(fresh.total, fresh.currency);
     $("bill-count").textContent = `(${plural(fresh.itemCount, "item")})`;
   }
   total.dataset.amount = fresh ? fresh.total : "";
   total.classList.toggle("stale", !fresh);
-  if (state.quoteState === "loading") status.textContent = "Updating prices…";
-  if (state.quoteState === "error") {
-    status.className = "status error";
-    status.append(state.quoteError?.message || "We couldn't price your cart.", " ", h("button", { class: "link", onclick: () => requestQuote(0) }, "Try again"));
-  }
+  if (state.quoteState !== "error") setStatus($("bill-status"), state.quoteState === "loading" ? "Updating prices…" : "");
+  else setStatus($("bill-status"), state.quoteError?.message || "We couldn't price your cart.", true, " ", h("button", { class: "link", onclick: () => requestQuote(0) }, "Try again"));
   place.disabled = !fresh || state.placing;
   if (!state.placing) place.textContent = fresh ? `Place order · ${money(fresh.total, fresh.currency)}` : "Place order";
 }
@@ -426,7 +419,7 @@ async function placeOrder(event) {
 async function send(a, body) {
   const post = (b) => api("/orders", { method: "POST", body: b, headers: { "Idempotency-Key": a.key } });
   try {
-    return (await post(body)).data;
+    return await post(body);
   } catch (err) {
     if (!(err instanceof ApiError) || err.code !== "conflict") throw err;
     // An earlier request with this key was placed after all, with other
@@ -434,7 +427,7 @@ async function send(a, body) {
     for (const earlier of a.uncertain) {
       if (earlier === body) continue;
       try {
-        return (await post(earlier)).data;
+        return await post(earlier);
       } catch {
         /* not that one */
       }
@@ -506,7 +499,7 @@ function follow(id, note = "") {
   stopTrack = repeat(async () => {
     delay = Math.min(delay * 1.5 || 3000, 30000);
     try {
-      const order = (await api("/orders/" + encodeURIComponent(id))).data;
+      const order = await api("/orders/" + encodeURIComponent(id));
       const json = JSON.stringify(order);
       if (json !== last) {
         last = json;
@@ -570,9 +563,7 @@ function showOrder(id, order) {
     h("h2", {}, "What you ordered"),
     h("ul", { class: "lines" },
       order.lines.map((l) =>
-        h("li", { class: "line", "data-product-id": l.productId },
-          picture(l.image, l.name, 64, "thumb", { loading: "lazy" }),
-          h("div", { class: "line-main" }, h("p", { class: "name" }, `${l.quantity} × ${l.name}`), h("p", { class: "muted small" }, `${l.companyName} · ${money(l.unitPrice, order.currency)} each`)),
+        line(l, `${l.quantity} × ${l.name}`, `${l.companyName} · ${money(l.unitPrice, order.currency)} each`,
           h("span", { class: "line-total", "data-amount": l.lineTotal }, money(l.lineTotal, order.currency)),
         ),
       ),
@@ -584,15 +575,8 @@ function showOrder(id, order) {
 
 // ---------- views ----------
 
-function route() {
-  const hash = location.hash;
-  if (hash.startsWith("#order/")) return "order";
-  if (hash === "#cart") return "cart";
-  return "shop";
-}
-
 function navigate(initial) {
-  const view = route();
+  const view = location.hash.startsWith("#order/") ? "order" : location.hash === "#cart" ? "cart" : "shop";
   document.body.dataset.view = view;
   $("shop").hidden = view === "order";
   $("order").hidden = view !== "order";
@@ -622,7 +606,6 @@ $("filters").addEventListener("submit", (e) => {
   filterChanged();
 });
 $("checkout").addEventListener("submit", placeOrder);
-for (const f of fields) $(f).addEventListener("input", () => showFieldError($(f), ""));
 window.addEventListener("hashchange", () => navigate(false));
 // Another tab changed the cart: follow it.
 window.addEventListener("storage", (e) => {

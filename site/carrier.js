@@ -2,7 +2,7 @@
 // Mine lists, and one delivery (the carrier SMS links to #d=<deliveryId>):
 // claim it, then the customer's and the shops' details, Picked up,
 // Delivered. The token stays in localStorage until its expiresAt.
-import { $, api, ApiError, codeSignIn, h, money, plural, repeat, say, storage, time } from "./lib.js";
+import { $, api, ApiError, attr, codeSignIn, h, money, plural, query, repeat, say, setStatus, storage, time } from "./lib.js";
 
 const local = storage("local");
 const KEY = "delivery.carrier.v1";
@@ -44,7 +44,7 @@ async function call(path, method = "GET") {
     throw new ApiError(401, "unauthorized", "");
   }
   try {
-    return (await api("/carrier/orders" + path, { method, headers: { Authorization: "Bearer " + me.token } })).data;
+    return await api("/carrier/orders" + path, { method, token: me.token });
   } catch (err) {
     if (err.status === 401) {
       expire();
@@ -90,19 +90,13 @@ async function openList(view, more) {
   if (!more) {
     list = { view, cursor: null, seq };
     $("orders").replaceChildren();
-    for (const v of ["available", "mine"]) {
-      if (v === view) $("tab-" + v).setAttribute("aria-current", "page");
-      else $("tab-" + v).removeAttribute("aria-current");
-    }
+    for (const v of ["available", "mine"]) attr($("tab-" + v), "aria-current", v === view && "page");
   }
   const status = $("list-status");
-  status.className = "status";
-  status.textContent = "Loading…";
+  setStatus(status, "Loading…");
   $("more").disabled = true;
   try {
-    const q = new URLSearchParams({ view, limit: "20" });
-    if (more && list.cursor) q.set("cursor", list.cursor);
-    const data = await call("?" + q);
+    const data = await call(query({ view, limit: 20, cursor: more && list.cursor }));
     if (seq !== list.seq) return;
     $("orders").append(...data.orders.map(card));
     list.cursor = data.nextCursor;
@@ -112,8 +106,7 @@ async function openList(view, more) {
       : view === "mine" ? "Nothing under way. Claim a delivery from Available." : "No deliveries waiting. New ones come to you by SMS.";
   } catch (err) {
     if (seq !== list.seq) return;
-    status.className = "status error";
-    status.textContent = explain(err);
+    setStatus(status, explain(err), true);
   }
   $("more").disabled = false;
   $("more").hidden = !list.cursor;

@@ -4,7 +4,7 @@
 // sessionStorage (this tab only, gone when it closes), never in
 // localStorage. Every change names the version it changes (If-Match), so
 // nobody silently overwrites someone else's edit.
-import { $, api, ApiError, codeSignIn, h, money, phoneNumber, picture, plural, repeat, say, showFieldError, storage, time } from "./lib.js";
+import { $, api, ApiError, attr, codeSignIn, h, money, phoneNumber, picture, plural, query, repeat, say, setStatus, showFieldError, storage, time } from "./lib.js";
 
 const session = storage("session");
 const TOKEN_KEY = "delivery.companyToken";
@@ -21,15 +21,13 @@ const state = {
   editing: null, // the product being edited, as loaded
 };
 
-function authed(path, options = {}) {
-  return api(path, { ...options, headers: { ...options.headers, Authorization: "Bearer " + state.token } });
-}
+const authed = (path, options) => api(path, { ...options, token: state.token });
 
 // Every change names the version it was made on.
 const ifMatch = (p) => ({ "If-Match": `"${p.version}"` });
 
-// handle turns an API error into words; it returns true when it dealt
-// with it (so the caller stops).
+// handleAuth deals with a refused sign-in or permission, and says whether
+// it did (so the caller stops).
 function handleAuth(err) {
   if (!(err instanceof ApiError)) return false;
   if (err.status === 401) {
@@ -91,8 +89,7 @@ function tab(focus) {
   const name = ["products", "profile"].includes(location.hash.slice(1)) ? location.hash.slice(1) : "orders";
   for (const t of ["orders", "products", "profile"]) {
     $(t + "-tab").hidden = t !== name;
-    if (t === name) $("tab-" + t).setAttribute("aria-current", "page");
-    else $("tab-" + t).removeAttribute("aria-current");
+    attr($("tab-" + t), "aria-current", t === name && "page");
   }
   if (name === "profile") loadProfile();
   if (focus) (name === "products" ? $("editor-title") : $(name + "-title")).focus();
@@ -122,12 +119,9 @@ function startOrders() {
 }
 
 async function loadOrders(more) {
-  const q = new URLSearchParams({ limit: "50" });
-  if ($("o-status").value) q.set("status", $("o-status").value);
-  if (more) q.set("cursor", orders.cursor);
   $("orders-more").disabled = true;
   try {
-    const { data } = await authed("/company/orders?" + q);
+    const data = await authed("/company/orders" + query({ limit: 50, status: $("o-status").value, cursor: more && orders.cursor }));
     if (more || !orders.loaded) orders.cursor = data.nextCursor;
     orders.loaded = true;
     for (const o of data.orders) showOrder(o);
@@ -163,9 +157,7 @@ function ordersStatus(error) {
   const badge = $("new-count");
   badge.textContent = todo ? `${todo} new` : "";
   badge.hidden = !todo;
-  const status = $("orders-status");
-  status.className = "status" + (error ? " error" : "");
-  status.textContent = error || (all.length ? `${plural(all.length, "order")}, ${todo} to prepare.` : "No orders yet. They appear here as soon as a shopper orders.");
+  setStatus($("orders-status"), error || (all.length ? `${plural(all.length, "order")}, ${todo} to prepare.` : "No orders yet. They appear here as soon as a shopper orders."), error);
 }
 
 function orderItem(o) {
@@ -204,7 +196,7 @@ async function change(o, action, reason) {
   if (reason && !text) return showFieldError(reason, "Give a reason (at most 200 characters)."), reason.focus();
   for (const b of orders.nodes.get(o.deliveryId).querySelectorAll("button")) b.disabled = true;
   try {
-    const { data } = await authed(`/company/orders/${encodeURIComponent(o.deliveryId)}/${action}`, { method: "POST", body: reason ? { reason: text } : {} });
+    const data = await authed(`/company/orders/${encodeURIComponent(o.deliveryId)}/${action}`, { method: "POST", body: reason ? { reason: text } : {} });
     reason?.closest("form").remove();
     showOrder(data);
     ordersStatus(null);
@@ -225,7 +217,7 @@ async function loadProfile() {
   const status = $("profile-status");
   status.textContent = "Loading…";
   try {
-    const { data } = await authed("/company/profile");
+    const data = await authed("/company/profile");
     state.profile = data;
     $("pr-address").value = data.address || "";
     $("pr-phone").value = data.phone || "";
@@ -246,7 +238,7 @@ async function saveProfile(event) {
   if (!address || !phone) return $(address ? "pr-phone" : "pr-address").focus();
   if (!state.profile) return;
   try {
-    const { data } = await authed("/company/profile", { method: "PUT", headers: ifMatch(state.profile), body: { address, phone } });
+    const data = await authed("/company/profile", { method: "PUT", headers: ifMatch(state.profile), body: { address, phone } });
     state.profile = data;
     status.textContent = "Saved. Carriers see the new details from now on.";
   } catch (err) {
@@ -270,7 +262,7 @@ async function reload(findId) {
   // The product we need may be on a later page: fetch it by itself.
   if (findId && !state.products.has(findId)) {
     try {
-      const { data } = await authed(`/company/products/${encodeURIComponent(findId)}`);
+      const data = await authed(`/company/products/${encodeURIComponent(findId)}`);
       state.products.set(data.id, data);
       $("admin-products").append(item(data));
     } catch (err) {
@@ -286,9 +278,7 @@ async function loadMore() {
   $("admin-more").disabled = true;
   let ok = false;
   try {
-    const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
-    if (state.cursor) q.set("cursor", state.cursor);
-    const { data } = await authed("/company/products?" + q);
+    const data = await authed("/company/products" + query({ limit: PAGE_SIZE, cursor: state.cursor }));
     for (const p of data.products) {
       state.products.set(p.id, p);
       $("admin-products").append(item(p));
@@ -410,7 +400,7 @@ async function save(event) {
   button.disabled = true;
   const editing = state.editing;
   try {
-    const { data: p } = await (editing
+    const p = await (editing
       ? authed(`/products/${editing.id}`, { method: "PUT", headers: ifMatch(editing), body: { ...v, active: editing.active } })
       : authed("/company/products", { method: "POST", body: v }));
     replaceItem(p);
@@ -460,7 +450,7 @@ async function archive(id) {
   const p = state.products.get(id);
   if (!p) return;
   try {
-    const { data } = await authed(`/products/${id}`, { method: "DELETE", headers: ifMatch(p) });
+    const data = await authed(`/products/${id}`, { method: "DELETE", headers: ifMatch(p) });
     replaceItem(data);
     say(`Archived “${data.name}”: it has left the shop.`, false, h("button", { class: "button secondary", onclick: () => restore(id) }, "Undo"));
   } catch (err) {
@@ -472,7 +462,7 @@ async function restore(id) {
   const p = state.products.get(id);
   if (!p) return;
   try {
-    const { data } = await authed(`/products/${id}`, { method: "PUT", headers: ifMatch(p), body: { name: p.name, description: p.description, price: p.price, active: true } });
+    const data = await authed(`/products/${id}`, { method: "PUT", headers: ifMatch(p), body: { name: p.name, description: p.description, price: p.price, active: true } });
     replaceItem(data);
     say(`“${data.name}” is back in the shop.`);
   } catch (err) {
@@ -513,11 +503,7 @@ function photoParts(id) {
   return photos.get(id);
 }
 
-function photoSay(id, text, error, ...extra) {
-  const { status } = photoParts(id);
-  status.replaceChildren(text, ...extra);
-  status.className = "status" + (error ? " error" : "");
-}
+const photoSay = (id, ...args) => setStatus(photoParts(id).status, ...args);
 
 async function upload(id, file) {
   const ph = photoParts(id);
@@ -533,7 +519,7 @@ async function upload(id, file) {
     replaceItem(state.products.get(id));
     photoSay(id, "Uploading…");
     const before = state.products.get(id).version;
-    const { data: form } = await authed(`/products/${id}/image-uploads`, { method: "POST", body: { contentType: file.type, size: file.size } });
+    const form = await authed(`/products/${id}/image-uploads`, { method: "POST", body: { contentType: file.type, size: file.size } });
     await send(form, file, ph.progress);
     photoSay(id, "Uploaded. Getting it ready for the shop…");
     const p = await processed(id, before, form.uploadId);
@@ -597,7 +583,7 @@ async function processed(id, before, uploadId) {
   for (let wait = 500, end = Date.now() + 18e4; Date.now() < end; wait = Math.min(wait * 1.5, 3000)) {
     await new Promise((r) => setTimeout(r, wait));
     try {
-      const { data } = await authed(`/company/products/${id}`);
+      const data = await authed(`/company/products/${id}`);
       if (data.imageError?.uploadId === uploadId || (data.version > before && !data.imageError)) return data;
     } catch (err) {
       if (!err.unreachable) throw err;
@@ -609,7 +595,7 @@ async function processed(id, before, uploadId) {
 async function removePhoto(id) {
   const p = state.products.get(id);
   try {
-    replaceItem((await authed(`/products/${id}/image`, { method: "DELETE", headers: ifMatch(p) })).data);
+    replaceItem(await authed(`/products/${id}/image`, { method: "DELETE", headers: ifMatch(p) }));
     photoSay(id, "Photo removed: the shop shows a placeholder.");
     $("photo-" + id).focus();
   } catch (err) {
@@ -625,7 +611,6 @@ window.addEventListener("hashchange", () => tab(true));
 $("o-status").addEventListener("change", startOrders);
 $("orders-more").addEventListener("click", () => loadOrders(true));
 $("profile-form").addEventListener("submit", saveProfile);
-for (const id of ["pr-address", "pr-phone"]) $(id).addEventListener("input", () => showFieldError($(id), ""));
 $("signout").addEventListener("click", () => {
   signOut();
   say("Signed out. This tab forgot the sign-in.");
@@ -634,5 +619,4 @@ $("product-form").addEventListener("submit", save);
 $("cancel").addEventListener("click", stopEditing);
 $("reload").addEventListener("click", () => reload());
 $("admin-more").addEventListener("click", loadMore);
-for (const id of Object.values(inputs)) $(id).addEventListener("input", () => showFieldError($(id), ""));
 show();

@@ -5,24 +5,18 @@
 
 export const $ = (id) => document.getElementById(id);
 
-// The API is on the same origin: the local runner serves both, and in AWS
-// CloudFront sends /api/* to API Gateway. Nothing to edit after a deploy.
-export const API_BASE = "/api";
-
 // ApiError is a failed call. status 0 means the network failed (or the
 // API could not be reached at all); code and details come from the API's
-// {"error": {"code", "message", "details"}} body.
+// {"error": {"code", "message", "details"}} body; retryAfter is a 429's
+// Retry-After in seconds.
 export class ApiError extends Error {
   constructor(status, code, message, details, retryAfter) {
     super(message);
-    this.status = status;
-    this.code = code;
-    this.details = details || {};
-    this.retryAfter = retryAfter || 0; // seconds, from a 429's Retry-After
+    Object.assign(this, { status, code, details: details || {}, retryAfter: retryAfter || 0 });
   }
   // unreachable: nobody answered, or a gateway/database said "try later".
   get unreachable() {
-    return this.status === 0 || this.status === 502 || this.status === 503 || this.status === 504;
+    return [0, 502, 503, 504].includes(this.status);
   }
   get field() {
     return typeof this.details.field === "string" ? this.details.field : "";
@@ -30,39 +24,34 @@ export class ApiError extends Error {
 }
 
 // api calls the API and returns the decoded JSON body, or throws ApiError.
-export async function api(path, { method = "GET", body, headers = {}, signal } = {}) {
-  const init = { method, headers: { Accept: "application/json", ...headers }, signal, cache: "no-store" };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
-  }
+// It is on the same origin (the local runner serves both; in AWS
+// CloudFront sends /api/* to API Gateway): nothing to edit after a deploy.
+export async function api(path, { method = "GET", body, headers, signal, token } = {}) {
+  headers = { Accept: "application/json", ...headers };
+  if (token) headers.Authorization = "Bearer " + token;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
   let res;
   try {
-    res = await fetch(API_BASE + path, init);
+    res = await fetch("/api" + path, { method, headers, signal, cache: "no-store", body: typeof body === "string" ? body : JSON.stringify(body) });
   } catch (err) {
-    if (err && err.name === "AbortError") throw err;
+    if (err?.name === "AbortError") throw err;
     throw new ApiError(0, "network", "We can't reach the shop right now. Check your connection and try again.");
   }
   let data = null;
-  const text = await res.text().catch(() => "");
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
+  try {
+    data = JSON.parse(await res.text());
+  } catch {
+    /* no body, or not JSON */
   }
-  if (res.ok) return { data, headers: res.headers, status: res.status };
-  const e = (data && data.error) || {};
-  let message = typeof e.message === "string" ? e.message : "";
-  if (!message || res.status >= 500) message = statusMessage(res.status);
-  throw new ApiError(res.status, e.code || "http_" + res.status, message, e.details, parseInt(res.headers.get("Retry-After"), 10));
-}
-
-function statusMessage(status) {
-  if (status === 429) return "Too many requests right now. Please wait a moment and try again.";
-  if (status >= 500) return "The shop is having trouble right now. Please try again in a moment.";
-  return "Something went wrong (" + status + ").";
+  if (res.ok) return data;
+  const e = data?.error || {};
+  const s = res.status;
+  // Past 500 the API's words are not for shoppers.
+  const message = (s < 500 && typeof e.message === "string" && e.message)
+    || (s === 429 ? "Too many requests right now. Please wait a moment and try again."
+    : s >= 500 ? "The shop is having trouble right now. Please try again in a moment."
+    : `Something went wrong (${s}).`);
+  throw new ApiError(s, e.code || "http_" + s, message, e.details, parseInt(res.headers.get("Retry-After"), 10));
 }
 
 // time shows an API timestamp as a short local date and time.
@@ -78,16 +67,12 @@ const formats = new Map();
 // (exact decimal formatting): no float arithmetic ever happens here.
 export function money(amount, currency) {
   if (typeof amount !== "string" || !/^-?\d+(\.\d+)?$/.test(amount) || !currency) return "–";
-  let f = formats.get(currency);
-  if (!f) {
-    try {
-      f = new Intl.NumberFormat(undefined, { style: "currency", currency });
-    } catch {
-      return amount + " " + currency;
-    }
-    formats.set(currency, f);
+  try {
+    if (!formats.has(currency)) formats.set(currency, new Intl.NumberFormat(undefined, { style: "currency", currency }));
+    return formats.get(currency).format(amount);
+  } catch {
+    return amount + " " + currency;
   }
-  return f.format(amount);
 }
 
 // h builds an element: h("p", {class: "x"}, "text", child). Strings become
@@ -96,18 +81,20 @@ export function money(amount, currency) {
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === false || v === null || v === undefined) continue;
+    if (v === false || v == null) continue;
     if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "text") el.textContent = v;
-    else el.setAttribute(k, v === true ? "" : String(v));
+    else el.setAttribute(k, v === true ? "" : v);
   }
   if (tag === "button" && !el.hasAttribute("type")) el.type = "button";
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
-  }
+  el.append(...children.flat().filter((c) => c != null && c !== false));
   return el;
 }
+
+// attr sets an attribute, or removes it when value is empty.
+export const attr = (el, name, value) => (value ? el.setAttribute(name, value) : el.removeAttribute(name));
+
+// query is "?" and the parameters that have a value.
+export const query = (params) => "?" + new URLSearchParams(Object.entries(params).filter(([, v]) => v));
 
 // picture shows a product's photo (the API's image: two widths, the
 // 960 px one's size) at most box px wide, with explicit width and height
@@ -116,7 +103,8 @@ export function h(tag, attrs, ...children) {
 // /images/ (a cart from storage is not trusted), gets a CSS placeholder.
 export function picture(image, name, box, cls, attrs = {}) {
   const i = image || {};
-  if (!/^\/images\/\w+\.jpg$/.test(i.url320) || !/^\/images\/\w+\.jpg$/.test(i.url960) || !(i.width > 0 && i.height > 0)) {
+  const ours = (url) => /^\/images\/\w+\.jpg$/.test(url);
+  if (!ours(i.url320) || !ours(i.url960) || !(i.width > 0 && i.height > 0)) {
     return h("span", { class: cls + " ph", "aria-hidden": "true" }, [...name.trim()][0] || "");
   }
   const w = Math.min(box, i.width);
@@ -140,6 +128,12 @@ export function say(text, error, ...extra) {
   if (text) box.focus();
 }
 
+// setStatus puts text, and any nodes after it, in a .status line.
+export function setStatus(el, text, error, ...extra) {
+  el.replaceChildren(text, ...extra);
+  el.className = "status" + (error ? " error" : "");
+}
+
 // plural says "1 item", "2 items".
 export const plural = (n, word, words = word + "s") => `${n} ${n === 1 ? word : words}`;
 
@@ -147,27 +141,20 @@ export const plural = (n, word, words = word + "s") => `${n} ${n === 1 ? word : 
 // it invalid; an empty message clears it.
 export function showFieldError(input, message) {
   const id = input.id + "-error";
-  let box = $(id);
-  if (!box) {
-    box = h("p", { id, class: "field-error" });
-    input.closest(".field").append(box);
-  }
+  const box = $(id) || input.closest(".field").appendChild(h("p", { id, class: "field-error" }));
   box.textContent = message;
   box.hidden = !message;
   const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((s) => s && s !== id);
-  if (message) {
-    input.setAttribute("aria-invalid", "true");
-    described.push(id);
-  } else {
-    input.removeAttribute("aria-invalid");
-  }
-  if (described.length) input.setAttribute("aria-describedby", described.join(" "));
-  else input.removeAttribute("aria-describedby");
+  attr(input, "aria-invalid", message && "true");
+  attr(input, "aria-describedby", [...described, message && id].filter(Boolean).join(" "));
 }
 
-// storage wraps Web Storage, which private modes or full disks may refuse.
+// Typing in a field takes its error away.
+document.addEventListener("input", (e) => e.target.matches("[aria-invalid]") && showFieldError(e.target, ""));
+
+// storage wraps Web Storage, which private modes or full disks may refuse:
+// then the page still works for this visit.
 export function storage(kind) {
-  // Full or blocked storage throws: the page still works for this visit.
   const safe = (fn) => {
     try {
       return fn(kind === "session" ? sessionStorage : localStorage);
@@ -195,72 +182,53 @@ export function phoneNumber(text) {
 export function codeSignIn(kind, done) {
   const [phone, code, status] = [$("si-phone"), $("si-code"), $("si-status")];
   let number = "";
-  const tell = (text, error) => {
-    status.textContent = text;
-    status.className = "status" + (error ? " error" : "");
-  };
   const step = (codeStep) => {
     $("si-phone-form").hidden = codeStep;
     $("si-code-form").hidden = !codeStep;
     (codeStep ? code : phone).focus();
   };
-  const fail = (err, input) => {
-    if (err.status === 429) {
-      const m = Math.ceil(err.retryAfter / 60);
-      tell(`Too many tries for this number. ${m > 0 ? `Try again in ${plural(m, "minute")}.` : "Please wait a few minutes."}`, true);
-    } else if (err.status === 401 || err.status === 400) {
-      showFieldError(input, err.status === 401 ? "That code is wrong, used or expired. Check the SMS, or ask for a new code." : err.message);
-      input.focus();
-    } else tell(err.message || "Something went wrong. Please try again.", true);
-  };
-  const busy = async (form, run) => {
-    const button = form.querySelector("[type=submit]");
+  // submit checks the form's one field (check says what is wrong),
+  // then runs post with the button off so that a double press sends once.
+  const submit = (form, input, check, post) => $(form).addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const button = e.target.querySelector("[type=submit]");
+    const problem = check();
+    showFieldError(input, problem);
+    if (problem) return input.focus();
     if (button.disabled) return;
     button.disabled = true;
     try {
-      await run();
+      await post();
+    } catch (err) {
+      if (err.status === 429) {
+        const m = Math.ceil(err.retryAfter / 60);
+        setStatus(status, `Too many tries for this number. ${m > 0 ? `Try again in ${plural(m, "minute")}.` : "Please wait a few minutes."}`, true);
+      } else if (err.status === 401 || err.status === 400) {
+        showFieldError(input, err.status === 401 ? "That code is wrong, used or expired. Check the SMS, or ask for a new code." : err.message);
+        input.focus();
+      } else setStatus(status, err.message || "Something went wrong. Please try again.", true);
     } finally {
       button.disabled = false;
     }
-  };
-  $("si-phone-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    number = phoneNumber(phone.value);
-    showFieldError(phone, number ? "" : "Enter your mobile number with the country code, such as +351 912 345 678.");
-    if (!number) return phone.focus();
-    busy(e.target, async () => {
-      tell("Sending a code…");
-      try {
-        const { data } = await api(`/${kind}/session/code`, { method: "POST", body: { phone: number } });
-        code.value = "";
-        step(true);
-        tell(data.message);
-      } catch (err) {
-        fail(err, phone);
-      }
-    });
   });
-  $("si-code-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const c = code.value.replace(/\s/g, "");
-    showFieldError(code, /^\d{6}$/.test(c) ? "" : "The code has 6 digits.");
-    if (!/^\d{6}$/.test(c)) return code.focus();
-    busy(e.target, async () => {
-      try {
-        const { data } = await api(`/${kind}/session`, { method: "POST", body: { phone: number, code: c } });
-        tell("");
-        step(false);
-        done(data);
-      } catch (err) {
-        fail(err, code);
-      }
-    });
+  submit("si-phone-form", phone, () => ((number = phoneNumber(phone.value)) ? "" : "Enter your mobile number with the country code, such as +351 912 345 678."), async () => {
+    setStatus(status, "Sending a code…");
+    const data = await api(`/${kind}/session/code`, { method: "POST", body: { phone: number } });
+    code.value = "";
+    step(true);
+    setStatus(status, data.message);
+  });
+  const digits = () => code.value.replace(/\s/g, "");
+  submit("si-code-form", code, () => (/^\d{6}$/.test(digits()) ? "" : "The code has 6 digits."), async () => {
+    const data = await api(`/${kind}/session`, { method: "POST", body: { phone: number, code: digits() } });
+    setStatus(status, "");
+    step(false);
+    done(data);
   });
   $("si-again").addEventListener("click", () => {
-    tell("");
+    setStatus(status, "");
     step(false);
   });
-  for (const input of [phone, code]) input.addEventListener("input", () => showFieldError(input, ""));
 }
 
 // repeat calls fn at once and again after the delay (ms) it returns, until
