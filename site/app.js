@@ -2,16 +2,14 @@
 // tracking view. Money is never computed here: every amount shown is a
 // string the API sent (the product price, the quote's line totals and
 // total, the order's), only formatted by lib.money.
-import { $, api, ApiError, attr, h, money, phoneNumber, picture, plural, query, repeat, setStatus, showFieldError, storage, time, uuid } from "./lib.js";
+import { $, api, ApiError, attr, checkFields, h, money, phoneNumber, picture, plural, query, repeat, setStatus, storage, time, uuid } from "./lib.js";
 
 const local = storage("local");
 const session = storage("session");
-
 const CART_KEY = "delivery.cart.v1";
 const ATTEMPT_KEY = "delivery.checkout.v1"; // the Idempotency-Key of the checkout under way
-const PAGE_SIZE = 20;
-const MAX_QUANTITY = 999; // the API's limit per product
-const MAX_LINES = 100; // the API's limit of distinct products
+const MAX_QUANTITY = 999; // the API's limits: per product,
+const MAX_LINES = 100; // and of distinct products
 
 const state = {
   products: new Map(), // id -> product, in load order
@@ -22,15 +20,12 @@ const state = {
   reset: false, // the filters changed: the next page is a first page
   shops: false, // the shop filter is filled or being filled
   filter: { q: "", company: "" },
-  currency: "",
-  cart: loadCart(), // [{productId, quantity, name, companyName, price, currency, image}]
+  cart: loadCart(), // [{productId, quantity, name, companyName, image}]
   quote: null, // {key, data} for the cart it priced
   quoteState: "idle", // idle | loading | error
   quoteError: null,
   placing: false,
 };
-
-// ---------- cart ----------
 
 function loadCart() {
   const saved = local.get(CART_KEY);
@@ -49,20 +44,12 @@ const freshQuote = () => (state.quote?.key === cartKey() ? state.quote.data : nu
 function setQuantity(id, qty) {
   qty = Math.max(0, Math.min(MAX_QUANTITY, qty));
   const line = cartLine(id);
-  if (qty === 0) {
-    state.cart = state.cart.filter((l) => l.productId !== id);
-  } else if (line) {
-    line.quantity = qty;
-  } else {
-    if (state.cart.length >= MAX_LINES) {
-      notice(`An order holds at most ${MAX_LINES} different products.`);
-      return;
-    }
-    const p = state.products.get(id);
-    if (!p) return;
-    const { name, companyName, price, currency, image } = p;
-    state.cart.push({ productId: id, quantity: qty, name, companyName, price, currency, image });
-  }
+  const p = state.products.get(id);
+  if (!qty) state.cart = state.cart.filter((l) => l.productId !== id);
+  else if (line) line.quantity = qty;
+  else if (state.cart.length >= MAX_LINES) return notice(`An order holds at most ${MAX_LINES} different products.`);
+  else if (!p) return;
+  else state.cart.push({ productId: id, quantity: qty, name: p.name, companyName: p.companyName, image: p.image });
   saveCart();
   cartChanged();
 }
@@ -88,8 +75,6 @@ function restoreFocus(key) {
   if (kind.startsWith("c")) $("cart-title").focus();
 }
 
-// ---------- catalog ----------
-
 // Filtered on the server, over the whole catalog: a new search or shop
 // reloads from the first page; "Load more" keeps the filters (the API
 // refuses a cursor with others). A new request aborts the one under way.
@@ -110,14 +95,13 @@ async function loadPage() {
   busy(true);
   try {
     const { q, company } = state.filter;
-    const data = await api("/products" + query({ limit: PAGE_SIZE, q, companyId: company, cursor: !reset && state.cursor }), { signal: abort.signal });
+    const data = await api("/products" + query({ limit: 20, q, companyId: company, cursor: !reset && state.cursor }), { signal: abort.signal });
     if (abort !== listAbort) return;
     if (reset) clearList();
     state.reset = false;
     for (const p of data.products) {
       if (state.products.has(p.id)) continue;
       state.products.set(p.id, p);
-      state.currency ||= p.currency;
       addCard(p);
     }
     state.cursor = data.nextCursor;
@@ -229,8 +213,6 @@ function renderStatus() {
     : f ? "Nothing matches. Try another search or shop." : "No products yet. Please come back soon.";
 }
 
-// ---------- the bill ----------
-
 let quoteTimer = 0;
 let quoteAbort = null;
 
@@ -250,17 +232,15 @@ function requestQuote(delay = 250) {
 
 async function fetchQuote() {
   const key = cartKey();
-  const abort = new AbortController();
-  quoteAbort = abort;
+  quoteAbort = new AbortController();
   try {
-    const data = await api("/orders/quote", { method: "POST", body: { items: items() }, signal: abort.signal });
+    const data = await api("/orders/quote", { method: "POST", body: { items: items() }, signal: quoteAbort.signal });
     if (key !== cartKey()) return;
     state.quote = { key, data };
     state.quoteState = "idle";
-    state.currency = data.currency || state.currency;
     for (const l of data.lines) {
       const line = cartLine(l.productId);
-      if (line) Object.assign(line, { name: l.name, price: l.unitPrice, currency: data.currency, image: l.image });
+      if (line) Object.assign(line, { name: l.name, image: l.image });
     }
     saveCart();
   } catch (err) {
@@ -271,8 +251,6 @@ async function fetchQuote() {
     }
     state.quoteState = "error";
     state.quoteError = err;
-  } finally {
-    if (quoteAbort === abort) quoteAbort = null;
   }
   renderCart();
 }
@@ -305,8 +283,8 @@ function notice(text) {
   box.hidden = !text;
 }
 
-// line is a row of the cart or of an order.
-const line = (l, name, detail, ...rest) =>
+// lineRow is a line of the cart or of an order.
+const lineRow = (l, name, detail, ...rest) =>
   h("li", { class: "line", "data-product-id": l.productId },
     picture(l.image, l.name || "", 64, "thumb", { loading: "lazy" }),
     h("div", { class: "line-main" }, h("p", { class: "name" }, name), h("p", { class: "muted small" }, detail)),
@@ -325,7 +303,7 @@ function renderCart() {
   const lines = state.cart.map((l) => {
     const q = fresh && fresh.lines.find((x) => x.productId === l.productId);
     const total = q ? q.lineTotal : "";
-    return line(l, l.name || `Product ${l.productId}`, [l.companyName, q ? `${money(q.unitPrice, fresh.currency)} each` : ""].filter(Boolean).join(" · "),
+    return lineRow(l, l.name || `Product ${l.productId}`, [l.companyName, q ? `${money(q.unitPrice, fresh.currency)} each` : ""].filter(Boolean).join(" · "),
       h("span", { class: "line-total" + (q ? "" : " stale"), "data-amount": total }, q ? money(total, fresh.currency) : "…"),
       h("div", { class: "line-actions" },
         stepper(l.productId, l.name, l.quantity, "c"),
@@ -358,21 +336,12 @@ function renderBill() {
   if (!state.placing) place.textContent = fresh ? `Place order · ${money(fresh.total, fresh.currency)}` : "Place order";
 }
 
-// ---------- checkout ----------
-
 const fields = ["name", "phone", "address", "note"];
 
 function validate() {
   const v = Object.fromEntries(fields.map((f) => [f, $(f).value.trim()]));
-  const errors = {};
-  if (!v.name) errors.name = "Please tell us your name.";
-  if (!v.phone) errors.phone = "We need a phone number for the courier.";
-  else if (!phoneNumber(v.phone)) errors.phone = "Use the international format with your country code, such as +351 912 345 678.";
-  if (!v.address) errors.address = "Where should we deliver?";
-  for (const f of fields) showFieldError($(f), errors[f] || "");
-  const first = fields.find((f) => errors[f]);
-  if (first) $(first).focus();
-  return first ? null : v;
+  const phone = !v.phone ? "We need a phone number for the courier." : phoneNumber(v.phone) ? "" : "Use the international format with your country code, such as +351 912 345 678.";
+  return checkFields([$("name"), v.name ? "" : "Please tell us your name."], [$("phone"), phone], [$("address"), v.address ? "" : "Where should we deliver?"], [$("note"), ""]) && v;
 }
 
 // The Idempotency-Key lives as long as one checkout: double clicks, retries
@@ -396,14 +365,12 @@ async function placeOrder(event) {
   const fresh = freshQuote();
   const v = validate();
   if (!v || !fresh) return;
-  const customer = { name: v.name, phone: v.phone, address: v.address };
-  if (v.note) customer.note = v.note;
-  const body = JSON.stringify({ items: items(), customer });
+  const body = JSON.stringify({ items: items(), customer: { ...v, note: v.note || undefined } });
   const a = attempt();
   state.placing = true;
   const place = $("place");
   place.disabled = true;
-  place.setAttribute("aria-busy", "true");
+  attr(place, "aria-busy", "true");
   place.textContent = "Placing your order…";
   try {
     placed(await send(a, body));
@@ -411,7 +378,7 @@ async function placeOrder(event) {
     checkoutFailed(err, a, body);
   } finally {
     state.placing = false;
-    place.removeAttribute("aria-busy");
+    attr(place, "aria-busy");
     renderBill();
   }
 }
@@ -441,9 +408,6 @@ function placed(order) {
   state.cart = [];
   state.quote = null;
   saveCart();
-  const recent = (local.get("delivery.orders.v1") || []).filter((o) => o && o.orderId !== order.orderId);
-  recent.unshift({ orderId: order.orderId, reference: order.reference });
-  local.set("delivery.orders.v1", recent.slice(0, 5));
   notice("");
   cartChanged();
   location.hash = "#order/" + encodeURIComponent(order.orderId);
@@ -465,11 +429,8 @@ function checkoutFailed(err, a, body) {
   }
   const field = err.field.replace(/^customer\./, "");
   if (!fields.includes(field)) return show(err.message);
-  showFieldError($(field), err.message);
-  $(field).focus();
+  checkFields([$(field), err.message]);
 }
-
-// ---------- the order: tracking ----------
 
 const statusText = { placed: "Placed: finding a courier", accepted: "A courier is collecting it from the shops", picked_up: "On its way to you", delivered: "Delivered", cancelled: "Cancelled" };
 const notifyText = { pending: "Finding a courier…", handed_off: "Finding a courier…", notified: "Couriers have been told by SMS", failed: "Still trying to reach couriers" };
@@ -563,7 +524,7 @@ function showOrder(id, order) {
     h("h2", {}, "What you ordered"),
     h("ul", { class: "lines" },
       order.lines.map((l) =>
-        line(l, `${l.quantity} × ${l.name}`, `${l.companyName} · ${money(l.unitPrice, order.currency)} each`,
+        lineRow(l, `${l.quantity} × ${l.name}`, `${l.companyName} · ${money(l.unitPrice, order.currency)} each`,
           h("span", { class: "line-total", "data-amount": l.lineTotal }, money(l.lineTotal, order.currency)),
         ),
       ),
@@ -572,8 +533,6 @@ function showOrder(id, order) {
   );
   if (focused && $(focused)) $(focused).focus();
 }
-
-// ---------- views ----------
 
 function navigate(initial) {
   const view = location.hash.startsWith("#order/") ? "order" : location.hash === "#cart" ? "cart" : "shop";
@@ -592,8 +551,6 @@ function navigate(initial) {
   }
   if (!initial) window.scrollTo(0, 0);
 }
-
-// ---------- start ----------
 
 $("more").addEventListener("click", loadPage);
 $("q").addEventListener("input", () => {

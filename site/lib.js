@@ -149,6 +149,15 @@ export function showFieldError(input, message) {
   attr(input, "aria-describedby", [...described, message && id].filter(Boolean).join(" "));
 }
 
+// checkFields shows each [input, message] pair ("" clears it) and focuses
+// the first input in error; it says whether all were fine.
+export function checkFields(...pairs) {
+  for (const [input, message] of pairs) showFieldError(input, message);
+  const bad = pairs.find(([, message]) => message);
+  bad?.[0].focus();
+  return !bad;
+}
+
 // Typing in a field takes its error away.
 document.addEventListener("input", (e) => e.target.matches("[aria-invalid]") && showFieldError(e.target, ""));
 
@@ -192,10 +201,7 @@ export function codeSignIn(kind, done) {
   const submit = (form, input, check, post) => $(form).addEventListener("submit", async (e) => {
     e.preventDefault();
     const button = e.target.querySelector("[type=submit]");
-    const problem = check();
-    showFieldError(input, problem);
-    if (problem) return input.focus();
-    if (button.disabled) return;
+    if (!checkFields([input, check()]) || button.disabled) return;
     button.disabled = true;
     try {
       await post();
@@ -204,8 +210,7 @@ export function codeSignIn(kind, done) {
         const m = Math.ceil(err.retryAfter / 60);
         setStatus(status, `Too many tries for this number. ${m > 0 ? `Try again in ${plural(m, "minute")}.` : "Please wait a few minutes."}`, true);
       } else if (err.status === 401 || err.status === 400) {
-        showFieldError(input, err.status === 401 ? "That code is wrong, used or expired. Check the SMS, or ask for a new code." : err.message);
-        input.focus();
+        checkFields([input, err.status === 401 ? "That code is wrong, used or expired. Check the SMS, or ask for a new code." : err.message]);
       } else setStatus(status, err.message || "Something went wrong. Please try again.", true);
     } finally {
       button.disabled = false;
