@@ -4,11 +4,10 @@
 // sessionStorage (this tab only, gone when it closes), never in
 // localStorage. Every change names the version it changes (If-Match), so
 // nobody silently overwrites someone else's edit.
-import { $, api, ApiError, attr, codeSignIn, h, money, phoneNumber, picture, plural, query, repeat, say, setStatus, showFieldError, storage, time } from "./lib.js";
+import { $, api, ApiError, attr, checkFields, codeSignIn, h, money, phoneNumber, picture, plural, query, repeat, say, setStatus, showFieldError, storage, time } from "./lib.js";
 
 const session = storage("session");
 const TOKEN_KEY = "delivery.companyToken";
-const PAGE_SIZE = 20;
 
 const kept = session.get(TOKEN_KEY) || {};
 const state = {
@@ -42,14 +41,10 @@ function handleAuth(err) {
   return false;
 }
 
-// ---------- sign in ----------
-
 function signIn(event) {
   event.preventDefault();
   const token = $("token").value.trim().replace(/^Bearer\s+/i, "");
-  const bad = token.split(".").length !== 3;
-  showFieldError($("token"), bad ? "That doesn't look like a company token: it has three parts separated by dots." : "");
-  if (bad) return $("token").focus();
+  if (!checkFields([$("token"), token.split(".").length === 3 ? "" : "That doesn't look like a company token: it has three parts separated by dots."])) return;
   $("token").value = "";
   signedIn(token, "");
 }
@@ -95,12 +90,9 @@ function tab(focus) {
   if (focus) (name === "products" ? $("editor-title") : $(name + "-title")).focus();
 }
 
-// ---------- orders ----------
-
 const orders = { nodes: new Map(), data: new Map(), cursor: null, loaded: false, stop: null };
 const stepWords = { placed: "Waiting for a carrier", accepted: "Carrier on the way", picked_up: "Picked up", delivered: "Delivered", cancelled: "Cancelled" };
 const open = (o) => o.status === "placed" || o.status === "accepted";
-const items = (n) => plural(n, "item");
 
 // New orders show up within 15 s: the first page is asked for again
 // every 10 s while the tab is in view.
@@ -167,7 +159,7 @@ function orderItem(o) {
       h("p", { class: "name" }, o.reference, " ", h("span", { class: "tag" + (todo ? " new" : open(o) ? "" : " off") }, todo ? "To prepare" : o.partState === "ready" ? "Ready" : stepWords[o.status])),
       h("p", { class: "small muted" }, [stepWords[o.status], o.area, time(o.createdAt)].join(" · ")),
       h("ul", { class: "plain" }, o.lines.map((l) => h("li", {}, `${l.quantity} × ${l.name}`))),
-      h("p", { class: "small" }, `${items(o.itemCount)} · ${money(o.total, o.currency)}`),
+      h("p", { class: "small" }, `${plural(o.itemCount, "item")} · ${money(o.total, o.currency)}`),
     ),
     open(o) ? h("div", { class: "row" },
       todo ? h("button", { class: "button primary", "data-action": "ready", onclick: () => change(o, "ready") }, "Ready for pickup") : null,
@@ -193,7 +185,7 @@ function cancelForm(li, o) {
 
 async function change(o, action, reason) {
   const text = reason ? reason.value.trim() : "";
-  if (reason && !text) return showFieldError(reason, "Give a reason (at most 200 characters)."), reason.focus();
+  if (reason && !checkFields([reason, text ? "" : "Give a reason (at most 200 characters)."])) return;
   for (const b of orders.nodes.get(o.deliveryId).querySelectorAll("button")) b.disabled = true;
   try {
     const data = await authed(`/company/orders/${encodeURIComponent(o.deliveryId)}/${action}`, { method: "POST", body: reason ? { reason: text } : {} });
@@ -203,15 +195,13 @@ async function change(o, action, reason) {
     $("orders-status").textContent = action === "ready" ? `${data.reference} is ready: the carrier may pick it up.` : `${data.reference} is cancelled.`;
   } catch (err) {
     if (handleAuth(err)) return;
-    if (reason && err.field === "reason") return showFieldError(reason, err.message), reason.focus();
+    if (reason && err.field === "reason") return checkFields([reason, err.message]);
     reason?.closest("form").remove();
     ordersStatus(err.code === "conflict" ? `${o.reference} is ${(stepWords[err.details.status] || "changed").toLowerCase()} now, so that can't be done.` : err.message);
     orders.nodes.get(o.deliveryId).dataset.json = "";
     loadOrders();
   }
 }
-
-// ---------- pickup details ----------
 
 async function loadProfile() {
   const status = $("profile-status");
@@ -231,12 +221,9 @@ async function saveProfile(event) {
   event.preventDefault();
   const address = $("pr-address").value.trim();
   const phone = phoneNumber($("pr-phone").value);
-  showFieldError($("pr-address"), address ? "" : "Where do carriers pick up?");
-  showFieldError($("pr-phone"), phone ? "" : "Use the international format, such as +351 212 345 678.");
   const status = $("profile-status");
   status.textContent = "";
-  if (!address || !phone) return $(address ? "pr-phone" : "pr-address").focus();
-  if (!state.profile) return;
+  if (!checkFields([$("pr-address"), address ? "" : "Where do carriers pick up?"], [$("pr-phone"), phone ? "" : "Use the international format, such as +351 212 345 678."]) || !state.profile) return;
   try {
     const data = await authed("/company/profile", { method: "PUT", headers: ifMatch(state.profile), body: { address, phone } });
     state.profile = data;
@@ -244,14 +231,12 @@ async function saveProfile(event) {
   } catch (err) {
     if (handleAuth(err)) return;
     const input = { address: "pr-address", phone: "pr-phone" }[err.field];
-    if (input) return showFieldError($(input), err.message), $(input).focus();
+    if (input) return checkFields([$(input), err.message]);
     if (err.status !== 412) return (status.textContent = err.message);
     await loadProfile();
     status.textContent = "Someone else changed these details meanwhile: this is their version. Make your change again and save.";
   }
 }
-
-// ---------- the list ----------
 
 async function reload(findId) {
   state.products.clear();
@@ -278,7 +263,7 @@ async function loadMore() {
   $("admin-more").disabled = true;
   let ok = false;
   try {
-    const data = await authed("/company/products" + query({ limit: PAGE_SIZE, cursor: state.cursor }));
+    const data = await authed("/company/products" + query({ limit: 20, cursor: state.cursor }));
     for (const p of data.products) {
       state.products.set(p.id, p);
       $("admin-products").append(item(p));
@@ -344,52 +329,38 @@ function replaceItem(p) {
   else $("admin-products").append(fresh);
   // Keyboard users stay on the photo control they chose the file with.
   if (!focused.isConnected && focused.id) $(focused.id)?.focus();
-  return fresh;
 }
-
-// ---------- create and edit ----------
 
 const inputs = { name: "p-name", description: "p-description", price: "p-price" };
 
+// edit puts product id in the form to change it; with no id (stopEditing)
+// the form adds a new one.
 function edit(id) {
-  const p = state.products.get(id);
-  if (!p) return;
+  const p = (id && state.products.get(id)) || null;
   state.editing = p;
-  $("p-name").value = p.name;
-  $("p-description").value = p.description;
-  $("p-price").value = p.price;
-  $("editor-title").textContent = `Edit “${p.name}”`;
-  $("save").textContent = "Save changes";
-  $("cancel").hidden = false;
-  clearFormErrors();
-  $("editor-title").scrollIntoView({ block: "start" });
-  $("p-name").focus();
+  $("product-form").reset();
+  if (p) for (const [k, f] of Object.entries(inputs)) $(f).value = p[k];
+  $("editor-title").textContent = p ? `Edit “${p.name}”` : "Add a product";
+  $("save").textContent = p ? "Save changes" : "Add product";
+  $("cancel").hidden = !p;
+  for (const f of Object.values(inputs)) showFieldError($(f), "");
+  $("editor-error").hidden = true;
+  if (p) {
+    $("editor-title").scrollIntoView({ block: "start" });
+    $("p-name").focus();
+  }
 }
 
 function stopEditing() {
-  state.editing = null;
-  $("product-form").reset();
-  $("editor-title").textContent = "Add a product";
-  $("save").textContent = "Add product";
-  $("cancel").hidden = true;
-  clearFormErrors();
-}
-
-function clearFormErrors() {
-  for (const id of Object.values(inputs)) showFieldError($(id), "");
-  $("editor-error").hidden = true;
+  edit();
 }
 
 function readForm() {
-  clearFormErrors();
-  const v = { name: $("p-name").value.trim(), description: $("p-description").value.trim(), price: $("p-price").value.trim().replace(",", ".") };
-  const errors = {};
-  if (!v.name) errors.name = "Give the product a name.";
-  if (!/^\d{1,7}(\.\d{1,2})?$/.test(v.price) || /^0*(\.0*)?$/.test(v.price)) errors.price = "Enter a price above 0 with at most two decimals, such as 4.50.";
-  for (const [k, msg] of Object.entries(errors)) showFieldError($(inputs[k]), msg);
-  const first = Object.keys(inputs).find((k) => errors[k]);
-  if (first) $(inputs[first]).focus();
-  return first ? null : v;
+  $("editor-error").hidden = true;
+  const v = Object.fromEntries(Object.entries(inputs).map(([k, f]) => [k, $(f).value.trim()]));
+  v.price = v.price.replace(",", ".");
+  const price = /^\d{1,7}(\.\d{1,2})?$/.test(v.price) && !/^0*(\.0*)?$/.test(v.price);
+  return checkFields([$("p-name"), v.name ? "" : "Give the product a name."], [$("p-description"), ""], [$("p-price"), price ? "" : "Enter a price above 0 with at most two decimals, such as 4.50."]) && v;
 }
 
 async function save(event) {
@@ -428,8 +399,7 @@ function saveFailed(err, editing) {
   }
   const input = $(inputs[err.field]);
   if (!input) return show(h("p", {}, err.message || "Something went wrong."));
-  showFieldError(input, err.message);
-  input.focus();
+  checkFields([input, err.message]);
 }
 
 async function reloadEditing(id) {
@@ -444,45 +414,35 @@ async function reloadEditing(id) {
   }
 }
 
-// ---------- archive and restore ----------
-
-async function archive(id) {
+// changeProduct sends a change made on the version shown (body, if any,
+// made from it), shows the product as it comes back and tells done.
+async function changeProduct(id, method, path, done, body) {
   const p = state.products.get(id);
   if (!p) return;
   try {
-    const data = await authed(`/products/${id}`, { method: "DELETE", headers: ifMatch(p) });
+    const data = await authed(`/products/${id}${path}`, { method, headers: ifMatch(p), body: body?.(p) });
     replaceItem(data);
-    say(`Archived “${data.name}”: it has left the shop.`, false, h("button", { class: "button secondary", onclick: () => restore(id) }, "Undo"));
+    done(data);
   } catch (err) {
-    changeFailed(err, p);
+    if (handleAuth(err)) return;
+    if (err instanceof ApiError && err.status === 412) {
+      return say(
+        `Someone else changed “${p.name}” in the meantime, so nothing was changed. Reload to see the latest version.`,
+        true,
+        h("button", { class: "button secondary", onclick: () => reload(p.id).then(() => say("Reloaded: this is the latest version.")) }, "Reload"),
+      );
+    }
+    say(err.message || "Something went wrong.", true);
   }
 }
 
-async function restore(id) {
-  const p = state.products.get(id);
-  if (!p) return;
-  try {
-    const data = await authed(`/products/${id}`, { method: "PUT", headers: ifMatch(p), body: { name: p.name, description: p.description, price: p.price, active: true } });
-    replaceItem(data);
-    say(`“${data.name}” is back in the shop.`);
-  } catch (err) {
-    changeFailed(err, p);
-  }
-}
-
-function changeFailed(err, p) {
-  if (handleAuth(err)) return;
-  if (err instanceof ApiError && err.status === 412) {
-    return say(
-      `Someone else changed “${p.name}” in the meantime, so nothing was changed. Reload to see the latest version.`,
-      true,
-      h("button", { class: "button secondary", onclick: () => reload(p.id).then(() => say("Reloaded: this is the latest version.")) }, "Reload"),
-    );
-  }
-  say(err.message || "Something went wrong.", true);
-}
-
-// ---------- photos ----------
+const archive = (id) => changeProduct(id, "DELETE", "", (p) => say(`Archived “${p.name}”: it has left the shop.`, false, h("button", { class: "button secondary", onclick: () => restore(id) }, "Undo")));
+const restore = (id) => changeProduct(id, "PUT", "", (p) => say(`“${p.name}” is back in the shop.`), (p) => ({ name: p.name, description: p.description, price: p.price, active: true }));
+const removePhoto = (id) =>
+  changeProduct(id, "DELETE", "/image", () => {
+    photoSay(id, "Photo removed: the shop shows a placeholder.");
+    $("photo-" + id).focus();
+  });
 
 // The browser posts the photo straight to object storage with a form the
 // API signs for this one product (S3 on AWS, the runner's stand-in
@@ -591,19 +551,6 @@ async function processed(id, before, uploadId) {
   }
   throw new Error("The photo is taking long to get ready. Reload in a minute.");
 }
-
-async function removePhoto(id) {
-  const p = state.products.get(id);
-  try {
-    replaceItem(await authed(`/products/${id}/image`, { method: "DELETE", headers: ifMatch(p) }));
-    photoSay(id, "Photo removed: the shop shows a placeholder.");
-    $("photo-" + id).focus();
-  } catch (err) {
-    changeFailed(err, p);
-  }
-}
-
-// ---------- start ----------
 
 codeSignIn("company", (data) => signedIn(data.token, data.company.name));
 $("token-form").addEventListener("submit", signIn);
