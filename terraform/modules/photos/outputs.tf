@@ -1,31 +1,31 @@
 output "uploads_bucket_name" {
   description = "Name of the uploads bucket (UPLOADS_BUCKET)."
-  value       = aws_s3_bucket.uploads.id
+  value       = module.uploads.bucket_name
 }
 
 output "uploads_bucket_arn" {
   description = "ARN of the uploads bucket (grant form signers s3:PutObject and the processor s3:GetObject and s3:DeleteObject on <arn>/uploads/*)."
-  value       = aws_s3_bucket.uploads.arn
+  value       = module.uploads.bucket_arn
 }
 
 output "uploads_origin" {
   description = "Origin (https://<bucket>.s3.<region>.amazonaws.com) browsers POST uploads to: the site's Content-Security-Policy connect-src needs it."
-  value       = "https://${aws_s3_bucket.uploads.bucket_regional_domain_name}"
+  value       = "https://${module.uploads.bucket_regional_domain_name}"
 }
 
 output "images_bucket_name" {
   description = "Name of the images bucket (IMAGES_BUCKET)."
-  value       = aws_s3_bucket.images.id
+  value       = module.images.bucket_name
 }
 
 output "images_bucket_arn" {
   description = "ARN of the images bucket (grant the processor s3:PutObject on <arn>/images/*)."
-  value       = aws_s3_bucket.images.arn
+  value       = module.images.bucket_arn
 }
 
 output "images_bucket_regional_domain_name" {
   description = "Regional domain name of the images bucket, for a CloudFront origin with origin access control."
-  value       = aws_s3_bucket.images.bucket_regional_domain_name
+  value       = module.images.bucket_regional_domain_name
 }
 
 output "images_kms_key_arn" {
