@@ -2,7 +2,7 @@
 // tracking view. Money is never computed here: every amount shown is a
 // string the API sent (the product price, the quote's line totals and
 // total, the order's), only formatted by lib.money.
-import { $, api, ApiError, attr, checkFields, h, money, phoneNumber, picture, plural, query, repeat, setStatus, storage, time, uuid } from "./lib.js";
+import { $, api, ApiError, attr, checkFields, h, money, notify, phoneNumber, picture, plural, query, repeat, setStatus, storage, time, uuid } from "./lib.js";
 
 const local = storage("local");
 const session = storage("session");
@@ -128,7 +128,6 @@ function clearList() {
 
 let filterTimer = 0;
 
-// filterChanged reloads the list when the search or the shop changed.
 function filterChanged() {
   clearTimeout(filterTimer);
   const filter = { q: $("q").value.trim(), company: $("company").value };
@@ -140,16 +139,14 @@ function filterChanged() {
 }
 
 function showCatalogError(err) {
-  const box = $("catalog-error");
-  box.replaceChildren(
+  notify($("catalog-error"),
     h("p", {}, err instanceof ApiError ? err.message : "Something went wrong while loading products."),
     h("button", { class: "button secondary", onclick: loadPage }, "Try again"),
   );
-  box.hidden = false;
 }
 
-// loadCompanies fills the shop filter (sorted by the API); a failure is
-// retried after the next page of products.
+// The shop filter, sorted by the API; a failure is retried after the next
+// page of products.
 async function loadCompanies() {
   state.shops = true;
   try {
@@ -255,8 +252,7 @@ async function fetchQuote() {
   renderCart();
 }
 
-// dropUnavailable takes products that were archived (or never existed)
-// out of the cart and says so.
+// dropUnavailable takes archived (or unknown) products out of the cart.
 function dropUnavailable(ids) {
   ids = Array.isArray(ids) ? ids : [];
   const gone = state.cart.filter((l) => ids.includes(l.productId));
@@ -278,9 +274,7 @@ function dropUnavailable(ids) {
 }
 
 function notice(text) {
-  const box = $("cart-notice");
-  box.textContent = text;
-  box.hidden = !text;
+  notify($("cart-notice"), text);
 }
 
 // lineRow is a line of the cart or of an order.
@@ -414,8 +408,7 @@ function placed(order) {
 }
 
 function checkoutFailed(err, a, body) {
-  const box = $("checkout-error");
-  const show = (text) => ((box.textContent = text), (box.hidden = false), box.focus());
+  const show = (text) => notify($("checkout-error"), text);
   if (!(err instanceof ApiError)) return show("Something went wrong. Please try again.");
   if (err.unreachable) {
     if (!a.uncertain.includes(body)) a.uncertain.push(body);

@@ -2,7 +2,7 @@
 // Mine lists, and one delivery (the carrier SMS links to #d=<deliveryId>):
 // claim it, then the customer's and the shops' details, Picked up,
 // Delivered. The token stays in localStorage until its expiresAt.
-import { $, api, ApiError, attr, codeSignIn, h, money, plural, query, repeat, say, setStatus, storage, time } from "./lib.js";
+import { $, api, ApiError, attr, codeSignIn, h, lineList, money, plural, query, repeat, say, setStatus, statusWords, storage, time } from "./lib.js";
 
 const local = storage("local");
 const KEY = "delivery.carrier.v1";
@@ -13,13 +13,7 @@ let stopPoll = null;
 let expiry = 0; // shows the sign-in when the token expires
 let shown = null; // the delivery on the page, as last rendered (JSON)
 
-const words = {
-  placed: "Waiting for a carrier",
-  accepted: "Claimed",
-  picked_up: "Picked up",
-  delivered: "Delivered",
-  cancelled: "Cancelled",
-};
+const words = { ...statusWords, accepted: "Claimed" };
 const items = (n) => plural(n, "item");
 
 // signedIn drops a sign-in past its expiresAt and says so.
@@ -29,25 +23,26 @@ function signedIn() {
   return false;
 }
 
-function expire() {
+function forget() {
   me = null;
   local.remove(KEY);
+}
+
+function expire() {
+  forget();
   say("Your sign-in expired. Sign in again to carry on.", true);
 }
 
 // call calls a carrier route. A 401 means the sign-in is gone: the page
 // asks for it again, and the address (a #d= link) stays, so signing in
 // comes back to it.
-async function call(path, method = "GET") {
-  if (!signedIn()) {
-    route();
-    throw new ApiError(401, "unauthorized", "");
-  }
+async function call(path, method) {
   try {
+    if (!signedIn()) throw new ApiError(401, "unauthorized", "");
     return await api("/carrier/orders" + path, { method, token: me.token });
   } catch (err) {
     if (err.status === 401) {
-      expire();
+      if (me) expire();
       route();
     }
     throw err;
@@ -59,8 +54,6 @@ function explain(err) {
   if (err.status === 429) return "Too many requests. Wait a minute, then try again.";
   return err.message;
 }
-
-// ---------- views ----------
 
 function route(focus) {
   stopPoll?.();
@@ -121,8 +114,6 @@ function card(o) {
     ),
   );
 }
-
-// ---------- one delivery ----------
 
 function openOrder(id) {
   shown = null;
@@ -216,7 +207,7 @@ function render(o) {
           h("p", { class: "name" }, p.companyName, " ", h("span", { class: "tag" + (p.state === "ready" ? "" : " off") }, p.state === "ready" ? "Ready" : "Preparing")),
           p.phone ? h("p", {}, tel(p.phone, p.companyName)) : null,
           p.address ? h("p", {}, maps(p.address)) : null,
-          p.lines ? h("ul", { class: "plain" }, p.lines.map((l) => h("li", {}, `${l.quantity} × ${l.name}`))) : h("p", { class: "small muted" }, items(p.itemCount)),
+          p.lines ? lineList(p.lines) : h("p", { class: "small muted" }, items(p.itemCount)),
         ),
       )),
     ),
@@ -253,8 +244,6 @@ async function act(o, action) {
   }
 }
 
-// ---------- start ----------
-
 codeSignIn("carrier", (data) => {
   me = { token: data.token, expiresAt: data.expiresAt, name: data.carrier.name };
   local.set(KEY, me);
@@ -262,8 +251,7 @@ codeSignIn("carrier", (data) => {
   route(true);
 });
 $("signout").addEventListener("click", () => {
-  me = null;
-  local.remove(KEY);
+  forget();
   route(true);
   say("Signed out.");
 });

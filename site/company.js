@@ -4,7 +4,7 @@
 // sessionStorage (this tab only, gone when it closes), never in
 // localStorage. Every change names the version it changes (If-Match), so
 // nobody silently overwrites someone else's edit.
-import { $, api, ApiError, attr, checkFields, codeSignIn, h, money, phoneNumber, picture, plural, query, repeat, say, setStatus, showFieldError, storage, time } from "./lib.js";
+import { $, api, ApiError, attr, checkFields, codeSignIn, h, lineList, money, notify, phoneNumber, picture, plural, query, repeat, say, setStatus, showFieldError, statusWords, storage, time } from "./lib.js";
 
 const session = storage("session");
 const TOKEN_KEY = "delivery.companyToken";
@@ -22,23 +22,19 @@ const state = {
 
 const authed = (path, options) => api(path, { ...options, token: state.token });
 
-// Every change names the version it was made on.
 const ifMatch = (p) => ({ "If-Match": `"${p.version}"` });
 
 // handleAuth deals with a refused sign-in or permission, and says whether
 // it did (so the caller stops).
 function handleAuth(err) {
-  if (!(err instanceof ApiError)) return false;
-  if (err.status === 401) {
-    signOut();
-    say("Your sign-in was not accepted: it expired or is not valid here. Sign in again to continue.", true);
-    return true;
-  }
-  if (err.status === 403) {
-    say("This token is not allowed to do that. Sign in by phone, or ask for a token with that permission.", true);
-    return true;
-  }
-  return false;
+  const text = err instanceof ApiError && {
+    401: "Your sign-in was not accepted: it expired or is not valid here. Sign in again to continue.",
+    403: "This token is not allowed to do that. Sign in by phone, or ask for a token with that permission.",
+  }[err.status];
+  if (!text) return false;
+  if (err.status === 401) signOut();
+  say(text, true);
+  return true;
 }
 
 function signIn(event) {
@@ -91,7 +87,6 @@ function tab(focus) {
 }
 
 const orders = { nodes: new Map(), data: new Map(), cursor: null, loaded: false, stop: null };
-const stepWords = { placed: "Waiting for a carrier", accepted: "Carrier on the way", picked_up: "Picked up", delivered: "Delivered", cancelled: "Cancelled" };
 const open = (o) => o.status === "placed" || o.status === "accepted";
 
 // New orders show up within 15 s: the first page is asked for again
@@ -156,9 +151,9 @@ function orderItem(o) {
   const todo = open(o) && o.partState === "new";
   const li = h("li", { class: "admin-item", "data-delivery-id": o.deliveryId },
     h("div", { class: "grow" },
-      h("p", { class: "name" }, o.reference, " ", h("span", { class: "tag" + (todo ? " new" : open(o) ? "" : " off") }, todo ? "To prepare" : o.partState === "ready" ? "Ready" : stepWords[o.status])),
-      h("p", { class: "small muted" }, [stepWords[o.status], o.area, time(o.createdAt)].join(" · ")),
-      h("ul", { class: "plain" }, o.lines.map((l) => h("li", {}, `${l.quantity} × ${l.name}`))),
+      h("p", { class: "name" }, o.reference, " ", h("span", { class: "tag" + (todo ? " new" : open(o) ? "" : " off") }, todo ? "To prepare" : o.partState === "ready" ? "Ready" : statusWords[o.status])),
+      h("p", { class: "small muted" }, [statusWords[o.status], o.area, time(o.createdAt)].join(" · ")),
+      lineList(o.lines),
       h("p", { class: "small" }, `${plural(o.itemCount, "item")} · ${money(o.total, o.currency)}`),
     ),
     open(o) ? h("div", { class: "row" },
@@ -197,7 +192,7 @@ async function change(o, action, reason) {
     if (handleAuth(err)) return;
     if (reason && err.field === "reason") return checkFields([reason, err.message]);
     reason?.closest("form").remove();
-    ordersStatus(err.code === "conflict" ? `${o.reference} is ${(stepWords[err.details.status] || "changed").toLowerCase()} now, so that can't be done.` : err.message);
+    ordersStatus(err.code === "conflict" ? `${o.reference} is ${(statusWords[err.details.status] || "changed").toLowerCase()} now, so that can't be done.` : err.message);
     orders.nodes.get(o.deliveryId).dataset.json = "";
     loadOrders();
   }
@@ -247,9 +242,7 @@ async function reload(findId) {
   // The product we need may be on a later page: fetch it by itself.
   if (findId && !state.products.has(findId)) {
     try {
-      const data = await authed(`/company/products/${encodeURIComponent(findId)}`);
-      state.products.set(data.id, data);
-      $("admin-products").append(item(data));
+      replaceItem(await authed(`/company/products/${encodeURIComponent(findId)}`));
     } catch (err) {
       if (!handleAuth(err) && err.status !== 404) say(err.message, true);
     }
@@ -257,7 +250,7 @@ async function reload(findId) {
 }
 
 async function loadMore() {
-  if (state.loading || !state.more) return false;
+  if (state.loading || !state.more) return;
   state.loading = true;
   $("list-status").textContent = "Loading your products…";
   $("admin-more").disabled = true;
@@ -281,7 +274,6 @@ async function loadMore() {
     const n = state.products.size;
     $("list-status").textContent = n ? `${plural(n, "product")}${state.more ? " so far" : ""}.` : ok ? "No products yet: add your first one above." : "";
   }
-  return ok;
 }
 
 function item(p) {
@@ -386,8 +378,7 @@ async function save(event) {
 
 function saveFailed(err, editing) {
   if (handleAuth(err)) return;
-  const box = $("editor-error");
-  const show = (...content) => (box.replaceChildren(...content), (box.hidden = false), box.focus());
+  const show = (...content) => notify($("editor-error"), ...content);
   if (err instanceof ApiError && err.status === 412 && editing) {
     return show(
       h("p", {}, `Someone else changed “${editing.name}” after you opened it, so your changes were not saved. Reload to see the latest version, then make your change again.`),

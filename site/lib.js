@@ -37,12 +37,7 @@ export async function api(path, { method = "GET", body, headers, signal, token }
     if (err?.name === "AbortError") throw err;
     throw new ApiError(0, "network", "We can't reach the shop right now. Check your connection and try again.");
   }
-  let data = null;
-  try {
-    data = JSON.parse(await res.text());
-  } catch {
-    /* no body, or not JSON */
-  }
+  const data = await res.json().catch(() => null); // no body, or not JSON
   if (res.ok) return data;
   const e = data?.error || {};
   const s = res.status;
@@ -54,7 +49,6 @@ export async function api(path, { method = "GET", body, headers, signal, token }
   throw new ApiError(s, e.code || "http_" + s, message, e.details, parseInt(res.headers.get("Retry-After"), 10));
 }
 
-// time shows an API timestamp as a short local date and time.
 export function time(iso) {
   const d = new Date(iso);
   return isNaN(d) ? "" : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -121,20 +115,27 @@ export function uuid() {
 // say shows text, and any nodes after it, in the page's #notice (an
 // alert), focused so that it is read out; "" hides it.
 export function say(text, error, ...extra) {
-  const box = $("notice");
-  box.className = "notice" + (error ? " error" : "");
-  box.replaceChildren(h("p", {}, text), ...extra);
-  box.hidden = !text;
-  if (text) box.focus();
+  $("notice").className = "notice" + (error ? " error" : "");
+  notify($("notice"), text && h("p", {}, text), ...extra);
 }
 
-// setStatus puts text, and any nodes after it, in a .status line.
+// notify fills a notice box and shows it, focused if it takes focus; ""
+// first hides it.
+export function notify(box, ...content) {
+  box.replaceChildren(...content);
+  box.hidden = !content[0];
+  if (!box.hidden) box.focus();
+}
+
 export function setStatus(el, text, error, ...extra) {
   el.replaceChildren(text, ...extra);
   el.className = "status" + (error ? " error" : "");
 }
 
-// plural says "1 item", "2 items".
+export const statusWords = { placed: "Waiting for a carrier", accepted: "Carrier on the way", picked_up: "Picked up", delivered: "Delivered", cancelled: "Cancelled" };
+
+export const lineList = (lines) => h("ul", { class: "plain" }, lines.map((l) => h("li", {}, `${l.quantity} × ${l.name}`)));
+
 export const plural = (n, word, words = word + "s") => `${n} ${n === 1 ? word : words}`;
 
 // showFieldError puts message under the input (aria-describedby) and marks
