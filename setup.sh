@@ -454,8 +454,8 @@ cmd_destroy() {
     tf_init backend
     # The photo buckets go with every photo and access log in them (old versions included).
     tf backend apply -input=false -auto-approve -var force_destroy=true \
-      -target=module.photos.aws_s3_bucket.uploads -target=module.photos.aws_s3_bucket.images \
-      -target=module.photos.aws_s3_bucket.logs
+      -target=module.photos.module.uploads.aws_s3_bucket.this -target=module.photos.module.images.aws_s3_bucket.this \
+      -target=module.photos.module.access_logs.aws_s3_bucket.this
     tf backend destroy -input=false -auto-approve -var force_destroy=true
   fi
   if state_exists foundation; then
