@@ -114,7 +114,7 @@ tfsec_ignores_justified() {
 }
 
 tfcheck() {
-  node tools/tfcheck/index.js terraform
+  node tools/tfcheck/index.js terraform --targets setup.sh
 }
 
 tfcheck_selftest() {

@@ -17,6 +17,11 @@
 //     output of that module;
 //   - data.terraform_remote_state.N.outputs.Y names an output of the sibling
 //     root configuration ../N when there is one (or a key of its defaults).
+// With --targets FILE (setup.sh), every `-target=ADDRESS` of a `tf <usecase> …`
+// command in FILE must name a module or resource declared along that path from
+// usecases/<usecase>: Terraform silently does nothing with a target that names
+// nothing, so a renamed resource would quietly break a step such as emptying
+// the buckets before destroy.
 // Exit status 1 when anything is wrong.
 
 const fs = require('fs');
@@ -275,11 +280,42 @@ function checkModule(mod, mods, schema, errors, stats) {
   }
 }
 
+// checkTargets resolves each -target address of FILE's `tf <usecase> …`
+// commands (continuation lines joined) in the loaded modules.
+function checkTargets(file, root, mods, errors, stats) {
+  const commands = fs.readFileSync(file, 'utf8').replace(/\\\n/g, ' ').split('\n');
+  commands.forEach((line) => {
+    const usecase = /^\s*tf\s+([a-z_]+)\s/.exec(line);
+    if (!usecase) return;
+    for (const [, address] of line.matchAll(/-target=(\S+)/g)) {
+      stats.targets++;
+      const where = `${path.basename(file)}: tf ${usecase[1]} -target=${address}`;
+      let mod = mods.get(path.join(root, 'usecases', usecase[1]));
+      const parts = address.split('.');
+      while (mod && parts[0] === 'module') {
+        const call = mod.module[parts[1]];
+        const source = call && call.body.source;
+        mod = typeof source === 'string' ? mods.get(path.resolve(mod.dir, source)) : undefined;
+        if (!mod) break;
+        parts.splice(0, 2);
+      }
+      const named = parts.length === 0 || (parts.length === 2 && mod && mod.resource[parts.join('.')]);
+      if (!mod || !named) errors.push(`${where}: names nothing declared, so Terraform would silently skip it`);
+    }
+  });
+}
+
 async function main(argv) {
+  let targets = null;
+  const i = argv.indexOf('--targets');
+  if (i >= 0) {
+    targets = argv[i + 1];
+    argv = argv.slice(0, i).concat(argv.slice(i + 2));
+  }
   const roots = argv.length ? argv : [path.join(__dirname, '..', '..', 'terraform')];
   const schema = schemaLib.load();
   const errors = [];
-  const stats = { dirs: 0, resource: 0, data: 0, module: 0 };
+  const stats = { dirs: 0, resource: 0, data: 0, module: 0, targets: 0 };
   const mods = new Map();
   for (const root of roots) {
     if (!fs.existsSync(root)) {
@@ -296,9 +332,10 @@ async function main(argv) {
     stats.dirs++;
     checkModule(mod, mods, schema, errors, stats);
   }
+  if (targets) checkTargets(targets, path.resolve(roots[0]), mods, errors, stats);
   for (const e of errors) console.log(`ERROR ${e}`);
   console.log(
-    `tfcheck: hashicorp/aws ${schema.providerVersion} schema (@cdktf/provider-aws ${schema.version}); ${stats.dirs} directories, ${stats.resource} resources, ${stats.data} data sources, ${stats.module} module calls; ${errors.length} error(s)`,
+    `tfcheck: hashicorp/aws ${schema.providerVersion} schema (@cdktf/provider-aws ${schema.version}); ${stats.dirs} directories, ${stats.resource} resources, ${stats.data} data sources, ${stats.module} module calls, ${stats.targets} setup.sh targets; ${errors.length} error(s)`,
   );
   return errors.length ? 1 : 0;
 }
