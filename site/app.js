@@ -157,9 +157,9 @@ async function loadCompanies() {
   }
 }
 
-// The cards' photos fill the card: one column on phones, two from 600 px,
-// two beside the cart from 960 px and three from 1200 px (style.css). The
-// first row is above the fold, so only the rest wait until scrolled to.
+// A card's photo fills it: one column on phones, two from 600 px, two
+// beside the cart from 960 px, three from 1200 px (style.css). Only cards
+// below the first row, off screen, load lazily.
 const SIZES = "(min-width: 1200px) 260px, (min-width: 960px) calc(50vw - 220px), (min-width: 600px) 50vw, 100vw";
 
 function addCard(p) {
@@ -339,10 +339,9 @@ function validate() {
 }
 
 // The Idempotency-Key lives as long as one checkout: double clicks, retries
-// after a network error and a reload of the page all reuse it, so the
-// server places the order once. It is dropped when an order is placed.
-// uncertain lists the bodies sent with it that got no answer: one of them
-// may have been placed, which a 409 (same key, other body) reveals.
+// and reloads reuse it, so the server places the order once. uncertain
+// lists the bodies sent with it that got no answer: one may have been
+// placed, which a 409 (same key, other body) reveals.
 function attempt() {
   let a = session.get(ATTEMPT_KEY);
   if (!a || typeof a.key !== "string" || !Array.isArray(a.uncertain)) {
@@ -427,16 +426,17 @@ function checkoutFailed(err, a, body) {
 
 const statusText = { placed: "Placed: finding a courier", accepted: "A courier is collecting it from the shops", picked_up: "On its way to you", delivered: "Delivered", cancelled: "Cancelled" };
 const notifyText = { pending: "Finding a courier…", handed_off: "Finding a courier…", notified: "Couriers have been told by SMS", failed: "Still trying to reach couriers" };
-const stepText = {
-  placed: () => "Order placed",
-  accepted: (e) => `${e.carrierName || "A courier"} accepted the delivery`,
-  released: () => "The courier had to give it back: finding another",
-  offered_again: () => "Offered to couriers again",
-  ready: (e) => `${e.companyName || "A shop"} has your items ready`,
-  picked_up: () => "Picked up: on the way",
-  delivered: () => "Delivered",
-  cancelled: (e) => `Cancelled${e.companyName ? " by " + e.companyName : ""}${e.reason ? ": " + e.reason : ""}`,
-};
+const stepText = (e) =>
+  ({
+    placed: "Order placed",
+    accepted: `${e.carrierName || "A courier"} accepted the delivery`,
+    released: "The courier had to give it back: finding another",
+    offered_again: "Offered to couriers again",
+    ready: `${e.companyName || "A shop"} has your items ready`,
+    picked_up: "Picked up: on the way",
+    delivered: "Delivered",
+    cancelled: `Cancelled${e.companyName ? " by " + e.companyName : ""}${e.reason ? ": " + e.reason : ""}`,
+  })[e.step] || e.step;
 const final = (o) => o.status === "delivered" || o.status === "cancelled";
 let stopTrack = null;
 const track = { confirm: false, note: "" };
@@ -513,7 +513,7 @@ function showOrder(id, order) {
       : h("button", { class: "button secondary", id: "cancel-order", onclick: () => ((track.confirm = true), again(), $("cancel-yes").focus()) }, "Cancel order"),
     ),
     h("h2", {}, "Progress"),
-    h("ol", { class: "timeline", id: "timeline" }, tl.map((e) => h("li", { "data-step": e.step }, (stepText[e.step] || (() => e.step))(e), " ", h("span", { class: "muted small" }, time(e.at))))),
+    h("ol", { class: "timeline", id: "timeline" }, tl.map((e) => h("li", { "data-step": e.step }, stepText(e), " ", h("span", { class: "muted small" }, time(e.at))))),
     h("h2", {}, "What you ordered"),
     h("ul", { class: "lines" },
       order.lines.map((l) =>

@@ -93,10 +93,7 @@ const open = (o) => o.status === "placed" || o.status === "accepted";
 // every 10 s while the tab is in view.
 function startOrders() {
   orders.stop?.();
-  orders.nodes.clear();
-  orders.data.clear();
-  orders.loaded = false;
-  orders.cursor = null;
+  Object.assign(orders, { nodes: new Map(), data: new Map(), cursor: null, loaded: false });
   $("company-orders").replaceChildren();
   $("orders-status").textContent = "Loading your orders…";
   orders.stop = repeat(async () => {
@@ -286,6 +283,7 @@ function item(p) {
     e.currentTarget.classList.toggle("drop", on);
     if (!on) upload(p.id, e.dataTransfer.files[0]); // none on a dragleave
   };
+  const button = (action, text, label, run, kind = "secondary") => h("button", { class: "button " + kind, "data-action": action, "aria-label": label, onclick: () => run(p.id) }, text);
   return h("li", { class: "admin-item product", "data-product-id": p.id, ondragover: drop(true), ondragleave: drop(false), ondrop: drop(false) },
     ph.preview || picture(p.image, p.name, 96, "thumb"),
     h("div", { class: "grow" },
@@ -301,13 +299,11 @@ function item(p) {
       ph.status,
     ),
     h("div", { class: "row" },
-      h("button", { class: "button secondary", "data-action": "edit", "aria-label": `Edit ${p.name}`, onclick: () => edit(p.id) }, "Edit"),
-      p.active
-        ? h("button", { class: "button danger", "data-action": "archive", "aria-label": `Archive ${p.name}`, onclick: () => archive(p.id) }, "Archive")
-        : h("button", { class: "button secondary", "data-action": "restore", "aria-label": `Put ${p.name} back in the shop`, onclick: () => restore(p.id) }, "Restore"),
+      button("edit", "Edit", `Edit ${p.name}`, edit),
+      p.active ? button("archive", "Archive", `Archive ${p.name}`, archive, "danger") : button("restore", "Restore", `Put ${p.name} back in the shop`, restore),
       input,
       h("label", { for: input.id, class: "button secondary" }, p.image ? "Replace photo" : "Add photo", h("span", { class: "visually-hidden" }, ` of ${p.name}`)),
-      p.image ? h("button", { class: "button secondary", "data-action": "unphoto", "aria-label": `Remove the photo of ${p.name}`, onclick: () => removePhoto(p.id) }, "Remove photo") : null,
+      p.image ? button("unphoto", "Remove photo", `Remove the photo of ${p.name}`, removePhoto) : null,
     ),
   );
 }

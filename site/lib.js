@@ -1,14 +1,10 @@
-// Shared by the storefront, the company console and the carrier page:
-// calling the API, its errors, formatting money and times, building DOM
-// nodes, signing in by SMS code and polling. Everything the API says
-// reaches the page as text (textContent), never as HTML.
+// What the storefront, the company console and the carrier page share.
+// Everything the API says reaches the page as text, never as HTML.
 
 export const $ = (id) => document.getElementById(id);
 
-// ApiError is a failed call. status 0 means the network failed (or the
-// API could not be reached at all); code and details come from the API's
-// {"error": {"code", "message", "details"}} body; retryAfter is a 429's
-// Retry-After in seconds.
+// ApiError is a failed call: status 0 when the network failed; code and
+// details from the API's {"error": {…}} body; retryAfter, a 429's seconds.
 export class ApiError extends Error {
   constructor(status, code, message, details, retryAfter) {
     super(message);
@@ -23,9 +19,9 @@ export class ApiError extends Error {
   }
 }
 
-// api calls the API and returns the decoded JSON body, or throws ApiError.
-// It is on the same origin (the local runner serves both; in AWS
-// CloudFront sends /api/* to API Gateway): nothing to edit after a deploy.
+// api returns the API's JSON answer or throws ApiError. Same origin (the
+// runner serves both, CloudFront sends /api/* to API Gateway): nothing to
+// edit after a deploy.
 export async function api(path, { method = "GET", body, headers, signal, token } = {}) {
   headers = { Accept: "application/json", ...headers };
   if (token) headers.Authorization = "Bearer " + token;
@@ -56,9 +52,8 @@ export function time(iso) {
 
 const formats = new Map();
 
-// money formats an amount the server sent as a decimal string ("12.34")
-// in the marketplace currency. Intl.NumberFormat takes the string as it is
-// (exact decimal formatting): no float arithmetic ever happens here.
+// money formats the server's decimal string ("12.34") as it is:
+// Intl.NumberFormat takes strings exactly, so no float ever touches it.
 export function money(amount, currency) {
   if (typeof amount !== "string" || !/^-?\d+(\.\d+)?$/.test(amount) || !currency) return "–";
   try {
@@ -69,9 +64,8 @@ export function money(amount, currency) {
   }
 }
 
-// h builds an element: h("p", {class: "x"}, "text", child). Strings become
-// text nodes; attributes are set as attributes (never innerHTML). A button
-// is type=button unless it says otherwise.
+// h builds an element: h("p", {class: "x"}, "text", child), never through
+// innerHTML. A button is type=button unless it says otherwise.
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -90,11 +84,9 @@ export const attr = (el, name, value) => (value ? el.setAttribute(name, value) :
 // query is "?" and the parameters that have a value.
 export const query = (params) => "?" + new URLSearchParams(Object.entries(params).filter(([, v]) => v));
 
-// picture shows a product's photo (the API's image: two widths, the
-// 960 px one's size) at most box px wide, with explicit width and height
-// so nothing moves when it arrives; a sizes attribute adds the srcset. A
-// product without a photo, or an image that does not point to our own
-// /images/ (a cart from storage is not trusted), gets a CSS placeholder.
+// picture shows a product's photo at most box px wide, sized up front so
+// nothing moves when it arrives; attrs.sizes adds the srcset. No photo, or
+// one outside our /images/ (a stored cart is not trusted): a CSS placeholder.
 export function picture(image, name, box, cls, attrs = {}) {
   const i = image || {};
   const ours = (url) => /^\/images\/\w+\.jpg$/.test(url);
@@ -112,15 +104,14 @@ export function uuid() {
   return crypto.randomUUID?.() ?? "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) => (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
 }
 
-// say shows text, and any nodes after it, in the page's #notice (an
-// alert), focused so that it is read out; "" hides it.
+// say shows text, and any nodes after it, in the page's #notice.
 export function say(text, error, ...extra) {
   $("notice").className = "notice" + (error ? " error" : "");
   notify($("notice"), text && h("p", {}, text), ...extra);
 }
 
-// notify fills a notice box and shows it, focused if it takes focus; ""
-// first hides it.
+// notify fills a notice box (an alert) and shows it, focused if it can be
+// so that it is read out; "" first hides it.
 export function notify(box, ...content) {
   box.replaceChildren(...content);
   box.hidden = !content[0];
@@ -241,17 +232,16 @@ export function codeSignIn(kind, done) {
 // it returns 0 or stop() is called. While the tab is hidden nothing runs;
 // when it shows again fn runs at once. fn handles its own errors.
 export function repeat(fn) {
+  const stopped = new AbortController();
   let timer = 0;
   let running = false;
-  let stopped = false;
   const stop = () => {
-    stopped = true;
+    stopped.abort();
     clearTimeout(timer);
-    document.removeEventListener("visibilitychange", shown);
   };
   const run = async () => {
     clearTimeout(timer);
-    if (stopped || running || document.hidden) return;
+    if (stopped.signal.aborted || running || document.hidden) return;
     running = true;
     let next = 0;
     try {
@@ -260,10 +250,9 @@ export function repeat(fn) {
       running = false;
     }
     if (!next) stop();
-    else if (!stopped) timer = setTimeout(run, next);
+    else if (!stopped.signal.aborted) timer = setTimeout(run, next);
   };
-  const shown = () => document.hidden || run();
-  document.addEventListener("visibilitychange", shown);
+  document.addEventListener("visibilitychange", () => document.hidden || run(), { signal: stopped.signal });
   run();
   return stop;
 }
