@@ -141,7 +141,7 @@ function filterChanged() {
 function showCatalogError(err) {
   notify($("catalog-error"),
     h("p", {}, err instanceof ApiError ? err.message : "Something went wrong while loading products."),
-    h("button", { class: "button secondary", onclick: loadPage }, "Try again"),
+    h("button.button.secondary", { onclick: loadPage }, "Try again"),
   );
 }
 
@@ -163,12 +163,12 @@ async function loadCompanies() {
 const SIZES = "(min-width: 1200px) 260px, (min-width: 960px) calc(50vw - 220px), (min-width: 600px) 50vw, 100vw";
 
 function addCard(p) {
-  const li = h("li", { class: "card", "data-product-id": p.id },
+  const li = h("li.card", { "data-product-id": p.id },
     picture(p.image, p.name, 320, "pic", { sizes: SIZES, loading: state.cards.size > 2 && "lazy" }),
-    h("h3", { class: "name" }, p.name),
-    h("p", { class: "company" }, p.companyName),
-    p.description ? h("p", { class: "desc" }, p.description) : null,
-    h("div", { class: "buy" }, h("span", { class: "price", "data-amount": p.price }, money(p.price, p.currency)), h("div", { class: "action" })),
+    h("h3.name", {}, p.name),
+    h("p.company", {}, p.companyName),
+    p.description ? h("p.desc", {}, p.description) : null,
+    h("div.buy", {}, h("span.price", { "data-amount": p.price }, money(p.price, p.currency)), h("div.action", {})),
   );
   state.cards.set(p.id, li);
   $("products").append(li);
@@ -186,17 +186,17 @@ function renderCard(...ids) {
     action.dataset.qty = String(qty);
     action.replaceChildren(
       qty === 0
-        ? h("button", { class: "button add", "data-key": `add:${id}`, "aria-label": `Add ${p.name} to cart`, onclick: () => setQuantity(id, 1) }, "Add")
+        ? h("button.button.add", { "data-key": `add:${id}`, "aria-label": `Add ${p.name} to cart`, onclick: () => setQuantity(id, 1) }, "Add")
         : stepper(id, p.name, qty, ""),
     );
   }
 }
 
 function stepper(id, name, qty, prefix) {
-  return h("div", { class: "stepper", role: "group", "aria-label": `Quantity of ${name}` },
-    h("button", { class: "step", "data-key": `${prefix}dec:${id}`, "aria-label": qty === 1 ? `Remove ${name} from cart` : `One less ${name}`, onclick: () => setQuantity(id, quantity(id) - 1) }, "−"),
-    h("span", { class: "qty", "aria-live": "polite" }, String(qty)),
-    h("button", { class: "step", "data-key": `${prefix}inc:${id}`, "aria-label": `One more ${name}`, disabled: qty >= MAX_QUANTITY, onclick: () => setQuantity(id, quantity(id) + 1) }, "+"),
+  return h("div.stepper", { role: "group", "aria-label": `Quantity of ${name}` },
+    h("button.step", { "data-key": `${prefix}dec:${id}`, "aria-label": qty === 1 ? `Remove ${name} from cart` : `One less ${name}`, onclick: () => setQuantity(id, quantity(id) - 1) }, "−"),
+    h("span.qty", { "aria-live": "polite" }, String(qty)),
+    h("button.step", { "data-key": `${prefix}inc:${id}`, "aria-label": `One more ${name}`, disabled: qty >= MAX_QUANTITY, onclick: () => setQuantity(id, quantity(id) + 1) }, "+"),
   );
 }
 
@@ -279,9 +279,9 @@ function notice(text) {
 
 // lineRow is a line of the cart or of an order.
 const lineRow = (l, name, detail, ...rest) =>
-  h("li", { class: "line", "data-product-id": l.productId },
+  h("li.line", { "data-product-id": l.productId },
     picture(l.image, l.name || "", 64, "thumb", { loading: "lazy" }),
-    h("div", { class: "line-main" }, h("p", { class: "name" }, name), h("p", { class: "muted small" }, detail)),
+    h("div.line-main", {}, h("p.name", {}, name), h("p.muted.small", {}, detail)),
     ...rest,
   );
 
@@ -299,9 +299,9 @@ function renderCart() {
     const total = q ? q.lineTotal : "";
     return lineRow(l, l.name || `Product ${l.productId}`, [l.companyName, q ? `${money(q.unitPrice, fresh.currency)} each` : ""].filter(Boolean).join(" · "),
       h("span", { class: "line-total" + (q ? "" : " stale"), "data-amount": total }, q ? money(total, fresh.currency) : "…"),
-      h("div", { class: "line-actions" },
+      h("div.line-actions", {},
         stepper(l.productId, l.name, l.quantity, "c"),
-        h("button", { class: "link small", "data-key": `crm:${l.productId}`, "aria-label": `Remove ${l.name} from cart`, onclick: () => setQuantity(l.productId, 0) }, "Remove"),
+        h("button.link.small", { "data-key": `crm:${l.productId}`, "aria-label": `Remove ${l.name} from cart`, onclick: () => setQuantity(l.productId, 0) }, "Remove"),
       ),
     );
   });
@@ -325,7 +325,7 @@ function renderBill() {
   total.dataset.amount = fresh ? fresh.total : "";
   total.classList.toggle("stale", !fresh);
   if (state.quoteState !== "error") setStatus($("bill-status"), state.quoteState === "loading" ? "Updating prices…" : "");
-  else setStatus($("bill-status"), state.quoteError?.message || "We couldn't price your cart.", true, " ", h("button", { class: "link", onclick: () => requestQuote(0) }, "Try again"));
+  else setStatus($("bill-status"), state.quoteError?.message || "We couldn't price your cart.", true, " ", h("button.link", { onclick: () => requestQuote(0) }, "Try again"));
   place.disabled = !fresh || state.placing;
   if (!state.placing) place.textContent = fresh ? `Place order · ${money(fresh.total, fresh.currency)}` : "Place order";
 }
@@ -449,7 +449,7 @@ function follow(id, note = "") {
   let delay = 0;
   let last = "";
   Object.assign(track, { confirm: false, note });
-  $("order-body").replaceChildren(h("p", { class: "status", role: "status" }, "Loading your order…"));
+  $("order-body").replaceChildren(h("p.status", { role: "status" }, "Loading your order…"));
   stopTrack = repeat(async () => {
     delay = Math.min(delay * 1.5 || 3000, 30000);
     try {
@@ -465,9 +465,9 @@ function follow(id, note = "") {
       const notFound = err instanceof ApiError && err.status === 404;
       if (!last) {
         $("order-body").replaceChildren(
-          h("div", { class: "notice error", role: "alert" },
+          h("div.notice.error", { role: "alert" },
             h("p", {}, notFound ? "We couldn't find that order. Check the link you followed." : err.message),
-            notFound ? null : h("button", { class: "button secondary", onclick: () => follow(id) }, "Try again"),
+            notFound ? null : h("button.button.secondary", { onclick: () => follow(id) }, "Try again"),
           ),
         );
       }
@@ -492,37 +492,37 @@ function showOrder(id, order) {
   const courier = /accepted|picked_up|delivered/.test(order.status) && tl.findLast((e) => e.step === "accepted")?.carrierName;
   const again = () => showOrder(id, order);
   $("order-body").replaceChildren(
-    h("div", { class: "confirm" },
-      h("p", { class: "lead" }, order.status === "placed" ? "Thank you! We've got your order." : order.status === "delivered" ? "Delivered. Enjoy!" : order.status === "cancelled" ? "This order was cancelled." : "Your order is under way."),
-      h("p", { class: "ref-label muted" }, "Order reference"),
-      h("p", { class: "ref", id: "order-reference" }, order.reference),
-      h("dl", { class: "facts" },
+    h("div.confirm", {},
+      h("p.lead", {}, order.status === "placed" ? "Thank you! We've got your order." : order.status === "delivered" ? "Delivered. Enjoy!" : order.status === "cancelled" ? "This order was cancelled." : "Your order is under way."),
+      h("p.ref-label.muted", {}, "Order reference"),
+      h("p.ref", { id: "order-reference" }, order.reference),
+      h("dl.facts", {},
         h("dt", {}, "Status"), h("dd", { id: "order-status", "data-status": order.status, "aria-live": "polite" }, statusText[order.status] || order.status),
         courier ? [h("dt", {}, "Courier"), h("dd", { id: "order-courier" }, courier)] : null,
         n && order.status === "placed" ? [h("dt", {}, "Delivery"), h("dd", { id: "order-notification", "data-status": n.status }, notifyText[n.status] || n.status)] : null,
         h("dt", {}, "Placed"), h("dd", {}, time(order.createdAt)),
       ),
-      track.note ? h("p", { class: "notice error", role: "alert" }, track.note) : null,
+      track.note ? h("p.notice.error", { role: "alert" }, track.note) : null,
       !order.cancellable ? null
-      : track.confirm ? h("div", { class: "notice" },
+      : track.confirm ? h("div.notice", {},
         h("p", {}, "Cancel this order? The shops stop preparing it."),
-        h("div", { class: "row" },
-          h("button", { class: "button danger", id: "cancel-yes", onclick: () => cancelOrder(id) }, "Yes, cancel it"),
-          h("button", { class: "button secondary", id: "cancel-no", onclick: () => ((track.confirm = false), again(), $("cancel-order").focus()) }, "Keep my order"),
+        h("div.row", {},
+          h("button.button.danger", { id: "cancel-yes", onclick: () => cancelOrder(id) }, "Yes, cancel it"),
+          h("button.button.secondary", { id: "cancel-no", onclick: () => ((track.confirm = false), again(), $("cancel-order").focus()) }, "Keep my order"),
         ))
-      : h("button", { class: "button secondary", id: "cancel-order", onclick: () => ((track.confirm = true), again(), $("cancel-yes").focus()) }, "Cancel order"),
+      : h("button.button.secondary", { id: "cancel-order", onclick: () => ((track.confirm = true), again(), $("cancel-yes").focus()) }, "Cancel order"),
     ),
     h("h2", {}, "Progress"),
-    h("ol", { class: "timeline", id: "timeline" }, tl.map((e) => h("li", { "data-step": e.step }, stepText(e), " ", h("span", { class: "muted small" }, time(e.at))))),
+    h("ol.timeline", { id: "timeline" }, tl.map((e) => h("li", { "data-step": e.step }, stepText(e), " ", h("span.muted.small", {}, time(e.at))))),
     h("h2", {}, "What you ordered"),
-    h("ul", { class: "lines" },
+    h("ul.lines", {},
       order.lines.map((l) =>
         lineRow(l, `${l.quantity} × ${l.name}`, `${l.companyName} · ${money(l.unitPrice, order.currency)} each`,
-          h("span", { class: "line-total", "data-amount": l.lineTotal }, money(l.lineTotal, order.currency)),
+          h("span.line-total", { "data-amount": l.lineTotal }, money(l.lineTotal, order.currency)),
         ),
       ),
     ),
-    h("dl", { class: "total" }, h("dt", {}, "Total"), h("dd", { id: "order-total", "data-amount": order.total }, money(order.total, order.currency))),
+    h("dl.total", {}, h("dt", {}, "Total"), h("dd", { id: "order-total", "data-amount": order.total }, money(order.total, order.currency))),
   );
   if (focused && $(focused)) $(focused).focus();
 }

@@ -106,11 +106,11 @@ async function openList(view, more) {
 }
 
 function card(o) {
-  return h("li", { class: "admin-item", "data-delivery-id": o.deliveryId },
-    h("a", { class: "delivery", href: "#d=" + encodeURIComponent(o.deliveryId) },
-      h("span", { class: "name" }, o.reference, " ", h("span", { class: "tag" }, words[o.status] || o.status)),
-      h("span", { class: "small" }, `${o.area} · ${items(o.itemCount)} · ${money(o.total, o.currency)}`),
-      h("span", { class: "small muted" }, "From " + o.pickups.map((p) => p.companyName + (p.state === "ready" ? " (ready)" : "")).join(", ")),
+  return h("li.admin-item", { "data-delivery-id": o.deliveryId },
+    h("a.delivery", { href: "#d=" + encodeURIComponent(o.deliveryId) },
+      h("span.name", {}, o.reference, " ", h("span.tag", {}, words[o.status] || o.status)),
+      h("span.small", {}, `${o.area} · ${items(o.itemCount)} · ${money(o.total, o.currency)}`),
+      h("span.small.muted", {}, "From " + o.pickups.map((p) => p.companyName + (p.state === "ready" ? " (ready)" : "")).join(", ")),
     ),
   );
 }
@@ -148,16 +148,16 @@ function gone(text) {
   shown = null;
   $("order-status").textContent = "";
   $("order-body").replaceChildren(
-    h("div", { class: "notice error", id: "order-gone" }, h("p", {}, text)),
-    h("p", {}, h("a", { class: "button secondary", href: "#available" }, "See available deliveries")),
+    h("div.notice.error", { id: "order-gone" }, h("p", {}, text)),
+    h("p", {}, h("a.button.secondary", { href: "#available" }, "See available deliveries")),
   );
 }
 
 // Google Maps links open the maps app on Android, the Google Maps app (or
 // the web map) on iOS and a browser map on a desktop; a geo: URI opens
 // nothing on iOS or a desktop.
-const maps = (address) => h("a", { class: "maps", href: "https://maps.google.com/?q=" + encodeURIComponent(address), target: "_blank", rel: "noopener noreferrer" }, address, h("span", { class: "visually-hidden" }, " (opens in maps)"));
-const tel = (phone, label) => h("a", { class: "tel", href: "tel:" + phone, "aria-label": `Call ${label}` }, phone);
+const maps = (address) => h("a.maps", { href: "https://maps.google.com/?q=" + encodeURIComponent(address), target: "_blank", rel: "noopener noreferrer" }, address, h("span.visually-hidden", {}, " (opens in maps)"));
+const tel = (phone, label) => h("a.tel", { href: "tel:" + phone, "aria-label": `Call ${label}` }, phone);
 
 function render(o) {
   const json = JSON.stringify(o);
@@ -175,39 +175,39 @@ function render(o) {
   const waiting = o.pickups.filter((p) => p.state !== "ready").map((p) => p.companyName);
   const button = (action, text, cls, extra) => h("button", { class: `button ${cls} wide`, "data-action": action, onclick: () => act(o, action), ...extra }, text);
   $("order-body").replaceChildren(
-    h("dl", { class: "facts panel" },
+    h("dl.facts.panel", {},
       h("dt", {}, "Area"), h("dd", {}, o.area),
       h("dt", {}, "Items"), h("dd", {}, items(o.itemCount)),
       h("dt", {}, "Total"), h("dd", { "data-amount": o.total }, money(o.total, o.currency)),
       h("dt", {}, "Ordered"), h("dd", {}, time(o.createdAt)),
     ),
-    h("div", { class: "actions" },
+    h("div.actions", {},
       o.status === "placed" ? button("claim", "Claim this delivery", "primary") : null,
       mine && o.status === "accepted" ? [
         button("pickup", "Picked up", "primary", waiting.length ? { disabled: true, "aria-describedby": "pickup-why" } : {}),
-        waiting.length ? h("p", { id: "pickup-why", class: "hint" }, `Waiting for ${waiting.join(" and ")} to mark ${waiting.length === 1 ? "its" : "their"} items ready.`) : null,
+        waiting.length ? h("p.hint", { id: "pickup-why" }, `Waiting for ${waiting.join(" and ")} to mark ${waiting.length === 1 ? "its" : "their"} items ready.`) : null,
         button("release", "Give it back", "secondary"),
       ] : null,
       mine && o.status === "picked_up" ? button("deliver", "Delivered", "primary") : null,
-      o.status === "delivered" ? h("p", { class: "notice" }, "Delivered. Thank you!") : null,
-      o.status === "cancelled" ? h("p", { class: "notice error" }, "This order was cancelled: there is nothing to deliver.") : null,
-      !mine && (o.status === "accepted" || o.status === "picked_up") ? h("p", { class: "notice error" }, "Another carrier has this delivery.") : null,
+      o.status === "delivered" ? h("p.notice", {}, "Delivered. Thank you!") : null,
+      o.status === "cancelled" ? h("p.notice.error", {}, "This order was cancelled: there is nothing to deliver.") : null,
+      !mine && (o.status === "accepted" || o.status === "picked_up") ? h("p.notice.error", {}, "Another carrier has this delivery.") : null,
     ),
-    c ? h("section", { class: "panel", id: "customer", "aria-labelledby": "customer-title" },
+    c ? h("section.panel", { id: "customer", "aria-labelledby": "customer-title" },
       h("h2", { id: "customer-title" }, "Deliver to"),
-      h("p", { class: "name" }, c.name),
+      h("p.name", {}, c.name),
       h("p", {}, tel(c.phone, c.name)),
       h("p", {}, maps(c.address)),
-      c.note ? h("p", { class: "note" }, "Note: " + c.note) : null,
+      c.note ? h("p.note", {}, "Note: " + c.note) : null,
     ) : "",
-    h("section", { class: "panel", "aria-labelledby": "pickups-title" },
+    h("section.panel", { "aria-labelledby": "pickups-title" },
       h("h2", { id: "pickups-title" }, "Pick up from"),
-      h("ul", { class: "admin-list" }, o.pickups.map((p) =>
-        h("li", { class: "pickup", "data-company-id": p.companyId },
-          h("p", { class: "name" }, p.companyName, " ", h("span", { class: "tag" + (p.state === "ready" ? "" : " off") }, p.state === "ready" ? "Ready" : "Preparing")),
+      h("ul.admin-list", {}, o.pickups.map((p) =>
+        h("li.pickup", { "data-company-id": p.companyId },
+          h("p.name", {}, p.companyName, " ", h("span", { class: "tag" + (p.state === "ready" ? "" : " off") }, p.state === "ready" ? "Ready" : "Preparing")),
           p.phone ? h("p", {}, tel(p.phone, p.companyName)) : null,
           p.address ? h("p", {}, maps(p.address)) : null,
-          p.lines ? lineList(p.lines) : h("p", { class: "small muted" }, items(p.itemCount)),
+          p.lines ? lineList(p.lines) : h("p.small.muted", {}, items(p.itemCount)),
         ),
       )),
     ),

@@ -146,16 +146,16 @@ function ordersStatus(error) {
 
 function orderItem(o) {
   const todo = open(o) && o.partState === "new";
-  const li = h("li", { class: "admin-item", "data-delivery-id": o.deliveryId },
-    h("div", { class: "grow" },
-      h("p", { class: "name" }, o.reference, " ", h("span", { class: "tag" + (todo ? " new" : open(o) ? "" : " off") }, todo ? "To prepare" : o.partState === "ready" ? "Ready" : statusWords[o.status])),
-      h("p", { class: "small muted" }, [statusWords[o.status], o.area, time(o.createdAt)].join(" · ")),
+  const li = h("li.admin-item", { "data-delivery-id": o.deliveryId },
+    h("div.grow", {},
+      h("p.name", {}, o.reference, " ", h("span", { class: "tag" + (todo ? " new" : open(o) ? "" : " off") }, todo ? "To prepare" : o.partState === "ready" ? "Ready" : statusWords[o.status])),
+      h("p.small.muted", {}, [statusWords[o.status], o.area, time(o.createdAt)].join(" · ")),
       lineList(o.lines),
-      h("p", { class: "small" }, `${plural(o.itemCount, "item")} · ${money(o.total, o.currency)}`),
+      h("p.small", {}, `${plural(o.itemCount, "item")} · ${money(o.total, o.currency)}`),
     ),
-    open(o) ? h("div", { class: "row" },
-      todo ? h("button", { class: "button primary", "data-action": "ready", onclick: () => change(o, "ready") }, "Ready for pickup") : null,
-      h("button", { class: "button danger", "data-action": "cancel", onclick: () => cancelForm(li, o) }, "Cancel order…"),
+    open(o) ? h("div.row", {},
+      todo ? h("button.button.primary", { "data-action": "ready", onclick: () => change(o, "ready") }, "Ready for pickup") : null,
+      h("button.button.danger", { "data-action": "cancel", onclick: () => cancelForm(li, o) }, "Cancel order…"),
     ) : null,
   );
   return li;
@@ -164,11 +164,11 @@ function orderItem(o) {
 function cancelForm(li, o) {
   if (li.querySelector("form")) return li.querySelector("textarea").focus();
   const reason = h("textarea", { id: "reason-" + o.deliveryId, rows: 2, maxlength: 200, required: true });
-  const form = h("form", { class: "grow", novalidate: true, onsubmit: (e) => (e.preventDefault(), change(o, "cancel", reason)) },
-    h("div", { class: "field" }, h("label", { for: reason.id }, `Why cancel ${o.reference}? The customer sees this.`), reason),
-    h("div", { class: "row" },
-      h("button", { type: "submit", class: "button danger" }, "Cancel the order"),
-      h("button", { class: "button secondary", onclick: () => (form.remove(), li.querySelector("[data-action=cancel]").focus()) }, "Keep it"),
+  const form = h("form.grow", { novalidate: true, onsubmit: (e) => (e.preventDefault(), change(o, "cancel", reason)) },
+    h("div.field", {}, h("label", { for: reason.id }, `Why cancel ${o.reference}? The customer sees this.`), reason),
+    h("div.row", {},
+      h("button.button.danger", { type: "submit" }, "Cancel the order"),
+      h("button.button.secondary", { onclick: () => (form.remove(), li.querySelector("[data-action=cancel]").focus()) }, "Keep it"),
     ),
   );
   li.append(form);
@@ -275,7 +275,7 @@ async function loadMore() {
 
 function item(p) {
   const ph = photoParts(p.id);
-  const input = h("input", { type: "file", id: `photo-${p.id}`, class: "visually-hidden", accept: TYPES.join(), "aria-describedby": ph.status.id, onchange: (e) => upload(p.id, e.target.files[0]) });
+  const input = h("input.visually-hidden", { type: "file", id: `photo-${p.id}`, accept: TYPES.join(), "aria-describedby": ph.status.id, onchange: (e) => upload(p.id, e.target.files[0]) });
   // A file dragged onto the row is its photo.
   const drop = (on) => (e) => {
     if (!e.dataTransfer.types.includes("Files")) return;
@@ -284,25 +284,25 @@ function item(p) {
     if (!on) upload(p.id, e.dataTransfer.files[0]); // none on a dragleave
   };
   const button = (action, text, label, run, kind = "secondary") => h("button", { class: "button " + kind, "data-action": action, "aria-label": label, onclick: () => run(p.id) }, text);
-  return h("li", { class: "admin-item product", "data-product-id": p.id, ondragover: drop(true), ondragleave: drop(false), ondrop: drop(false) },
+  return h("li.admin-item.product", { "data-product-id": p.id, ondragover: drop(true), ondragleave: drop(false), ondrop: drop(false) },
     ph.preview || picture(p.image, p.name, 96, "thumb"),
-    h("div", { class: "grow" },
-      h("p", { class: "name" }, p.name),
-      h("p", { class: "small muted" },
+    h("div.grow", {},
+      h("p.name", {}, p.name),
+      h("p.small.muted", {},
         h("span", { class: "tag" + (p.active ? "" : " off") }, p.active ? "In the shop" : "Archived"),
         " ",
-        h("span", { class: "price", "data-amount": p.price }, money(p.price, p.currency)),
+        h("span.price", { "data-amount": p.price }, money(p.price, p.currency)),
         ` · version ${p.version}`,
       ),
-      p.description ? h("p", { class: "small muted" }, p.description) : null,
+      p.description ? h("p.small.muted", {}, p.description) : null,
       ph.progress,
       ph.status,
     ),
-    h("div", { class: "row" },
+    h("div.row", {},
       button("edit", "Edit", `Edit ${p.name}`, edit),
       p.active ? button("archive", "Archive", `Archive ${p.name}`, archive, "danger") : button("restore", "Restore", `Put ${p.name} back in the shop`, restore),
       input,
-      h("label", { for: input.id, class: "button secondary" }, p.image ? "Replace photo" : "Add photo", h("span", { class: "visually-hidden" }, ` of ${p.name}`)),
+      h("label.button.secondary", { for: input.id }, p.image ? "Replace photo" : "Add photo", h("span.visually-hidden", {}, ` of ${p.name}`)),
       p.image ? button("unphoto", "Remove photo", `Remove the photo of ${p.name}`, removePhoto) : null,
     ),
   );
@@ -378,7 +378,7 @@ function saveFailed(err, editing) {
   if (err instanceof ApiError && err.status === 412 && editing) {
     return show(
       h("p", {}, `Someone else changed “${editing.name}” after you opened it, so your changes were not saved. Reload to see the latest version, then make your change again.`),
-      h("button", { class: "button secondary", onclick: () => reloadEditing(editing.id) }, "Reload this product"),
+      h("button.button.secondary", { onclick: () => reloadEditing(editing.id) }, "Reload this product"),
     );
   }
   if (err instanceof ApiError && err.status === 404 && editing) {
@@ -416,14 +416,14 @@ async function changeProduct(id, method, path, done, body) {
       return say(
         `Someone else changed “${p.name}” in the meantime, so nothing was changed. Reload to see the latest version.`,
         true,
-        h("button", { class: "button secondary", onclick: () => reload(p.id).then(() => say("Reloaded: this is the latest version.")) }, "Reload"),
+        h("button.button.secondary", { onclick: () => reload(p.id).then(() => say("Reloaded: this is the latest version.")) }, "Reload"),
       );
     }
     say(err.message || "Something went wrong.", true);
   }
 }
 
-const archive = (id) => changeProduct(id, "DELETE", "", (p) => say(`Archived “${p.name}”: it has left the shop.`, false, h("button", { class: "button secondary", onclick: () => restore(id) }, "Undo")));
+const archive = (id) => changeProduct(id, "DELETE", "", (p) => say(`Archived “${p.name}”: it has left the shop.`, false, h("button.button.secondary", { onclick: () => restore(id) }, "Undo")));
 const restore = (id) => changeProduct(id, "PUT", "", (p) => say(`“${p.name}” is back in the shop.`), (p) => ({ name: p.name, description: p.description, price: p.price, active: true }));
 const removePhoto = (id) =>
   changeProduct(id, "DELETE", "/image", () => {
@@ -446,7 +446,7 @@ const refused = {
 const photos = new Map();
 
 function photoParts(id) {
-  if (!photos.has(id)) photos.set(id, { status: h("p", { class: "status", id: `photo-status-${id}`, role: "status" }), progress: h("progress", { hidden: true, "aria-label": "Upload" }) });
+  if (!photos.has(id)) photos.set(id, { status: h("p.status", { id: `photo-status-${id}`, role: "status" }), progress: h("progress", { hidden: true, "aria-label": "Upload" }) });
   return photos.get(id);
 }
 
@@ -476,7 +476,7 @@ async function upload(id, file) {
     replaceItem(p);
     photoSay(id, "Done: this is the photo shoppers see.");
   } catch (err) {
-    if (!handleAuth(err)) photoSay(id, err.message, true, " ", h("button", { class: "link", onclick: () => upload(id, file) }, "Try again"));
+    if (!handleAuth(err)) photoSay(id, err.message, true, " ", h("button.link", { onclick: () => upload(id, file) }, "Try again"));
   } finally {
     ph.busy = false;
     ph.progress.hidden = true;
@@ -493,7 +493,7 @@ async function upload(id, file) {
 async function preview(ph, file) {
   try {
     const b = await createImageBitmap(file);
-    const c = (ph.preview = h("canvas", { class: "thumb", width: 192, height: 144, role: "img", "aria-label": "Preview" }));
+    const c = (ph.preview = h("canvas.thumb", { width: 192, height: 144, role: "img", "aria-label": "Preview" }));
     const s = Math.max(192 / b.width, 144 / b.height);
     c.getContext("2d").drawImage(b, 96 - (b.width * s) / 2, 72 - (b.height * s) / 2, b.width * s, b.height * s);
     return Math.max(b.width, b.height) > 8000 ? 1e9 : b.width * b.height;

@@ -64,16 +64,19 @@ export function money(amount, currency) {
   }
 }
 
-// h builds an element: h("p", {class: "x"}, "text", child), never through
-// innerHTML. A button is type=button unless it says otherwise.
+// h builds an element: h("p.small.muted", {id: "x"}, "text", child), the
+// classes after the tag's name, never through innerHTML. A button is
+// type=button unless it says otherwise.
 export function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
+  const [name, ...classes] = tag.split(".");
+  const el = document.createElement(name);
+  if (classes.length) el.className = classes.join(" ");
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === false || v == null) continue;
     if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? "" : v);
   }
-  if (tag === "button" && !el.hasAttribute("type")) el.type = "button";
+  if (name === "button" && !el.hasAttribute("type")) el.type = "button";
   el.append(...children.flat().filter((c) => c != null && c !== false));
   return el;
 }
@@ -125,7 +128,7 @@ export function setStatus(el, text, error, ...extra) {
 
 export const statusWords = { placed: "Waiting for a carrier", accepted: "Carrier on the way", picked_up: "Picked up", delivered: "Delivered", cancelled: "Cancelled" };
 
-export const lineList = (lines) => h("ul", { class: "plain" }, lines.map((l) => h("li", {}, `${l.quantity} × ${l.name}`)));
+export const lineList = (lines) => h("ul.plain", {}, lines.map((l) => h("li", {}, `${l.quantity} × ${l.name}`)));
 
 export const plural = (n, word, words = word + "s") => `${n} ${n === 1 ? word : words}`;
 
@@ -133,7 +136,7 @@ export const plural = (n, word, words = word + "s") => `${n} ${n === 1 ? word : 
 // it invalid; an empty message clears it.
 export function showFieldError(input, message) {
   const id = input.id + "-error";
-  const box = $(id) || input.closest(".field").appendChild(h("p", { id, class: "field-error" }));
+  const box = $(id) || input.closest(".field").appendChild(h("p.field-error", { id }));
   box.textContent = message;
   box.hidden = !message;
   const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((s) => s && s !== id);
