@@ -1,7 +1,6 @@
 // The storefront: catalog, cart, live bill, checkout and the order's
 // tracking view. Money is never computed here: every amount shown is a
-// string the API sent (the product price, the quote's line totals and
-// total, the order's), only formatted by lib.money.
+// string the API sent, only formatted.
 import { $, api, ApiError, attr, checkFields, h, money, notify, phoneNumber, picture, plural, query, repeat, setStatus, storage, time, uuid } from "./lib.js";
 
 const local = storage("local");
@@ -195,7 +194,7 @@ function renderCard(...ids) {
 function stepper(id, name, qty, prefix) {
   return h("div.stepper", { role: "group", "aria-label": `Quantity of ${name}` },
     h("button.step", { "data-key": `${prefix}dec:${id}`, "aria-label": qty === 1 ? `Remove ${name} from cart` : `One less ${name}`, onclick: () => setQuantity(id, quantity(id) - 1) }, "−"),
-    h("span.qty", { "aria-live": "polite" }, String(qty)),
+    h("span.qty", { "aria-live": "polite" }, qty),
     h("button.step", { "data-key": `${prefix}inc:${id}`, "aria-label": `One more ${name}`, disabled: qty >= MAX_QUANTITY, onclick: () => setQuantity(id, quantity(id) + 1) }, "+"),
   );
 }
@@ -242,10 +241,7 @@ async function fetchQuote() {
     saveCart();
   } catch (err) {
     if (err.name === "AbortError" || key !== cartKey()) return;
-    if (err instanceof ApiError && err.code === "unavailable_products") {
-      dropUnavailable(err.details.productIds);
-      return;
-    }
+    if (err instanceof ApiError && err.code === "unavailable_products") return dropUnavailable(err.details.productIds);
     state.quoteState = "error";
     state.quoteError = err;
   }
@@ -258,7 +254,7 @@ function dropUnavailable(ids) {
   const gone = state.cart.filter((l) => ids.includes(l.productId));
   if (!gone.length) {
     state.quoteState = "error";
-    state.quoteError = new ApiError(422, "unavailable_products", "Some products are no longer available.");
+    state.quoteError = new Error("Some products are no longer available.");
     renderCart();
     return;
   }
@@ -277,7 +273,6 @@ function notice(text) {
   notify($("cart-notice"), text);
 }
 
-// lineRow is a line of the cart or of an order.
 const lineRow = (l, name, detail, ...rest) =>
   h("li.line", { "data-product-id": l.productId },
     picture(l.image, l.name || "", 64, "thumb", { loading: "lazy" }),
@@ -288,7 +283,7 @@ const lineRow = (l, name, detail, ...rest) =>
 function renderCart() {
   const count = itemCount();
   const fresh = freshQuote();
-  $("cart-count").textContent = String(count);
+  $("cart-count").textContent = count;
   $("cart-empty").hidden = state.cart.length > 0;
   $("bill").hidden = !state.cart.length;
   $("checkout").hidden = !state.cart.length;
@@ -441,9 +436,8 @@ const final = (o) => o.status === "delivered" || o.status === "cancelled";
 let stopTrack = null;
 const track = { confirm: false, note: "" };
 
-// follow shows the order and asks again, every 3 s growing to 30 s while
-// nothing changes, paused while the tab is hidden, until it is delivered
-// or cancelled.
+// follow shows the order and asks again every 3 s, up to 30 s while
+// nothing changes, until it is delivered or cancelled.
 function follow(id, note = "") {
   stopTrack?.();
   let delay = 0;
@@ -493,7 +487,7 @@ function showOrder(id, order) {
   const again = () => showOrder(id, order);
   $("order-body").replaceChildren(
     h("div.confirm", {},
-      h("p.lead", {}, order.status === "placed" ? "Thank you! We've got your order." : order.status === "delivered" ? "Delivered. Enjoy!" : order.status === "cancelled" ? "This order was cancelled." : "Your order is under way."),
+      h("p.lead", {}, { placed: "Thank you! We've got your order.", delivered: "Delivered. Enjoy!", cancelled: "This order was cancelled." }[order.status] || "Your order is under way."),
       h("p.ref-label.muted", {}, "Order reference"),
       h("p.ref", { id: "order-reference" }, order.reference),
       h("dl.facts", {},
@@ -533,12 +527,11 @@ function navigate(initial) {
   $("shop").hidden = view === "order";
   $("order").hidden = view !== "order";
   stopTrack?.();
+  document.title = (view === "order" ? "Your order · " : "") + "Delivery marketplace";
   if (view === "order") {
     follow(decodeURIComponent(location.hash.slice("#order/".length)));
     $("order-title").focus();
-    document.title = "Your order · Delivery marketplace";
   } else {
-    document.title = "Delivery marketplace";
     if (view === "cart") $("cart-title").focus();
     else if (!initial && location.hash !== "#catalog-title") $("catalog-title").focus();
   }

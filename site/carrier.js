@@ -1,7 +1,6 @@
 // The carrier page, phone first: sign in by SMS code, the Available and
-// Mine lists, and one delivery (the carrier SMS links to #d=<deliveryId>):
-// claim it, then the customer's and the shops' details, Picked up,
-// Delivered. The token stays in localStorage until its expiresAt.
+// Mine lists, and one delivery (the SMS links to #d=<deliveryId>) to claim,
+// pick up and deliver. The token stays in localStorage until it expires.
 import { $, api, ApiError, attr, codeSignIn, h, lineList, money, plural, query, repeat, say, setStatus, statusWords, storage, time } from "./lib.js";
 
 const local = storage("local");
@@ -65,17 +64,13 @@ function route(focus) {
   const view = !ok ? "signin" : id ? "order" : "lists";
   for (const v of ["signin", "lists", "order"]) $(v).hidden = v !== view;
   $("signout").hidden = !ok;
-  if (view === "signin") {
-    $("signin-next").textContent = id ? "Sign in to see this delivery: you come back to it right after." : "";
-    if (focus) $("signin-title").focus();
-  } else if (view === "order") {
-    openOrder(id);
-    if (focus) $("order-title").focus();
-  } else {
+  if (view === "signin") $("signin-next").textContent = id ? "Sign in to see this delivery: you come back to it right after." : "";
+  else if (view === "order") openOrder(id);
+  else {
     $("who").textContent = `Signed in as ${me.name}.`;
     openList(location.hash === "#mine" ? "mine" : "available");
-    if (focus) $("lists-title").focus();
   }
+  if (focus) $(view + "-title").focus();
 }
 
 async function openList(view, more) {
@@ -153,9 +148,8 @@ function gone(text) {
   );
 }
 
-// Google Maps links open the maps app on Android, the Google Maps app (or
-// the web map) on iOS and a browser map on a desktop; a geo: URI opens
-// nothing on iOS or a desktop.
+// A Google Maps link opens a maps app on Android and iOS and a map on a
+// desktop; a geo: URI opens nothing on iOS or a desktop.
 const maps = (address) => h("a.maps", { href: "https://maps.google.com/?q=" + encodeURIComponent(address), target: "_blank", rel: "noopener noreferrer" }, address, h("span.visually-hidden", {}, " (opens in maps)"));
 const tel = (phone, label) => h("a.tel", { href: "tel:" + phone, "aria-label": `Call ${label}` }, phone);
 
@@ -233,10 +227,7 @@ async function act(o, action) {
   } catch (err) {
     if (err.status === 401) return;
     shown = null;
-    if (err.code === "conflict" && action === "claim") {
-      gone("Already taken: another carrier claimed this delivery first.");
-      return;
-    }
+    if (err.code === "conflict" && action === "claim") return gone("Already taken: another carrier claimed this delivery first.");
     if (err.details?.reason === "parts_not_ready") say("Not every shop has marked its items ready yet. Wait for them, then try again.", true);
     else if (err.code === "conflict") say(`This delivery is ${(words[err.details.status] || err.details.status || "changed").toLowerCase()} now, so that can't be done.`, true);
     else say(explain(err), true);

@@ -1,9 +1,7 @@
-// The company console: a company signs in with a code sent by SMS to its
-// phone (or pastes an API token), follows and prepares its orders, and
-// manages its products and pickup details. The token is kept in
-// sessionStorage (this tab only, gone when it closes), never in
-// localStorage. Every change names the version it changes (If-Match), so
-// nobody silently overwrites someone else's edit.
+// The company console: sign in by SMS code (or an API token), then orders,
+// products and pickup details. The token lives in sessionStorage (this tab
+// only, gone when it closes), never in localStorage. Every change names the
+// version it changes (If-Match): nobody silently overwrites another's edit.
 import { $, api, ApiError, attr, checkFields, codeSignIn, h, lineList, money, notify, phoneNumber, picture, plural, query, repeat, say, setStatus, showFieldError, statusWords, storage, time } from "./lib.js";
 
 const session = storage("session");
@@ -46,8 +44,7 @@ function signIn(event) {
 }
 
 function signedIn(token, name) {
-  state.token = token;
-  state.name = name;
+  Object.assign(state, { token, name });
   session.set(TOKEN_KEY, { token, name });
   say("");
   show();
@@ -401,8 +398,8 @@ async function reloadEditing(id) {
   }
 }
 
-// changeProduct sends a change made on the version shown (body, if any,
-// made from it), shows the product as it comes back and tells done.
+// changeProduct changes product id as last shown (If-Match), shows what
+// comes back and calls done with it.
 async function changeProduct(id, method, path, done, body) {
   const p = state.products.get(id);
   if (!p) return;
@@ -431,10 +428,9 @@ const removePhoto = (id) =>
     $("photo-" + id).focus();
   });
 
-// The browser posts the photo straight to object storage with a form the
-// API signs for this one product (S3 on AWS, the runner's stand-in
-// locally); the image processor then sets the product's image, or records
-// why it refused the file, which a poll sees.
+// The browser posts the photo straight to S3 (locally the runner's
+// stand-in) with a form the API signs for this one product; the image
+// processor then sets the image, or records why it refused the file.
 const TYPES = ["image/jpeg", "image/png", "image/webp"];
 const refused = {
   too_large: "The photo is over 5 MB. Choose a smaller one.",

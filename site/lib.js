@@ -19,20 +19,15 @@ export class ApiError extends Error {
   }
 }
 
-// api returns the API's JSON answer or throws ApiError. Same origin (the
-// runner serves both, CloudFront sends /api/* to API Gateway): nothing to
-// edit after a deploy.
+// api returns the API's JSON answer or throws ApiError. Same origin (so
+// nothing to edit after a deploy): CloudFront sends /api/* to API Gateway.
 export async function api(path, { method = "GET", body, headers, signal, token } = {}) {
   headers = { Accept: "application/json", ...headers };
   if (token) headers.Authorization = "Bearer " + token;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  let res;
-  try {
-    res = await fetch("/api" + path, { method, headers, signal, cache: "no-store", body: typeof body === "string" ? body : JSON.stringify(body) });
-  } catch (err) {
-    if (err?.name === "AbortError") throw err;
-    throw new ApiError(0, "network", "We can't reach the shop right now. Check your connection and try again.");
-  }
+  const res = await fetch("/api" + path, { method, headers, signal, cache: "no-store", body: typeof body === "string" ? body : JSON.stringify(body) }).catch((err) => {
+    throw err?.name === "AbortError" ? err : new ApiError(0, "network", "We can't reach the shop right now. Check your connection and try again.");
+  });
   const data = await res.json().catch(() => null); // no body, or not JSON
   if (res.ok) return data;
   const e = data?.error || {};
@@ -50,15 +45,15 @@ export function time(iso) {
   return isNaN(d) ? "" : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
-const formats = new Map();
+const formats = {};
 
 // money formats the server's decimal string ("12.34") as it is:
 // Intl.NumberFormat takes strings exactly, so no float ever touches it.
 export function money(amount, currency) {
   if (typeof amount !== "string" || !/^-?\d+(\.\d+)?$/.test(amount) || !currency) return "–";
   try {
-    if (!formats.has(currency)) formats.set(currency, new Intl.NumberFormat(undefined, { style: "currency", currency }));
-    return formats.get(currency).format(amount);
+    formats[currency] ||= new Intl.NumberFormat(undefined, { style: "currency", currency });
+    return formats[currency].format(amount);
   } catch {
     return amount + " " + currency;
   }
@@ -187,6 +182,7 @@ export function codeSignIn(kind, done) {
   const [phone, code, status] = [$("si-phone"), $("si-code"), $("si-status")];
   let number = "";
   const step = (codeStep) => {
+    setStatus(status, "");
     $("si-phone-form").hidden = codeStep;
     $("si-code-form").hidden = !codeStep;
     (codeStep ? code : phone).focus();
@@ -221,14 +217,10 @@ export function codeSignIn(kind, done) {
   const digits = () => code.value.replace(/\s/g, "");
   submit("si-code-form", code, () => (/^\d{6}$/.test(digits()) ? "" : "The code has 6 digits."), async () => {
     const data = await api(`/${kind}/session`, { method: "POST", body: { phone: number, code: digits() } });
-    setStatus(status, "");
     step(false);
     done(data);
   });
-  $("si-again").addEventListener("click", () => {
-    setStatus(status, "");
-    step(false);
-  });
+  $("si-again").addEventListener("click", () => step(false));
 }
 
 // repeat calls fn at once and again after the delay (ms) it returns, until
