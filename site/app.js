@@ -241,7 +241,7 @@ async function fetchQuote() {
     saveCart();
   } catch (err) {
     if (err.name === "AbortError" || key !== cartKey()) return;
-    if (err instanceof ApiError && err.code === "unavailable_products") return dropUnavailable(err.details.productIds);
+    if (err.code === "unavailable_products") return dropUnavailable(err.details.productIds);
     state.quoteState = "error";
     state.quoteError = err;
   }
@@ -376,7 +376,7 @@ async function send(a, body) {
   try {
     return await post(body);
   } catch (err) {
-    if (!(err instanceof ApiError) || err.code !== "conflict") throw err;
+    if (err.code !== "conflict") throw err;
     // An earlier request with this key was placed after all, with other
     // details: fetch that order rather than placing a second one.
     for (const earlier of a.uncertain) {
@@ -456,7 +456,7 @@ function follow(id, note = "") {
       }
       return final(order) ? 0 : delay;
     } catch (err) {
-      const notFound = err instanceof ApiError && err.status === 404;
+      const notFound = err.status === 404;
       if (!last) {
         $("order-body").replaceChildren(
           h("div.notice.error", { role: "alert" },
@@ -475,7 +475,7 @@ async function cancelOrder(id) {
     await api(`/orders/${encodeURIComponent(id)}/cancel`, { method: "POST" });
     follow(id);
   } catch (err) {
-    follow(id, err instanceof ApiError && err.code === "conflict" ? "A courier has already taken your order, so it can't be cancelled now." : err.message);
+    follow(id, err.code === "conflict" ? "A courier has already taken your order, so it can't be cancelled now." : err.message);
   }
 }
 

@@ -2,7 +2,7 @@
 // products and pickup details. The token lives in sessionStorage (this tab
 // only, gone when it closes), never in localStorage. Every change names the
 // version it changes (If-Match): nobody silently overwrites another's edit.
-import { $, api, ApiError, attr, checkFields, codeSignIn, h, lineList, money, notify, phoneNumber, picture, plural, query, repeat, say, setStatus, showFieldError, statusWords, storage, time } from "./lib.js";
+import { $, api, attr, checkFields, codeSignIn, h, lineList, money, notify, phoneNumber, picture, plural, query, repeat, say, setStatus, showFieldError, statusWords, storage, time } from "./lib.js";
 
 const session = storage("session");
 const TOKEN_KEY = "delivery.companyToken";
@@ -25,7 +25,7 @@ const ifMatch = (p) => ({ "If-Match": `"${p.version}"` });
 // handleAuth deals with a refused sign-in or permission, and says whether
 // it did (so the caller stops).
 function handleAuth(err) {
-  const text = err instanceof ApiError && {
+  const text = {
     401: "Your sign-in was not accepted: it expired or is not valid here. Sign in again to continue.",
     403: "This token is not allowed to do that. Sign in by phone, or ask for a token with that permission.",
   }[err.status];
@@ -252,8 +252,7 @@ async function loadMore() {
   try {
     const data = await authed("/company/products" + query({ limit: 20, cursor: state.cursor }));
     for (const p of data.products) {
-      state.products.set(p.id, p);
-      $("admin-products").append(item(p));
+      replaceItem(p);
       if (p.companyName) $("who").textContent = `Signed in as ${p.companyName}`;
     }
     state.cursor = data.nextCursor;
@@ -372,13 +371,13 @@ async function save(event) {
 function saveFailed(err, editing) {
   if (handleAuth(err)) return;
   const show = (...content) => notify($("editor-error"), ...content);
-  if (err instanceof ApiError && err.status === 412 && editing) {
+  if (err.status === 412 && editing) {
     return show(
       h("p", {}, `Someone else changed “${editing.name}” after you opened it, so your changes were not saved. Reload to see the latest version, then make your change again.`),
       h("button.button.secondary", { onclick: () => reloadEditing(editing.id) }, "Reload this product"),
     );
   }
-  if (err instanceof ApiError && err.status === 404 && editing) {
+  if (err.status === 404 && editing) {
     return show(h("p", {}, "This product no longer exists (or belongs to another company)."));
   }
   const input = $(inputs[err.field]);
@@ -409,7 +408,7 @@ async function changeProduct(id, method, path, done, body) {
     done(data);
   } catch (err) {
     if (handleAuth(err)) return;
-    if (err instanceof ApiError && err.status === 412) {
+    if (err.status === 412) {
       return say(
         `Someone else changed “${p.name}” in the meantime, so nothing was changed. Reload to see the latest version.`,
         true,
