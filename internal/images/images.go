@@ -209,8 +209,9 @@ func flatten(img image.Image) image.Image {
 // asRGBA returns img as an *image.RGBA. image/jpeg reads *image.RGBA (and
 // YCbCr) rows directly but any other type one pixel at a time through At,
 // which allocates a color.Color per pixel: for imaging's *image.NRGBA
-// that was 768,000 allocations for the two widths of every photo, and most
-// of the encoding time. The copy is of the small, resized variant only.
+// that was 768,000 allocations for the two widths of every photo (8 % of
+// a 1600 × 1200 photo's time, BenchmarkProcess). The copy is of the small,
+// resized variant only.
 func asRGBA(img image.Image) *image.RGBA {
 	if rgba, ok := img.(*image.RGBA); ok {
 		return rgba

@@ -381,8 +381,11 @@ func report(results []measurement, caBundle bool) error {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, m.memory, len(m.response),
 			ms(median(m.init)), ms(p50), ms(slices.Min(m.response)), ms(slices.Max(m.response)), ms(median(m.warm)),
 			m.status, mb(m.zipBytes), mb(m.binaryBytes))
-		if p50 > aimColdStart {
-			missed = append(missed, fmt.Sprintf("%s cold start %s > %s", m.name, ms(p50), aimColdStart))
+		// The aim is on what starting cold adds to an answer: for the API
+		// functions that is nearly all of it, but imageprocessor's answer is
+		// mostly decoding and encoding a photo, which a warm call pays too.
+		if added := p50 - median(m.warm); added > aimColdStart {
+			missed = append(missed, fmt.Sprintf("%s cold start adds %s to an answer > %s", m.name, ms(added), aimColdStart))
 		}
 		if m.zipBytes > aimZipBytes {
 			missed = append(missed, fmt.Sprintf("%s zip %s > 5 MB", m.name, mb(m.zipBytes)))
