@@ -252,10 +252,17 @@ locals {
           actions   = ["kms:GenerateDataKey"]
           resources = [module.photos.images_kms_key_arn]
         },
+        {
+          sid       = "UseDlqKey"
+          effect    = "Allow"
+          actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+          resources = [aws_kms_key.app.arn]
+        },
       ])
       memory  = 1536
       timeout = 30
       retries = 2
+      dlq     = aws_sqs_queue.photos_dlq.arn
     }
     # Also keeps the SMS topic's subscriptions equal to the active carriers' phones (setup.sh carrier).
     migrate = {
@@ -347,6 +354,16 @@ resource "aws_sqs_queue" "notify_dlq" {
   kms_data_key_reuse_period_seconds = 300
 }
 
+# An upload event that failed every retry (S3 or MySQL unreachable three times) lands here, with the
+# upload's key: the upload itself stays in its bucket for a day, so an operator can send the event
+# again (docs/deploy.md). The DLQ alarm says when that happens.
+resource "aws_sqs_queue" "photos_dlq" {
+  name                              = "${local.name}-imageprocessor-dlq"
+  message_retention_seconds         = 86400
+  kms_master_key_id                 = aws_kms_key.app.arn
+  kms_data_key_reuse_period_seconds = 300
+}
+
 # --- SMS topic ----------------------------------------------------------------------------
 
 # Its SMS subscriptions are not Terraform's: the migrate function keeps them equal to the active
@@ -430,6 +447,7 @@ module "function" {
   vpc_subnet_ids                 = local.foundation.private_subnet_ids
   vpc_security_group_ids         = [local.foundation.lambda_security_group_id]
   maximum_retry_attempts         = try(each.value.retries, 0)
+  dead_letter_queue_arn          = try(each.value.dlq, null)
   log_retention_days             = var.log_retention_days
   log_kms_key_arn                = local.foundation.logs_kms_key_arn
 
@@ -516,6 +534,6 @@ module "alarms" {
   lambda_function_names = concat([for f in module.function : f.function_name], [for f in module.notifycarrier : f.function_name])
   api_name              = module.api.rest_api_name
   api_stage_name        = module.api.stage_name
-  dlq_names             = [aws_sqs_queue.notify_dlq.name]
+  dlq_names             = [aws_sqs_queue.notify_dlq.name, aws_sqs_queue.photos_dlq.name]
   db_instance_id        = local.foundation.db_instance_id
 }

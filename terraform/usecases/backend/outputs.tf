@@ -98,6 +98,11 @@ output "notify_dlq_url" {
   value       = aws_sqs_queue.notify_dlq.url
 }
 
+output "photos_dlq_url" {
+  description = "Dead-letter queue of upload events imageprocessor failed on every retry."
+  value       = aws_sqs_queue.photos_dlq.url
+}
+
 output "ops_topic_arn" {
   description = "SNS topic receiving the alarms."
   value       = module.alarms.topic_arn
