@@ -1,6 +1,7 @@
 // Package locals3 is the S3 that the local runner and the tests talk to:
-// gofakes3's in-memory S3 (backend/s3mem) for everything the SDK calls,
-// behind a handler that checks browser uploads (presigned POSTs) the way
+// gofakes3 for everything the SDK calls, its objects in memory
+// (backend/s3mem) or in a bolt file that outlives the process
+// (backend/s3bolt, Config.File), behind a handler that checks browser uploads (presigned POSTs) the way
 // S3 does, so that a form the server signs is refused here exactly when S3
 // would refuse it: a bad signature, an expired policy, a condition not met
 // (key, Content-Type, size), a field the policy does not name. gofakes3
@@ -28,7 +29,10 @@ import (
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3bolt"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Config is the identity the stand-in answers as.
@@ -45,7 +49,20 @@ type Config struct {
 	// Now is the clock a policy's expiration is checked against;
 	// time.Now when nil.
 	Now func() time.Time
+	// File, when set, is the bolt file the buckets and objects are kept
+	// in, with their metadata, from one Server to the next: created 0600
+	// if missing (its directory must exist), and held by one process at a
+	// time (New returns ErrLocked while another holds it). When empty,
+	// everything is kept in memory and gone with the Server.
+	File string
 }
+
+// ErrLocked is New's error when another process holds Config.File.
+var ErrLocked = errors.New("locals3: the file is in use by another process")
+
+// lockWait is how long New waits for another process to let go of
+// Config.File before it returns ErrLocked.
+const lockWait = time.Second
 
 // Server is the stand-in, an http.Handler.
 type Server struct {
@@ -59,15 +76,18 @@ type Server struct {
 	OnObjectCreated func(bucket, key string, size int64)
 
 	cfg     Config
-	backend *s3mem.Backend
-	fake    http.Handler
+	backend gofakes3.Backend
+	// db is the bolt file's database, nil in memory.
+	db   *bolt.DB
+	fake http.Handler
 	// putMu makes a PUT and the metadata gofakes3 drops (see keepHeaders)
 	// one step, so that no other write comes in between.
 	putMu     sync.Mutex
 	requestID atomic.Uint64
 }
 
-// New returns an empty stand-in; CreateBuckets makes its buckets.
+// New returns a stand-in, empty or with what cfg.File holds;
+// CreateBuckets makes its buckets. Close lets go of the file.
 func New(cfg Config) (*Server, error) {
 	if cfg.AccessKeyID == "" || cfg.SecretAccessKey == "" {
 		return nil, errors.New("locals3: the access key id and secret are required")
@@ -79,9 +99,37 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	clock := timeSource{cfg.Now}
-	backend := s3mem.New(s3mem.WithTimeSource(clock))
-	fake := gofakes3.New(backend, gofakes3.WithTimeSource(clock), gofakes3.WithoutVersioning())
-	return &Server{cfg: cfg, backend: backend, fake: fake.Server()}, nil
+	s := &Server{cfg: cfg}
+	if cfg.File == "" {
+		s.backend = s3mem.New(s3mem.WithTimeSource(clock))
+	} else {
+		// bbolt locks the file (flock) for as long as it is open; without
+		// a timeout a second process would wait for it forever.
+		db, err := bolt.Open(cfg.File, 0o600, &bolt.Options{Timeout: lockWait})
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("%w: %s", ErrLocked, cfg.File)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("locals3: open %s: %w", cfg.File, err)
+		}
+		s.db = db
+		s.backend = s3bolt.New(db, s3bolt.WithTimeSource(clock))
+	}
+	s.fake = gofakes3.New(s.backend, gofakes3.WithTimeSource(clock), gofakes3.WithoutVersioning()).Server()
+	return s, nil
+}
+
+// Close lets go of the bolt file, waiting for the reads and writes under
+// way: call it once nothing serves s any more (what comes after fails). A
+// stand-in in memory has nothing to close.
+func (s *Server) Close() error {
+	if s.db == nil {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("locals3: close %s: %w", s.cfg.File, err)
+	}
+	return nil
 }
 
 // timeSource is gofakes3's view of the stand-in's clock.

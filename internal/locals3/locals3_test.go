@@ -1,16 +1,22 @@
 package locals3_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -46,6 +52,10 @@ type env struct {
 	s3     *locals3.Server
 	client *s3.Client
 	signer *s3store.Signer
+	// base is the stand-in's address, its mount included; close stops
+	// serving and closes the stand-in.
+	base  string
+	close func()
 
 	mu     sync.Mutex
 	now    time.Time // the stand-in's clock; advance moves it
@@ -70,18 +80,43 @@ func (e *env) created() []created {
 	return slices.Clone(e.events)
 }
 
+// storages are where a stand-in keeps its objects: every test runs on
+// both.
+var storages = []struct {
+	name string
+	bolt bool
+}{{"in memory", false}, {"in a bolt file", true}}
+
 // newEnv serves a stand-in at mount ("/" or a prefix such as "/s3/",
-// removed with http.StripPrefix as the local runner does) and signs with
-// the real s3store signer through a client whose endpoint is that address.
-func newEnv(t *testing.T, mount string) *env {
+// removed with http.StripPrefix as the local runner does), in memory or
+// in a bolt file of the test's own, and signs with the real s3store
+// signer through a client whose endpoint is that address.
+func newEnv(t *testing.T, mount string, bolt bool) *env {
+	t.Helper()
+	file := ""
+	if bolt {
+		file = filepath.Join(t.TempDir(), "s3.bolt")
+	}
+	return newEnvFile(t, mount, file)
+}
+
+// newEnvFile is newEnv on the bolt file given ("" for memory). The
+// server is closed when the test ends; close does it sooner.
+func newEnvFile(t *testing.T, mount, file string) *env {
 	t.Helper()
 	e := &env{now: time.Now()}
 	srv, err := locals3.New(locals3.Config{
 		AccessKeyID: accessKey, SecretAccessKey: secretKey, SessionToken: token, Region: region, Now: e.clock,
+		File: file,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	srv.OnObjectCreated = func(bucket, key string, size int64) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -98,9 +133,16 @@ func newEnv(t *testing.T, mount string) *env {
 	}
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
+	e.close = func() {
+		hs.Close()
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	}
 	e.s3 = srv
+	e.base = hs.URL + strings.TrimSuffix(mount, "/")
 	e.client = s3.New(s3.Options{
-		BaseEndpoint: aws.String(hs.URL + strings.TrimSuffix(mount, "/")),
+		BaseEndpoint: aws.String(e.base),
 		UsePathStyle: true,
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, secretKey, token),
@@ -252,65 +294,73 @@ func TestPresignedPost(t *testing.T) {
 		{name: "no file", wantStatus: http.StatusBadRequest, wantCode: "InvalidArgument", wantWords: "exactly one file",
 			edit: func(t *testing.T, f map[string]string, file []byte) []byte { return nil }},
 	}
-	for _, mount := range []string{"/", "/s3/"} {
-		t.Run("at "+mount, func(t *testing.T) {
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					e := newEnv(t, mount)
-					form, key := e.sign(t)
-					fields := maps.Clone(form.Fields)
-					file := jpeg
-					if tt.edit != nil {
-						file = tt.edit(t, fields, slices.Clone(jpeg))
-					}
-					e.advance(tt.advance)
-					resp, body := post(t, form.URL, fields, file)
-					if resp.StatusCode != tt.wantStatus {
-						t.Fatalf("POST = %d %s, want %d", resp.StatusCode, body, tt.wantStatus)
-					}
-					keys, err := e.s3.Keys(uploads, "")
-					if err != nil {
-						t.Fatal(err)
-					}
-					if tt.wantCode == "" {
-						obj, err := e.s3.Object(uploads, key)
-						if err != nil || !bytes.Equal(obj.Data, file) || obj.Metadata["Content-Type"] != "image/jpeg" {
-							t.Fatalf("stored %s = %d bytes of %q (%v), want the file as image/jpeg", key, len(obj.Data), obj.Metadata["Content-Type"], err)
+	for _, st := range storages {
+		for _, mount := range []string{"/", "/s3/"} {
+			t.Run(st.name+" at "+mount, func(t *testing.T) {
+				for _, tt := range tests {
+					t.Run(tt.name, func(t *testing.T) {
+						e := newEnv(t, mount, st.bolt)
+						form, key := e.sign(t)
+						fields := maps.Clone(form.Fields)
+						file := jpeg
+						if tt.edit != nil {
+							file = tt.edit(t, fields, slices.Clone(jpeg))
 						}
-						if got := e.created(); !slices.Equal(got, []created{{uploads, key, int64(len(file))}}) {
-							t.Errorf("OnObjectCreated calls = %v, want one for %s", got, key)
+						e.advance(tt.advance)
+						resp, body := post(t, form.URL, fields, file)
+						if resp.StatusCode != tt.wantStatus {
+							t.Fatalf("POST = %d %s, want %d", resp.StatusCode, body, tt.wantStatus)
 						}
-						if resp.Header.Get("ETag") == "" || !strings.HasSuffix(resp.Header.Get("Location"), mount+uploads+"/"+key) {
-							t.Errorf("answer headers = %v, want an ETag and the object's Location", resp.Header)
+						keys, err := e.s3.Keys(uploads, "")
+						if err != nil {
+							t.Fatal(err)
 						}
-						return
-					}
-					var doc s3Error
-					if err := xml.Unmarshal(body, &doc); err != nil {
-						t.Fatalf("body %s: %v", body, err)
-					}
-					if doc.Code != tt.wantCode || !strings.Contains(doc.Message, tt.wantWords) || doc.RequestID == "" {
-						t.Errorf("error = %s %q (request id %q), want %s with %q", doc.Code, doc.Message, doc.RequestID, tt.wantCode, tt.wantWords)
-					}
-					if ct := resp.Header.Get("Content-Type"); ct != "application/xml" {
-						t.Errorf("Content-Type = %q, want application/xml", ct)
-					}
-					if len(keys) != 0 || len(e.created()) != 0 {
-						t.Errorf("a refused upload left keys %v and events %v", keys, e.created())
-					}
-					if tt.wantCode == "EntityTooLarge" && (doc.MaxSizeAllowed != market.MaxUploadBytes || doc.ProposedSize != market.MaxUploadBytes+1) {
-						t.Errorf("EntityTooLarge sizes = proposed %d, max %d; want %d, %d", doc.ProposedSize, doc.MaxSizeAllowed, market.MaxUploadBytes+1, market.MaxUploadBytes)
-					}
-				})
-			}
-		})
+						if tt.wantCode == "" {
+							obj, err := e.s3.Object(uploads, key)
+							if err != nil || !bytes.Equal(obj.Data, file) || obj.Metadata["Content-Type"] != "image/jpeg" {
+								t.Fatalf("stored %s = %d bytes of %q (%v), want the file as image/jpeg", key, len(obj.Data), obj.Metadata["Content-Type"], err)
+							}
+							if got := e.created(); !slices.Equal(got, []created{{uploads, key, int64(len(file))}}) {
+								t.Errorf("OnObjectCreated calls = %v, want one for %s", got, key)
+							}
+							if resp.Header.Get("ETag") == "" || !strings.HasSuffix(resp.Header.Get("Location"), mount+uploads+"/"+key) {
+								t.Errorf("answer headers = %v, want an ETag and the object's Location", resp.Header)
+							}
+							return
+						}
+						var doc s3Error
+						if err := xml.Unmarshal(body, &doc); err != nil {
+							t.Fatalf("body %s: %v", body, err)
+						}
+						if doc.Code != tt.wantCode || !strings.Contains(doc.Message, tt.wantWords) || doc.RequestID == "" {
+							t.Errorf("error = %s %q (request id %q), want %s with %q", doc.Code, doc.Message, doc.RequestID, tt.wantCode, tt.wantWords)
+						}
+						if ct := resp.Header.Get("Content-Type"); ct != "application/xml" {
+							t.Errorf("Content-Type = %q, want application/xml", ct)
+						}
+						if len(keys) != 0 || len(e.created()) != 0 {
+							t.Errorf("a refused upload left keys %v and events %v", keys, e.created())
+						}
+						if tt.wantCode == "EntityTooLarge" && (doc.MaxSizeAllowed != market.MaxUploadBytes || doc.ProposedSize != market.MaxUploadBytes+1) {
+							t.Errorf("EntityTooLarge sizes = proposed %d, max %d; want %d, %d", doc.ProposedSize, doc.MaxSizeAllowed, market.MaxUploadBytes+1, market.MaxUploadBytes)
+						}
+					})
+				}
+			})
+		}
 	}
 }
 
 // TestPolicyConditions checks the operators the SDK's signer does not use
 // on forms signed by hand, with the stand-in's own credentials.
 func TestPolicyConditions(t *testing.T) {
-	e := newEnv(t, "/")
+	for _, st := range storages {
+		t.Run(st.name, func(t *testing.T) { testPolicyConditions(t, st.bolt) })
+	}
+}
+
+func testPolicyConditions(t *testing.T, bolt bool) {
+	e := newEnv(t, "/", bolt)
 	base := func() ([]any, map[string]string) {
 		date := e.clock().UTC().Format("20060102")
 		credential := accessKey + "/" + date + "/" + region + "/s3/aws4_request"
@@ -375,7 +425,13 @@ func TestPolicyConditions(t *testing.T) {
 // TestSDKRequests: the SDK's own calls reach gofakes3; a PUT keeps the
 // headers S3 keeps and tells OnObjectCreated; no CORS is offered.
 func TestSDKRequests(t *testing.T) {
-	e := newEnv(t, "/s3/")
+	for _, st := range storages {
+		t.Run(st.name, func(t *testing.T) { testSDKRequests(t, st.bolt) })
+	}
+}
+
+func testSDKRequests(t *testing.T, bolt bool) {
+	e := newEnv(t, "/s3/", bolt)
 	ctx := context.Background()
 	_, err := e.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(uploads), Key: aws.String("images/a.jpg"), Body: strings.NewReader("jpeg bytes"),
@@ -424,5 +480,153 @@ func TestSDKRequests(t *testing.T) {
 	get.Body.Close()
 	if get.StatusCode != http.StatusNotFound || get.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("GET a missing key = %d with %v, want 404 and no CORS headers", get.StatusCode, get.Header)
+	}
+}
+
+// TestFileOutlivesServer: what a stand-in on a bolt file stored, another
+// one on the same file serves alike, the bytes and every header S3 keeps
+// (the photos' Cache-Control and Content-Type above all), whether a PUT,
+// a browser's POST or Put stored it.
+func TestFileOutlivesServer(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "s3.bolt")
+	e := newEnvFile(t, "/s3/", file)
+	ctx := context.Background()
+	photo := bytes.Repeat([]byte{0xff, 0xd8, 0xff, 0xe0}, 300)
+	_, err := e.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(uploads), Key: aws.String("images/a.jpg"), Body: bytes.NewReader(photo),
+		ContentType: aws.String("image/jpeg"), CacheControl: aws.String("public, max-age=31536000, immutable"),
+		Metadata: map[string]string{"origin": "test"},
+	})
+	if err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+	if err := e.s3.Put(uploads, "images/b.png", []byte("png bytes"), "image/png"); err != nil {
+		t.Fatal(err)
+	}
+	form, posted := e.sign(t)
+	if resp, body := post(t, form.URL, form.Fields, photo[:100]); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST = %d %s, want 204", resp.StatusCode, body)
+	}
+	keys := []string{"images/a.jpg", "images/b.png", posted}
+	kept := []string{"Content-Type", "Cache-Control", "Content-Length", "ETag", "Last-Modified", "X-Amz-Meta-Origin"}
+	get := func(e *env, key string) (http.Header, []byte) {
+		t.Helper()
+		resp, err := http.Get(e.base + "/" + uploads + "/" + key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %d %s (%v), want 200", key, resp.StatusCode, body, err)
+		}
+		h := http.Header{}
+		for _, name := range kept {
+			if v := resp.Header.Get(name); v != "" {
+				h.Set(name, v)
+			}
+		}
+		return h, body
+	}
+	before := map[string]http.Header{}
+	bodies := map[string][]byte{}
+	for _, key := range keys {
+		before[key], bodies[key] = get(e, key)
+	}
+	if h := before["images/a.jpg"]; h.Get("Cache-Control") != "public, max-age=31536000, immutable" || h.Get("Content-Type") != "image/jpeg" || h.Get("X-Amz-Meta-Origin") != "test" {
+		t.Errorf("GET images/a.jpg headers = %v, want what was put", h)
+	}
+	e.close()
+
+	again := newEnvFile(t, "/s3/", file)
+	for _, key := range keys {
+		h, body := get(again, key)
+		if !bytes.Equal(body, bodies[key]) {
+			t.Errorf("GET %s after a restart = %d bytes, want the %d stored", key, len(body), len(bodies[key]))
+		}
+		if !maps.EqualFunc(h, before[key], slices.Equal) {
+			t.Errorf("GET %s after a restart: headers %v, want %v", key, h, before[key])
+		}
+	}
+	obj, err := again.s3.Object(uploads, "images/b.png")
+	if err != nil || string(obj.Data) != "png bytes" || obj.Metadata["Content-Type"] != "image/png" {
+		t.Errorf("Object(images/b.png) after a restart = %q %v (%v), want the png", obj.Data, obj.Metadata, err)
+	}
+	if got, err := again.s3.Keys(uploads, ""); err != nil || !slices.Equal(got, slices.Sorted(slices.Values(keys))) {
+		t.Errorf("Keys after a restart = %v (%v), want %v", got, err, keys)
+	}
+}
+
+// envHoldFile makes this test binary the other process of
+// TestFileHeldByAnotherProcess.
+const envHoldFile = "LOCALS3_TEST_HOLD_FILE"
+
+// TestFileHeldByAnotherProcess: bbolt locks the file it opens; while
+// another process holds it, New says so, naming the file, instead of
+// waiting for it, and opens it once that process has let go.
+func TestFileHeldByAnotherProcess(t *testing.T) {
+	config := func(file string) locals3.Config {
+		return locals3.Config{AccessKeyID: accessKey, SecretAccessKey: secretKey, Region: region, File: file}
+	}
+	if file := os.Getenv(envHoldFile); file != "" {
+		// The other process: hold the file until stdin is closed.
+		srv, err := locals3.New(config(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Println("holding")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		if err := srv.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	file := filepath.Join(t.TempDir(), "s3.bolt")
+	other := exec.Command(os.Args[0], "-test.run=^TestFileHeldByAnotherProcess$")
+	other.Env = append(os.Environ(), envHoldFile+"="+file)
+	other.Stderr = os.Stderr
+	stdin, err := other.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := other.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		_ = other.Wait()
+	})
+	holding := false
+	for lines := bufio.NewScanner(stdout); !holding && lines.Scan(); {
+		holding = lines.Text() == "holding"
+	}
+	if !holding {
+		t.Fatalf("the other process did not open %s", file)
+	}
+
+	start := time.Now()
+	_, err = locals3.New(config(file))
+	if !errors.Is(err, locals3.ErrLocked) || !strings.Contains(err.Error(), file) {
+		t.Errorf("New on a file another process holds = %v, want ErrLocked naming %s", err, file)
+	}
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Errorf("New took %v to give up", waited)
+	}
+
+	stdin.Close()
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	if err := other.Wait(); err != nil {
+		t.Fatalf("the other process: %v", err)
+	}
+	srv, err := locals3.New(config(file))
+	if err != nil {
+		t.Fatalf("New once the other process has ended = %v, want the file", err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Error(err)
 	}
 }
