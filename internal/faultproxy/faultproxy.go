@@ -314,11 +314,13 @@ func (p *Proxy) copy(l *link, dst, src net.Conn, fromClient bool) (fault bool) {
 		if action == CutBefore {
 			return true
 		}
-		if _, err := dst.Write(chunk); err != nil {
-			return false
-		}
+		// Marked before it is written: the server may answer before Write
+		// returns, and the answer must find the mark.
 		if action == CutAfter {
 			l.cutOnReply.Store(true)
+		}
+		if _, err := dst.Write(chunk); err != nil {
+			return false
 		}
 	}
 }
