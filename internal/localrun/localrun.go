@@ -4,8 +4,9 @@
 // and the authorizer, the SMS outbox at /_local/sms (the carriers' order
 // SMS and the texts to single phones: sign-in codes, cancel notices), and
 // the product photos: an in-process S3 at /s3/ that the console uploads
-// to, the image processor run on its events, and the photos at /images/
-// (photos.go). cmd/local and the end-to-end tests both build it here, so
+// to (in memory, or in a file that outlives the process), the image
+// processor run on its events, and the photos at /images/ (photos.go).
+// cmd/local and the end-to-end tests both build it here, so
 // that the tests exercise exactly what a developer runs.
 package localrun
 
@@ -44,6 +45,11 @@ type Config struct {
 	// link to (the runner's http://localhost:8080); DefaultSiteURL when
 	// empty.
 	SiteURL string
+	// S3File, when set, is the bolt file the photos' S3 keeps its objects
+	// in, so that photos uploaded to a database that persists outlive the
+	// process (locals3.Config.File: one process at a time); in memory when
+	// empty.
+	S3File string
 }
 
 // DefaultSiteURL is the address of a runner started with its defaults.
@@ -53,8 +59,7 @@ const DefaultSiteURL = "http://localhost:8080"
 type Marketplace struct {
 	Handler http.Handler
 	Outbox  *notify.Outbox
-	// S3 is the in-memory S3 of the photos, with UploadsBucket and
-	// ImagesBucket.
+	// S3 is the photos' S3, with UploadsBucket and ImagesBucket.
 	S3         *locals3.Server
 	db         *sqlx.DB
 	dispatcher *notify.Dispatcher
@@ -62,8 +67,9 @@ type Marketplace struct {
 	photos     *photoStack
 }
 
-// New assembles the marketplace from the same handlers the Lambdas run.
-func New(cfg Config) (*Marketplace, error) {
+// New assembles the marketplace from the same handlers the Lambdas run;
+// Close lets go of what it opened.
+func New(cfg Config) (_ *Marketplace, err error) {
 	routes, err := api.Routes()
 	if err != nil {
 		return nil, err
@@ -72,10 +78,15 @@ func New(cfg Config) (*Marketplace, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	photos, err := newPhotoStack()
+	photos, err := newPhotoStack(cfg.S3File)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			photos.s3.Close()
+		}
+	}()
 	deps := app.Deps{
 		DB: cfg.DB, Currency: cfg.Currency, AllowedOrigins: cfg.AllowedOrigins, Logger: cfg.Logger,
 		Keyring: func(context.Context) (auth.Keyring, error) { return cfg.Keyring, nil },
@@ -139,8 +150,9 @@ func withCSP(h http.Handler) http.Handler {
 }
 
 // SeedPhotos puts the demo products' drawn photos in the local S3 and
-// gives them to the demo products without a photo (demo.SeedPhotos): the
-// S3 lives in memory, so the runner does it on every start. It returns
+// gives them to the demo products without a photo (demo.SeedPhotos): an
+// S3 in memory starts empty, so the runner does it on every start (the
+// same bytes under the same keys, which a kept S3 already has). It returns
 // how many products it gave a photo.
 func (m *Marketplace) SeedPhotos(ctx context.Context) (int, error) {
 	return demo.SeedPhotos(ctx, m.db, m.photos.objects)
@@ -157,4 +169,11 @@ func (m *Marketplace) RunSweeps(ctx context.Context, interval time.Duration) {
 func (m *Marketplace) Wait() {
 	m.invoker.Wait()
 	m.photos.events.Wait()
+}
+
+// Close waits for the hand-offs (Wait), then closes the photos' S3,
+// letting go of its file. Call it once Handler serves no more requests.
+func (m *Marketplace) Close() error {
+	m.Wait()
+	return m.photos.s3.Close()
 }

@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/dbtest"
@@ -23,9 +26,19 @@ type runner struct {
 	url     string
 	keyring auth.Keyring
 	m       *localrun.Marketplace
+	// stop stops serving and closes the marketplace, as the runner does
+	// when it stops; the test's end does it too.
+	stop func()
 }
 
 func newRunner(t *testing.T) runner {
+	t.Helper()
+	db, keyring := newDemoDB(t)
+	return startRunner(t, db, keyring, "")
+}
+
+// newDemoDB returns a fresh demo database and a keyring of the test's own.
+func newDemoDB(t *testing.T) (*sqlx.DB, auth.Keyring) {
 	t.Helper()
 	db := dbtest.MustOpenDB(t)
 	if _, err := demo.SeedIfEmpty(context.Background(), db); err != nil {
@@ -35,15 +48,29 @@ func newRunner(t *testing.T) runner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyring := auth.Keyring{Private: key, Public: &key.PublicKey, Issuer: "test", Audience: "test-api"}
-	m, err := localrun.New(localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring})
+	return db, auth.Keyring{Private: key, Public: &key.PublicKey, Issuer: "test", Audience: "test-api"}
+}
+
+// startRunner serves the marketplace on db, its S3 kept in s3File (in
+// memory when empty).
+func startRunner(t *testing.T, db *sqlx.DB, keyring auth.Keyring, s3File string) runner {
+	t.Helper()
+	m, err := localrun.New(localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring, S3File: s3File})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(m.Handler)
-	t.Cleanup(m.Wait)
-	t.Cleanup(srv.Close)
-	return runner{url: srv.URL, keyring: keyring, m: m}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			srv.Close()
+			if err := m.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return runner{url: srv.URL, keyring: keyring, m: m, stop: stop}
 }
 
 // do sends one request and returns the response with its whole body.

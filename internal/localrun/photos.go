@@ -60,12 +60,14 @@ type photoStack struct {
 	events  *eventInvoker
 }
 
-func newPhotoStack() (*photoStack, error) {
-	srv, err := locals3.New(locals3.Config{AccessKeyID: s3AccessKey, SecretAccessKey: s3Secret, Region: s3Region})
+// newPhotoStack opens the local S3, in memory or in file.
+func newPhotoStack(file string) (*photoStack, error) {
+	srv, err := locals3.New(locals3.Config{AccessKeyID: s3AccessKey, SecretAccessKey: s3Secret, Region: s3Region, File: file})
 	if err != nil {
 		return nil, err
 	}
 	if err := srv.CreateBuckets(UploadsBucket, ImagesBucket); err != nil {
+		srv.Close()
 		return nil, err
 	}
 	// The SDK's requests go straight to the stand-in's handler: the
@@ -81,10 +83,12 @@ func newPhotoStack() (*photoStack, error) {
 	// site with, so the form's address is a path.
 	signer, err := s3store.NewSigner(client, UploadsBucket, s3store.WithFormURL(S3Path+UploadsBucket))
 	if err != nil {
+		srv.Close()
 		return nil, err
 	}
 	objects, err := s3store.NewObjects(client, UploadsBucket, ImagesBucket)
 	if err != nil {
+		srv.Close()
 		return nil, err
 	}
 	return &photoStack{s3: srv, uploads: signer, objects: objects, events: &eventInvoker{}}, nil

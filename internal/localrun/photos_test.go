@@ -11,6 +11,7 @@ import (
 	"maps"
 	"mime/multipart"
 	"net/http"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -225,6 +226,61 @@ func TestPhotos(t *testing.T) {
 			r.checkServed(t, after.Image.URL320, small, tt.height*small/tt.width)
 			r.checkServed(t, after.Image.URL960, tt.width, tt.height)
 		})
+	}
+}
+
+// With its S3 in a file, a photo a company uploaded is still served after
+// the runner restarts on the same database, as the database still names
+// it; with its S3 in memory it is gone.
+func TestPhotosKeptInFile(t *testing.T) {
+	db, keyring := newDemoDB(t)
+	file := filepath.Join(t.TempDir(), "s3.bolt")
+	first := startRunner(t, db, keyring, file)
+	if given, err := first.m.SeedPhotos(t.Context()); err != nil || given != 24 {
+		t.Fatalf("SeedPhotos = %d, %v; want 24", given, err)
+	}
+	token, err := keyring.Mint(1, auth.DefaultScopes, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, resp, body := first.upload(t, token, 1, "image/jpeg", picture(t, "jpeg", 1200, 900))
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST %s = %d %s, want S3's 204", form.URL, resp.StatusCode, body)
+	}
+	first.m.Wait()
+	img := first.companyProduct(t, token, 1).Image
+	if img == nil {
+		t.Fatal("the upload gave product 1 no photo")
+	}
+	demoImg := first.catalogImages(t)[5]
+	served := map[string]string{}
+	for _, u := range []string{img.URL320, img.URL960, demoImg.URL320} {
+		resp, body := first.do(t, http.MethodGet, u, nil, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %d", u, resp.StatusCode)
+		}
+		served[u] = body
+	}
+	first.stop()
+
+	again := startRunner(t, db, keyring, file)
+	if given, err := again.m.SeedPhotos(t.Context()); err != nil || given != 0 {
+		t.Errorf("SeedPhotos after a restart = %d, %v; want 0, every demo product has its photo", given, err)
+	}
+	if got := again.catalogImages(t)[1]; got == nil || *got != *img {
+		t.Fatalf("catalog after a restart shows %+v, want %+v", got, img)
+	}
+	again.checkServed(t, img.URL320, 320, 240)
+	again.checkServed(t, img.URL960, 960, 720)
+	for u, want := range served {
+		if _, body := again.do(t, http.MethodGet, u, nil, ""); body != want {
+			t.Errorf("GET %s after a restart = %d bytes, want the %d served before", u, len(body), len(want))
+		}
+	}
+
+	inMemory := startRunner(t, db, keyring, "")
+	if resp, _ := inMemory.do(t, http.MethodGet, img.URL960, nil, ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET %s from an S3 in memory = %d, want 404: nothing kept it", img.URL960, resp.StatusCode)
 	}
 }
 
