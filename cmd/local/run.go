@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
@@ -19,6 +21,7 @@ import (
 	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/embeddb"
 	"github.com/deliverymarket/delivery/internal/localrun"
+	"github.com/deliverymarket/delivery/internal/locals3"
 	"github.com/deliverymarket/delivery/internal/mysql"
 	"github.com/deliverymarket/delivery/migrations"
 )
@@ -52,9 +55,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", ":8080", "address to serve the storefront and API on")
 	dsn := flags.String("dsn", os.Getenv("DELIVERY_DSN"), "MySQL DSN to use instead of the embedded database, e.g. 'root@tcp(127.0.0.1:3306)/delivery' (env DELIVERY_DSN)")
+	s3File := flags.String("s3-file", os.Getenv("DELIVERY_S3_FILE"), "bolt file to keep the photos' S3 in (env DELIVERY_S3_FILE); default: in memory with the embedded database, <user cache dir>/delivery/local-s3-<database>.bolt with -dsn; '' for memory")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
+	s3FileSet := false
+	flags.Visit(func(f *flag.Flag) { s3FileSet = s3FileSet || f.Name == "s3-file" })
 	apiEnv, err := app.ReadAPIEnv(os.Getenv)
 	if err != nil {
 		return err
@@ -66,6 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	}
 	defer closeDB()
+	photosFile, err := s3FilePath(*dsn, *s3File, s3FileSet)
+	if err != nil {
+		return err
+	}
 	version, err := migrations.Up(ctx, db.DB)
 	if err != nil {
 		return err
@@ -87,17 +97,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	defer listener.Close()
 	base := "http://" + displayAddr(listener.Addr())
+	if photosFile != "" {
+		if err := os.MkdirAll(filepath.Dir(photosFile), 0o700); err != nil {
+			return fmt.Errorf("-s3-file: %w", err)
+		}
+	}
 	market, err := localrun.New(localrun.Config{
 		DB: db, Currency: apiEnv.Currency, AllowedOrigins: apiEnv.AllowedOrigins,
-		Logger: logger, Keyring: keyring, SMSConsole: stdout, SiteURL: base,
+		Logger: logger, Keyring: keyring, SMSConsole: stdout, SiteURL: base, S3File: photosFile,
 	})
+	if errors.Is(err, locals3.ErrLocked) {
+		return fmt.Errorf("-s3-file %s is held by another process, likely a runner on the same database: stop it, or give this one another -s3-file", photosFile)
+	}
 	if err != nil {
 		return err
 	}
-	defer market.Wait()
+	defer func() {
+		if err := market.Close(); err != nil {
+			logger.Error("close the photos' S3", "error", err)
+		}
+	}()
 	go market.RunSweeps(ctx, localSweepInterval)
-	// The photos' S3 is in memory: the demo photos are drawn into it on
-	// every start (the same bytes, so a -dsn database's keys find them).
+	// The demo photos are drawn into the photos' S3 on every start, the
+	// same bytes under the same keys: an S3 in memory starts empty, and a
+	// -dsn database's keys find them.
 	if _, err := market.SeedPhotos(ctx); err != nil {
 		return err
 	}
@@ -108,7 +131,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	fmt.Fprintf(stdout, "  API         %s/api/products\n", base)
 	fmt.Fprintf(stdout, "  database    %s (schema version %d%s)\n", where, version, seededNote(seeded))
 	fmt.Fprintf(stdout, "  SMS outbox  %s/_local/sms (carriers' SMS are also printed here)\n", base)
-	fmt.Fprintf(stdout, "  photos      %s/images/ from an S3 stand-in in memory at %s/s3/ (uploaded photos are gone when this process stops)\n", base, base)
+	if photosFile == "" {
+		fmt.Fprintf(stdout, "  photos      %s/images/ from an S3 stand-in in memory at %s/s3/ (uploaded photos are gone when this process stops)\n", base, base)
+	} else {
+		fmt.Fprintf(stdout, "  photos      %s/images/ from an S3 stand-in at %s/s3/, kept in %s (-s3-file)\n", base, base, photosFile)
+	}
 	if err := printCompanyTokens(ctx, stdout, db, keyring); err != nil {
 		return err
 	}
@@ -179,6 +206,34 @@ func openDatabase(ctx context.Context, dsn string) (db *sqlx.DB, where string, c
 		return nil, "", nil, err
 	}
 	return db, where, closeAll, nil
+}
+
+// s3FilePath returns the file the photos' S3 is kept in, "" for memory:
+// the one -s3-file gives (set says it was given, maybe as ""), or by
+// default none with the embedded database, which forgets the products
+// too, and, with a database that persists, one named after it in the
+// user's cache directory, so that its photos are kept as long as its
+// products and another database's are not mixed with them.
+func s3FilePath(dsn, file string, set bool) (string, error) {
+	if file != "" || set || dsn == "" {
+		return file, nil
+	}
+	cfg, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("-dsn: %w", err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory to keep the photos in (%w): give -s3-file", err)
+	}
+	// A database's name may hold any character; a file's, not.
+	name := strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, cfg.DBName)
+	return filepath.Join(cache, "delivery", "local-s3-"+name+".bolt"), nil
 }
 
 func seededNote(seeded bool) string {

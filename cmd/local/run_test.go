@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
+	"maps"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -38,18 +43,46 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// startRunner runs the local runner on a free port and returns its base
-// URL and a stop function that shuts it down and returns run's error.
+// startRunner runs the local runner on a free port, in an environment of
+// the test's own (isolate), and returns its base URL and a stop function
+// that shuts it down and returns run's error.
 func startRunner(t *testing.T) (base string, stdout, stderr *syncBuffer, stop func() error) {
 	t.Helper()
+	isolate(t)
+	return runRunner(t)
+}
+
+// isolate gives the runners of the test an environment of their own: no
+// DELIVERY_* settings of the developer's, and a key file and a cache
+// directory (where -dsn keeps the photos' S3) that the test removes. It
+// returns that cache directory.
+func isolate(t *testing.T) (cacheDir string) {
+	t.Helper()
 	t.Setenv("DELIVERY_DSN", "")
+	t.Setenv("DELIVERY_S3_FILE", "")
 	t.Setenv("CURRENCY", "")
 	t.Setenv("LOG_LEVEL", "")
 	t.Setenv("CORS_ALLOWED_ORIGINS", "http://shop.test")
 	// A key file of the test's own: the developer's is never touched.
 	t.Setenv(auth.EnvLocalKeyFile, filepath.Join(t.TempDir(), "key.pem"))
-	args := []string{"-addr", "127.0.0.1:0"}
-	if os.Getenv(dbtest.EnvDSN) != "" {
+	// os.UserCacheDir reads XDG_CACHE_HOME on Linux and HOME elsewhere.
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
+	cacheDir, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cacheDir
+}
+
+// runRunner is startRunner in the environment isolate made, with args
+// after -addr; on a fresh database of the test's own when
+// DELIVERY_TEST_DSN is set and args name none.
+func runRunner(t *testing.T, extra ...string) (base string, stdout, stderr *syncBuffer, stop func() error) {
+	t.Helper()
+	args := append([]string{"-addr", "127.0.0.1:0"}, extra...)
+	if os.Getenv(dbtest.EnvDSN) != "" && !slices.Contains(extra, "-dsn") {
 		args = append(args, "-dsn", dbtest.NewDSN(t))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -126,7 +159,8 @@ type product struct {
 }
 
 func TestRunServesSiteAndAPI(t *testing.T) {
-	base, stdout, stderr, stop := startRunner(t)
+	cacheDir := isolate(t)
+	base, stdout, stderr, stop := runRunner(t)
 
 	t.Run("site", func(t *testing.T) {
 		status, h, body := call(t, "GET", base+"/", "", "")
@@ -317,6 +351,14 @@ func TestRunServesSiteAndAPI(t *testing.T) {
 	if !strings.Contains(out, base+"/") || !strings.Contains(out, "Stopped.") {
 		t.Errorf("stdout = %q, want the storefront address and Stopped.", out)
 	}
+	// The photos' S3 is kept as long as the database is.
+	photos := "S3 stand-in in memory"
+	if os.Getenv(dbtest.EnvDSN) != "" {
+		photos = "kept in " + filepath.Join(cacheDir, "delivery", "local-s3-")
+	}
+	if !strings.Contains(out, photos) {
+		t.Errorf("stdout = %q, want the photos %s", out, photos)
+	}
 	// One JSON log line per API request, with the request id.
 	var logged int
 	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
@@ -356,6 +398,158 @@ func TestRunBadFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestS3FilePath: the photos' S3 is kept where -s3-file says, and by
+// default as long as the database: in memory with the embedded one, in a
+// file named after a -dsn database in the user's cache directory.
+func TestS3FilePath(t *testing.T) {
+	cacheDir := isolate(t)
+	inCache := func(name string) string { return filepath.Join(cacheDir, "delivery", name) }
+	tests := []struct {
+		name, dsn, file string
+		set             bool
+		want            string
+	}{
+		{name: "embedded database", want: ""},
+		{name: "a -dsn database", dsn: "root@tcp(127.0.0.1:3306)/delivery", want: inCache("local-s3-delivery.bolt")},
+		{name: "a name no file may have", dsn: "root@tcp(127.0.0.1:3306)/shop ü*", want: inCache("local-s3-shop___.bolt")},
+		{name: "-s3-file given", dsn: "root@tcp(127.0.0.1:3306)/delivery", file: "/tmp/photos.bolt", set: true, want: "/tmp/photos.bolt"},
+		{name: "-s3-file given with the embedded database", file: "photos.bolt", set: true, want: "photos.bolt"},
+		{name: "DELIVERY_S3_FILE", dsn: "root@tcp(127.0.0.1:3306)/delivery", file: "/tmp/env.bolt", want: "/tmp/env.bolt"},
+		{name: "-s3-file ''", dsn: "root@tcp(127.0.0.1:3306)/delivery", set: true, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s3FilePath(tt.dsn, tt.file, tt.set)
+			if err != nil || got != tt.want {
+				t.Errorf("s3FilePath(%q, %q, %v) = %q, %v; want %q", tt.dsn, tt.file, tt.set, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestRunS3FileHeld: a second runner on the photos' file of a running one
+// stops at once, naming the file and the flag, instead of waiting for it;
+// the file and the directories made for it are the user's alone.
+func TestRunS3FileHeld(t *testing.T) {
+	isolate(t)
+	dir := filepath.Join(t.TempDir(), "photos")
+	file := filepath.Join(dir, "s3.bolt")
+	_, stdout, _, stop := runRunner(t, "-s3-file", file)
+	if !strings.Contains(stdout.String(), "kept in "+file+" (-s3-file)") {
+		t.Errorf("stdout = %q, want where the photos are kept", stdout)
+	}
+	for path, want := range map[string]os.FileMode{dir: 0o700 | os.ModeDir, file: 0o600} {
+		if info, err := os.Stat(path); err != nil || info.Mode() != want {
+			t.Errorf("stat %s = %v (%v), want %v", path, info.Mode(), err, want)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	args := []string{"-addr", "127.0.0.1:0", "-s3-file", file}
+	if os.Getenv(dbtest.EnvDSN) != "" {
+		args = append(args, "-dsn", dbtest.NewDSN(t))
+	}
+	var out, errOut syncBuffer
+	err := run(ctx, args, &out, &errOut, func(string) { t.Error("the second runner is ready") })
+	if err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "-s3-file") || ctx.Err() != nil {
+		t.Errorf("a second runner on %s = %v, want an error naming the file and -s3-file", file, err)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("the first runner: %v", err)
+	}
+}
+
+// TestRunKeepsUploadedPhotos: a runner restarted on the same -dsn
+// database still serves the photo a company uploaded before, from the
+// photos' file the database's name gives.
+func TestRunKeepsUploadedPhotos(t *testing.T) {
+	if os.Getenv(dbtest.EnvDSN) == "" {
+		t.Skipf("the embedded database is gone with its runner; set %s to run this on one that is not", dbtest.EnvDSN)
+	}
+	cacheDir := isolate(t)
+	dsn := dbtest.NewDSN(t)
+	base, stdout, _, stop := runRunner(t, "-dsn", dsn)
+	keyring, err := localKeyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := keyring.Mint(1, auth.DefaultScopes, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url960 := uploadPhoto(t, base, token, 1)
+	status, _, want := call(t, "GET", base+url960, "", "")
+	if status != http.StatusOK {
+		t.Fatalf("GET %s = %d, want the photo", url960, status)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "kept in "+filepath.Join(cacheDir, "delivery", "local-s3-")) {
+		t.Errorf("stdout = %q, want the photos kept in the cache directory", stdout)
+	}
+
+	base, _, _, _ = runRunner(t, "-dsn", dsn)
+	status, h, got := call(t, "GET", base+url960, "", "")
+	if status != http.StatusOK || h.Get("Content-Type") != "image/jpeg" || !bytes.Equal(got, want) {
+		t.Errorf("GET %s after a restart = %d %s, %d bytes; want the %d-byte JPEG served before", url960, status, h.Get("Content-Type"), len(got), len(want))
+	}
+}
+
+// uploadPhoto uploads a JPEG for the product as the console does and
+// returns the 960 px photo's URL once the image processor has made it.
+func uploadPhoto(t *testing.T, base, token string, productID int64) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i)
+	}
+	var file bytes.Buffer
+	if err := jpeg.Encode(&file, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	productURL := fmt.Sprintf("%s/api/company/products/%d", base, productID)
+	get := func() product {
+		t.Helper()
+		_, _, body := call(t, "GET", productURL, "", "", "Authorization", "Bearer "+token)
+		var p product
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Fatalf("GET %s: %s", productURL, body)
+		}
+		return p
+	}
+	before := get()
+	status, _, body := call(t, "POST", fmt.Sprintf("%s/api/products/%d/image-uploads", base, productID), "application/json",
+		fmt.Sprintf(`{"contentType":"image/jpeg","size":%d}`, file.Len()), "Authorization", "Bearer "+token)
+	var form struct {
+		URL    string            `json:"url"`
+		Fields map[string]string `json:"fields"`
+	}
+	if status != http.StatusCreated || json.Unmarshal(body, &form) != nil {
+		t.Fatalf("POST image-uploads = %d %s, want a form", status, body)
+	}
+	var post bytes.Buffer
+	mw := multipart.NewWriter(&post)
+	for _, k := range slices.Sorted(maps.Keys(form.Fields)) {
+		mw.WriteField(k, form.Fields[k])
+	}
+	fw, _ := mw.CreateFormFile("file", "photo.jpg")
+	fw.Write(file.Bytes())
+	mw.Close()
+	if status, _, body := call(t, "POST", base+form.URL, mw.FormDataContentType(), post.String()); status != http.StatusNoContent {
+		t.Fatalf("POST %s = %d %s, want S3's 204", form.URL, status, body)
+	}
+	// S3 invokes the image processor asynchronously.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if p := get(); p.Version > before.Version && p.Image != nil {
+			return p.Image.URL960
+		}
+	}
+	t.Fatalf("product %d has no new photo 30s after the upload", productID)
+	return ""
 }
 
 func itoa(n int64) string {
