@@ -83,17 +83,17 @@ export const attr = (el, name, value) => (value ? el.setAttribute(name, value) :
 export const query = (params) => "?" + new URLSearchParams(Object.entries(params).filter(([, v]) => v));
 
 // picture shows a product's photo at most box px wide, sized up front so
-// nothing moves when it arrives; attrs.sizes adds the srcset. No photo, or
-// one outside our /images/ (a stored cart is not trusted): a CSS placeholder.
+// nothing moves when it arrives; attrs.sizes adds the srcset. No photo, one
+// outside our /images/ (a stored cart is not trusted), or one that fails to
+// load (a local S3 that forgot it): a CSS placeholder.
 export function picture(image, name, box, cls, attrs = {}) {
   const i = image || {};
   const ours = (url) => /^\/images\/\w+\.jpg$/.test(url);
-  if (!ours(i.url320) || !ours(i.url960) || !(i.width > 0 && i.height > 0)) {
-    return h("span", { class: cls + " ph", "aria-hidden": "true" }, [...name.trim()][0] || "");
-  }
+  const ph = () => h("span", { class: cls + " ph", "aria-hidden": "true" }, [...name.trim()][0] || "");
+  if (!ours(i.url320) || !ours(i.url960) || !(i.width > 0 && i.height > 0)) return ph();
   const w = Math.min(box, i.width);
   const srcset = attrs.sizes && `${i.url320} ${w}w` + (w < i.width ? `, ${i.url960} ${i.width}w` : "");
-  return h("img", { class: cls, src: i.url320, srcset, width: w, height: Math.round((i.height * w) / i.width), decoding: "async", alt: name, ...attrs });
+  return h("img", { class: cls, src: i.url320, srcset, width: w, height: Math.round((i.height * w) / i.width), decoding: "async", alt: name, onerror: (e) => e.target.replaceWith(ph()), ...attrs });
 }
 
 // uuid returns a random (version 4) UUID for an Idempotency-Key; pages
