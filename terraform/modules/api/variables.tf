@@ -175,8 +175,10 @@ variable "gateway_responses" {
     headers = optional(map(string), {})
   }))
 
+  # `||` does not short-circuit before Terraform 1.12: a null status would reach `>=` and fail. Only the chosen
+  # branch of a conditional counts, on every version.
   validation {
-    condition     = alltrue([for k, v in var.gateway_responses : can(regex("^[A-Z_0-9]+$", k)) && (v.status == null || (v.status >= 400 && v.status <= 599))])
+    condition     = alltrue([for k, v in var.gateway_responses : can(regex("^[A-Z_0-9]+$", k)) && (v.status == null ? true : v.status >= 400 && v.status <= 599)])
     error_message = "gateway_responses keys must be API Gateway response types and statuses 4xx or 5xx."
   }
 }
