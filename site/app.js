@@ -434,16 +434,21 @@ const stepText = (e) =>
   })[e.step] || e.step;
 const final = (o) => o.status === "delivered" || o.status === "cancelled";
 let stopTrack = null;
-const track = { confirm: false, note: "" };
+const track = { confirm: false, note: "", shown: "" };
 
 // follow shows the order and asks again every 3 s, up to 30 s while
-// nothing changes, until it is delivered or cancelled.
+// nothing changes, until it is delivered or cancelled. An order already
+// on screen (asked for again after a cancel) stays there until its answer
+// comes, rather than flashing "Loading".
 function follow(id, note = "") {
   stopTrack?.();
   let delay = 0;
   let last = "";
   Object.assign(track, { confirm: false, note });
-  $("order-body").replaceChildren(h("p.status", { role: "status" }, "Loading your order…"));
+  if (track.shown !== id) {
+    track.shown = "";
+    $("order-body").replaceChildren(h("p.status", { role: "status" }, "Loading your order…"));
+  }
   stopTrack = repeat(async () => {
     delay = Math.min(delay * 1.5 || 3000, 30000);
     try {
@@ -458,6 +463,7 @@ function follow(id, note = "") {
     } catch (err) {
       const notFound = err.status === 404;
       if (!last) {
+        track.shown = "";
         $("order-body").replaceChildren(
           h("div.notice.error", { role: "alert" },
             h("p", {}, notFound ? "We couldn't find that order. Check the link you followed." : err.message),
@@ -471,6 +477,8 @@ function follow(id, note = "") {
 }
 
 async function cancelOrder(id) {
+  // The order stays on screen until its new state comes: no second press.
+  for (const b of document.querySelectorAll("#cancel-yes, #cancel-no")) b.disabled = true;
   try {
     await api(`/orders/${encodeURIComponent(id)}/cancel`, { method: "POST" });
     follow(id);
@@ -485,6 +493,7 @@ function showOrder(id, order) {
   const tl = order.timeline || [];
   const courier = /accepted|picked_up|delivered/.test(order.status) && tl.findLast((e) => e.step === "accepted")?.carrierName;
   const again = () => showOrder(id, order);
+  track.shown = id;
   $("order-body").replaceChildren(
     h("div.confirm", {},
       h("p.lead", {}, { placed: "Thank you! We've got your order.", delivered: "Delivered. Enjoy!", cancelled: "This order was cancelled." }[order.status] || "Your order is under way."),
