@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,11 +52,44 @@ type browser struct {
 	ctx context.Context
 }
 
+// shared is the suite's one Chromium, started by the first test that asks
+// for it and stopped by TestMain: starting one per test cost seconds each.
+var shared struct {
+	once    sync.Once
+	browser *browser
+	err     error
+	stop    func()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.stop != nil {
+		shared.stop()
+	}
+	os.Exit(code)
+}
+
+// startBrowser returns the suite's Chromium, starting it on first use, or
+// skips the test, saying why, where there is none.
 func startBrowser(t *testing.T) *browser {
 	t.Helper()
 	path, err := chromiumPath()
 	if err != nil {
 		t.Skipf("skipping the browser tests: %v", err)
+	}
+	shared.once.Do(func() { shared.browser, shared.stop, shared.err = launch(path) })
+	if shared.err != nil {
+		t.Fatalf("start Chromium (%s): %v", path, shared.err)
+	}
+	return shared.browser
+}
+
+// launch starts Chromium with a fresh profile; stop ends it and removes
+// the profile.
+func launch(path string) (*browser, func(), error) {
+	profile, err := os.MkdirTemp("", "delivery-e2e-chromium-")
+	if err != nil {
+		return nil, nil, err
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
@@ -68,36 +102,41 @@ func startBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium (%s): %v", path, err)
+	stop := func() {
+		cancel()
+		cancelAlloc()
+		os.RemoveAll(profile)
 	}
-	return &browser{ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return &browser{ctx: ctx}, stop, nil
 }
 
 // tab is a page in a fresh browser context that fails the test on any
 // console error, uncaught exception or JavaScript dialog.
 type tab struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 
 	mu       sync.Mutex
 	problems []string
+	console  []string    // the last consoleLines messages, for a failed wait
 	lose     atomic.Bool // fail the next POST /api/orders after the server answered
 }
 
-func (b *browser) tab(t *testing.T) *tab {
+func (b *browser) tab(t testing.TB) *tab {
 	t.Helper()
 	return b.tabFor(t, tabTimeout)
 }
 
 // tabFor is a tab for a flow that may take up to timeout.
-func (b *browser) tabFor(t *testing.T, timeout time.Duration) *tab {
+func (b *browser) tabFor(t testing.TB, timeout time.Duration) *tab {
 	t.Helper()
 	tb := &tab{t: t}
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(tb.listen))
@@ -123,6 +162,20 @@ func (b *browser) tabFor(t *testing.T, timeout time.Duration) *tab {
 	return tb
 }
 
+// consoleLines is how many of the browser console's latest messages a
+// tab keeps to show when a wait fails.
+const consoleLines = 40
+
+// logConsole keeps a console message, dropping the oldest past consoleLines.
+func (tb *tab) logConsole(format string, args ...any) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if len(tb.console) == consoleLines {
+		tb.console = slices.Delete(tb.console, 0, 1)
+	}
+	tb.console = append(tb.console, fmt.Sprintf(format, args...))
+}
+
 func (tb *tab) problem(format string, args ...any) {
 	tb.mu.Lock()
 	tb.problems = append(tb.problems, fmt.Sprintf(format, args...))
@@ -133,6 +186,7 @@ func (tb *tab) problem(format string, args ...any) {
 func (tb *tab) listen(ev any) {
 	switch ev := ev.(type) {
 	case *runtime.EventConsoleAPICalled:
+		tb.logConsole("console.%s(%s)", ev.Type, remoteArgs(ev.Args))
 		if ev.Type == runtime.ConsoleAPICalledTypeError {
 			tb.problem("console.error(%s)", remoteArgs(ev.Args))
 		}
@@ -142,8 +196,10 @@ func (tb *tab) listen(ev any) {
 		if d.Exception != nil && d.Exception.Description != "" {
 			text = d.Exception.Description
 		}
+		tb.logConsole("uncaught exception at %s:%d: %s", d.URL, d.LineNumber, text)
 		tb.problem("uncaught exception at %s:%d: %s", d.URL, d.LineNumber, text)
 	case *log.EventEntryAdded:
+		tb.logConsole("[%s %s] %s %s", ev.Entry.Source, ev.Entry.Level, ev.Entry.Text, ev.Entry.URL)
 		// Failed requests (an expected 422, say) are the network's;
 		// anything else at error level (a CSP violation) is a bug.
 		if ev.Entry.Level == log.EntryLevelError && ev.Entry.Source != log.EntrySourceNetwork {
@@ -203,15 +259,84 @@ func (tb *tab) waitFor(what, expr string) {
 
 // waitWithin waits until expr is truthy, failing with what after timeout:
 // for a page that polls the API with a backoff of its own.
+//
+// An expression that throws counts as not yet: pages replace what they
+// show (an order is "Loading" for a moment while it is asked for again),
+// and chromedp's poll never settles once its predicate has thrown, so an
+// unguarded wait would hang until the tab's own deadline. The last error
+// thrown is kept for the failure message, and the wait is also bounded
+// from Go, in case the page itself stops answering.
 func (tb *tab) waitWithin(timeout time.Duration, what, expr string) {
 	tb.t.Helper()
-	_, err := chromedp.Run(tb.ctx, chromedp.Poll[any](expr,
+	guarded := fmt.Sprintf(`(() => { try { return (%s); } catch (e) { window.__waitError = String(e); return false; } })()`, expr)
+	ctx, cancel := context.WithTimeout(tb.ctx, timeout+pollGrace)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[any](guarded,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
 	if err != nil {
-		// What the page says is usually why.
-		text, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 1500)`))
-		tb.t.Fatalf("wait for %s (%s): %v\npage text:\n%s", what, expr, err, text)
+		tb.failWait(fmt.Sprintf("wait for %s (%s): %v", what, expr, err))
 	}
+}
+
+// pollGrace is how much longer than its own timeout a wait may take
+// before Go gives up on the browser's answer.
+const pollGrace = 5 * time.Second
+
+// failWait fails the test with what the page shows and says: its text,
+// the last error a wait's expression threw, the browser console, and a
+// screenshot kept where the message says.
+func (tb *tab) failWait(msg string) {
+	tb.t.Helper()
+	// The tab may be past its own deadline: look at it within a few
+	// seconds of a context of its own.
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	var b strings.Builder
+	b.WriteString(msg)
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText.slice(0, 1500)`))
+	if err != nil {
+		text = "(unreadable: " + err.Error() + ")"
+	}
+	fmt.Fprintf(&b, "\npage:\n%s", text)
+	if thrown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.__waitError || ""`)); err == nil && thrown != "" {
+		fmt.Fprintf(&b, "\nthe expression last threw: %s", thrown)
+	}
+	tb.mu.Lock()
+	console := slices.Clone(tb.console)
+	tb.mu.Unlock()
+	if len(console) == 0 {
+		b.WriteString("\nbrowser console: (empty)")
+	} else {
+		fmt.Fprintf(&b, "\nbrowser console (last %d):\n  %s", len(console), strings.Join(console, "\n  "))
+	}
+	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err != nil {
+		fmt.Fprintf(&b, "\nno screenshot: %v", err)
+	} else if path, err := keepFailureScreenshot(tb.t.Name(), png); err != nil {
+		fmt.Fprintf(&b, "\nno screenshot: %v", err)
+	} else {
+		fmt.Fprintf(&b, "\nscreenshot: %s", path)
+	}
+	tb.t.Fatal(b.String())
+}
+
+// keepFailureScreenshot writes png under DELIVERY_SCREENSHOTS, or a
+// temporary folder that outlives the test (a failure's picture is wanted
+// after the run), and returns its path.
+func keepFailureScreenshot(test string, png []byte) (string, error) {
+	dir := os.Getenv("DELIVERY_SCREENSHOTS")
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "delivery-e2e-failure-"); err != nil {
+			return "", err
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "FAILED-"+strings.NewReplacer("/", "-", " ", "_").Replace(test)+".png")
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return path, os.WriteFile(path, png, 0o644)
 }
 
 func (tb *tab) click(css string) {
@@ -284,7 +409,7 @@ func screenshotDir(t *testing.T) string {
 
 // call calls the API from Go, as a second client would, and decodes the
 // JSON answer into out (when not nil); it returns the status.
-func (s *stack) call(t *testing.T, method, path, token string, headers map[string]string, body, out any) int {
+func (s *stack) call(t testing.TB, method, path, token string, headers map[string]string, body, out any) int {
 	t.Helper()
 	var r io.Reader
 	if body != nil {

@@ -29,7 +29,7 @@ type outboxMessage struct {
 }
 
 // outbox lists the SMS sent so far, as GET /_local/sms shows them.
-func (s *stack) outbox(t *testing.T) []outboxMessage {
+func (s *stack) outbox(t testing.TB) []outboxMessage {
 	t.Helper()
 	var out struct {
 		Messages []outboxMessage `json:"messages"`
@@ -43,7 +43,7 @@ func (s *stack) outbox(t *testing.T) []outboxMessage {
 // waitForSMS waits until the outbox holds more than after messages and
 // one of the new ones matches; the SMS goes out from a goroutine of its
 // own, after the API has answered.
-func (s *stack) waitForSMS(t *testing.T, what string, after int, match func(outboxMessage) bool) outboxMessage {
+func (s *stack) waitForSMS(t testing.TB, what string, after int, match func(outboxMessage) bool) outboxMessage {
 	t.Helper()
 	deadline := time.Now().Add(pollTimeout)
 	for {
