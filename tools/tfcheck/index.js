@@ -16,7 +16,10 @@
 //     every variable without a default, and every module.X.Y it reads is an
 //     output of that module;
 //   - data.terraform_remote_state.N.outputs.Y names an output of the sibling
-//     root configuration ../N when there is one (or a key of its defaults).
+//     root configuration ../N when there is one (or a key of its defaults);
+//   - its required_providers version constraint of hashicorp/aws admits the
+//     provider version whose schema this checks against, so that the check
+//     and the configuration cannot drift apart.
 // With --targets FILE (setup.sh), every `-target=ADDRESS` of a `tf <usecase> …`
 // command in FILE must name a module or resource declared along that path from
 // usecases/<usecase>: Terraform silently does nothing with a target that names
@@ -170,8 +173,82 @@ function rel(p) {
   return path.relative(process.cwd(), p) || '.';
 }
 
+// Terraform version constraints ("= 1.2.3", ">= 5.100, < 6.0", "~> 5.100"): does `version` satisfy `constraint`?
+function parseVersion(v) {
+  const parts = v.trim().replace(/^v/, '').split('.');
+  if (!parts.every((p) => /^[0-9]+$/.test(p))) return null;
+  return parts.map(Number);
+}
+
+function compareVersions(a, b) {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] || 0) - (b[i] || 0);
+    if (d) return Math.sign(d);
+  }
+  return 0;
+}
+
+function satisfies(version, constraint) {
+  const v = parseVersion(version);
+  if (!v) return false;
+  return constraint.split(',').every((term) => {
+    const m = /^\s*(>=|<=|!=|~>|=|>|<)?\s*([0-9][0-9.]*)\s*$/.exec(term);
+    if (!m) return false;
+    const want = parseVersion(m[2]);
+    const c = compareVersions(v, want);
+    switch (m[1] || '=') {
+      case '=':
+        return c === 0;
+      case '!=':
+        return c !== 0;
+      case '>':
+        return c > 0;
+      case '>=':
+        return c >= 0;
+      case '<':
+        return c < 0;
+      case '<=':
+        return c <= 0;
+      default: {
+        // ~> x.y allows x.y and later x.*; ~> x.y.z allows x.y.z and later x.y.*
+        const upper = want.slice(0, Math.max(1, want.length - 1));
+        upper[upper.length - 1]++;
+        return c >= 0 && compareVersions(v, upper) < 0;
+      }
+    }
+  });
+}
+
+// The hashicorp/aws version constraints of a directory's terraform { required_providers } blocks.
+function awsConstraints(mod) {
+  const out = [];
+  for (const { file, doc } of mod.files) {
+    for (const tf of doc.terraform || []) {
+      for (const rp of tf.required_providers || []) {
+        for (const p of Object.values(rp)) {
+          if (p && typeof p === 'object' && /^(registry\.terraform\.io\/)?hashicorp\/aws$/.test(p.source || '')) {
+            out.push({ file, version: p.version });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
 function checkModule(mod, mods, schema, errors, stats) {
   const dirRel = rel(mod.dir);
+  // 0. the provider version this checks against is one the configuration accepts
+  for (const c of awsConstraints(mod)) {
+    stats.constraints++;
+    if (typeof c.version !== 'string') {
+      errors.push(`${rel(c.file)}: required_providers hashicorp/aws has no version constraint`);
+    } else if (!satisfies(schema.providerVersion, c.version)) {
+      errors.push(
+        `${rel(c.file)}: required_providers hashicorp/aws "${c.version}" does not admit ${schema.providerVersion}, the version whose schema tfcheck checks against (tools/tfcheck/package.json): they must agree`,
+      );
+    }
+  }
   // 1. resources and data sources against the provider schema
   for (const kind of ['resource', 'data']) {
     for (const [key, r] of Object.entries(mod[kind])) {
@@ -315,7 +392,7 @@ async function main(argv) {
   const roots = argv.length ? argv : [path.join(__dirname, '..', '..', 'terraform')];
   const schema = schemaLib.load();
   const errors = [];
-  const stats = { dirs: 0, resource: 0, data: 0, module: 0, targets: 0 };
+  const stats = { dirs: 0, resource: 0, data: 0, module: 0, targets: 0, constraints: 0 };
   const mods = new Map();
   for (const root of roots) {
     if (!fs.existsSync(root)) {
@@ -335,7 +412,7 @@ async function main(argv) {
   if (targets) checkTargets(targets, path.resolve(roots[0]), mods, errors, stats);
   for (const e of errors) console.log(`ERROR ${e}`);
   console.log(
-    `tfcheck: hashicorp/aws ${schema.providerVersion} schema (@cdktf/provider-aws ${schema.version}); ${stats.dirs} directories, ${stats.resource} resources, ${stats.data} data sources, ${stats.module} module calls, ${stats.targets} setup.sh targets; ${errors.length} error(s)`,
+    `tfcheck: hashicorp/aws ${schema.providerVersion} schema (@cdktf/provider-aws ${schema.version}); ${stats.dirs} directories, ${stats.resource} resources, ${stats.data} data sources, ${stats.module} module calls, ${stats.constraints} provider constraints, ${stats.targets} setup.sh targets; ${errors.length} error(s)`,
   );
   return errors.length ? 1 : 0;
 }
@@ -350,4 +427,4 @@ if (require.main === module) {
   );
 }
 
-module.exports = { main };
+module.exports = { main, satisfies };

@@ -43,9 +43,10 @@ const cases = [
   {
     name: 'unknown data source attribute',
     file: 'modules/network/main.tf',
-    from: /data\.aws_region\.current\.region\b/,
-    to: 'data.aws_region.current.region_name',
-    expect: 'has no attribute "region_name"',
+    // region is provider 6's name for it; 5.100 has name.
+    from: /data\.aws_region\.current\.name\b/,
+    to: 'data.aws_region.current.region',
+    expect: 'has no attribute "region"',
   },
   {
     name: 'module call with an undeclared variable',
@@ -67,6 +68,13 @@ const cases = [
     from: /module\.api\.rest_api_name/,
     to: 'module.api.api_name',
     expect: 'has no output "api_name"',
+  },
+  {
+    name: 'provider constraint that excludes the checked schema',
+    file: 'modules/photos/versions.tf',
+    from: /^(\s*)version(\s*)=\s*"[^"]*"/m,
+    to: '$1version$2= ">= 6.0, < 7.0"',
+    expect: 'does not admit 5.100.0',
   },
   {
     name: 'reference to a missing remote-state output',

@@ -207,7 +207,7 @@ data "aws_iam_policy_document" "proxy" {
       condition {
         test     = "StringEquals"
         variable = "kms:ViaService"
-        values   = ["secretsmanager.${data.aws_region.current.region}.amazonaws.com"]
+        values   = ["secretsmanager.${data.aws_region.current.name}.amazonaws.com"]
       }
     }
   }

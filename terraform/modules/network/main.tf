@@ -28,7 +28,7 @@ locals {
   # Services the bastion's SSM agent needs for Session Manager without internet egress.
   ssm_endpoints = var.enable_ssm_endpoints ? toset(["ssm", "ssmmessages", "ec2messages"]) : toset([])
 
-  region = data.aws_region.current.region
+  region = data.aws_region.current.name
 }
 
 resource "aws_vpc" "this" {
