@@ -124,6 +124,8 @@ type tab struct {
 	t   testing.TB
 	ctx context.Context
 
+	failures string // the folder a failed wait's screenshot is kept in; empty: DELIVERY_SCREENSHOTS or a new one
+
 	mu       sync.Mutex
 	problems []string
 	console  []string    // the last consoleLines messages, for a failed wait
@@ -311,7 +313,7 @@ func (tb *tab) failWait(msg string) {
 	}
 	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err != nil {
 		fmt.Fprintf(&b, "\nno screenshot: %v", err)
-	} else if path, err := keepFailureScreenshot(tb.t.Name(), png); err != nil {
+	} else if path, err := keepFailureScreenshot(tb.failures, tb.t.Name(), png); err != nil {
 		fmt.Fprintf(&b, "\nno screenshot: %v", err)
 	} else {
 		fmt.Fprintf(&b, "\nscreenshot: %s", path)
@@ -319,11 +321,13 @@ func (tb *tab) failWait(msg string) {
 	tb.t.Fatal(b.String())
 }
 
-// keepFailureScreenshot writes png under DELIVERY_SCREENSHOTS, or a
+// keepFailureScreenshot writes png under dir, DELIVERY_SCREENSHOTS or a
 // temporary folder that outlives the test (a failure's picture is wanted
 // after the run), and returns its path.
-func keepFailureScreenshot(test string, png []byte) (string, error) {
-	dir := os.Getenv("DELIVERY_SCREENSHOTS")
+func keepFailureScreenshot(dir, test string, png []byte) (string, error) {
+	if dir == "" {
+		dir = os.Getenv("DELIVERY_SCREENSHOTS")
+	}
 	if dir == "" {
 		var err error
 		if dir, err = os.MkdirTemp("", "delivery-e2e-failure-"); err != nil {

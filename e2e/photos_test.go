@@ -86,6 +86,9 @@ func TestPhotos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping the browser tests in -short mode")
 	}
+	// A marketplace of its own: only the browser is shared with the
+	// other flows, which run beside it while it waits on its pages.
+	t.Parallel()
 	b := startBrowser(t)
 	s := startStack(t)
 	if _, err := s.Market.SeedPhotos(t.Context()); err != nil {

@@ -44,9 +44,8 @@ func TestFailedWaitSaysWhy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping the browser tests in -short mode")
 	}
+	t.Parallel()
 	b := startBrowser(t)
-	shots := t.TempDir()
-	t.Setenv("DELIVERY_SCREENSHOTS", shots)
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, `<!doctype html><title>wait</title><p id="order-status" data-status="placed">Placed</p>
@@ -58,6 +57,8 @@ func TestFailedWaitSaysWhy(t *testing.T) {
 	// A tab deadline far past the wait's own: reaching it would mean the
 	// wait hung.
 	tb := b.tabFor(rec, 5*time.Minute)
+	shots := t.TempDir()
+	tb.failures = shots
 	tb.navigate(page.URL)
 	done := make(chan struct{})
 	go func() {
