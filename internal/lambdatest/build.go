@@ -3,6 +3,7 @@ package lambdatest
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,10 +31,12 @@ func FunctionNames(root string) ([]string, error) {
 // (CGO off, -tags lambda.norpc, -trimpath, -ldflags "-s -w") for goos and
 // goarch, into out/<name>/bootstrap, and returns those paths by name. One
 // go build builds them all, so the packages they share compile once and in
-// parallel, and the build cache makes a second run cheap.
+// parallel. It links into a folder kept between runs (see linkDir), where
+// go build leaves a binary whose sources have not changed as it is, so
+// that a second run costs a copy rather than a link of every function.
 func BuildBootstraps(ctx context.Context, root, out, goos, goarch string, names ...string) (map[string]string, error) {
-	bin := filepath.Join(out, ".bin-"+goos+"-"+goarch)
-	if err := os.MkdirAll(bin, 0o755); err != nil {
+	bin, err := linkDir(goos, goarch)
+	if err != nil {
 		return nil, err
 	}
 	args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", bin + string(filepath.Separator)}
@@ -53,12 +56,45 @@ func BuildBootstraps(ctx context.Context, root, out, goos, goarch string, names 
 			return nil, err
 		}
 		// go build names each binary after its folder; Lambda runs one
-		// called bootstrap.
+		// called bootstrap. A copy, so that the next build may replace
+		// the linked one while this is running.
 		path := filepath.Join(dir, "bootstrap")
-		if err := os.Rename(filepath.Join(bin, name), path); err != nil {
+		if err := copyExecutable(filepath.Join(bin, name), path); err != nil {
 			return nil, fmt.Errorf("bootstrap of %s: %w", name, err)
 		}
 		paths[name] = path
 	}
 	return paths, nil
+}
+
+// linkDir is where go build links the bootstraps for goos and goarch:
+// delivery/lambda-bootstraps/<goos>-<goarch> in the user's cache folder,
+// or in the temporary folder where there is none.
+func linkDir(goos, goarch string) (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	dir := filepath.Join(base, "delivery", "lambda-bootstraps", goos+"-"+goarch)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+func copyExecutable(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }
