@@ -10,6 +10,10 @@ locals {
   burstable_gib    = { micro = 1, small = 2, medium = 4, large = 8, xlarge = 16, "2xlarge" = 32 }
   burstable_family = contains(["t3", "t4g"], local.class_parts[1]) && contains(keys(local.burstable_gib), local.class_parts[2])
   max_connections  = local.burstable_family ? floor(local.burstable_gib[local.class_parts[2]] * 1073741824 / 12582880) : null
+
+  # The parameter group family follows the major version: 8.4.x -> mysql8.4, 8.0 -> mysql8.0.
+  major_version          = regex("^[0-9]+\\.[0-9]+", var.engine_version)
+  parameter_group_family = "mysql${local.major_version}"
 }
 
 resource "aws_db_subnet_group" "this" {
@@ -20,10 +24,12 @@ resource "aws_db_subnet_group" "this" {
   tags = merge(var.tags, { Name = var.identifier })
 }
 
+# Every parameter set here exists, unchanged, in MySQL 8.0 and 8.4 (none of those 8.4 removed, such as
+# default_authentication_plugin or expire_logs_days); extra_parameters must suit the family too.
 resource "aws_db_parameter_group" "this" {
   name_prefix = "${var.identifier}-"
-  family      = "mysql8.0"
-  description = "MySQL 8.0 parameters of ${var.identifier}: TLS required"
+  family      = local.parameter_group_family
+  description = "MySQL ${local.major_version} parameters of ${var.identifier}: TLS required"
 
   parameter {
     name         = "require_secure_transport"
@@ -104,6 +110,11 @@ resource "aws_db_instance" "this" {
   engine_version = var.engine_version
   instance_class = var.instance_class
 
+  # Not enrolled in RDS Extended Support unless engine_lifecycle_support says so: once the major version's
+  # standard support ends, RDS upgrades the instance instead of billing Extended Support per vCPU-hour.
+  engine_lifecycle_support    = var.engine_lifecycle_support
+  allow_major_version_upgrade = var.allow_major_version_upgrade
+
   db_name                       = var.db_name
   username                      = var.master_username
   manage_master_user_password   = true
@@ -148,7 +159,22 @@ resource "aws_db_instance" "this" {
 
   tags = merge(var.tags, { Name = var.identifier })
 
+  # RDS sets the Extended Support enrolment when it creates (or restores) an instance and ignores it in a
+  # modification: changing it here would only plan the same update forever. The check below says so instead.
+  lifecycle {
+    ignore_changes = [engine_lifecycle_support]
+  }
+
   depends_on = [aws_cloudwatch_log_group.exports, aws_iam_role_policy_attachment.monitoring]
+}
+
+# An instance created before engine_lifecycle_support was set (or with another value) keeps its enrolment:
+# a warning on every plan, until the instance is restored from a snapshot with the wanted value.
+check "extended_support_enrolment" {
+  assert {
+    condition     = aws_db_instance.this.engine_lifecycle_support == var.engine_lifecycle_support
+    error_message = "${var.identifier} is enrolled as ${aws_db_instance.this.engine_lifecycle_support}, not ${var.engine_lifecycle_support}: RDS sets this only when it creates or restores an instance (docs/deploy.md, \"MySQL version and RDS Extended Support\")."
+  }
 }
 
 # --- RDS Proxy: Lambda fan-out onto a bounded pool of MySQL connections -------------------------------

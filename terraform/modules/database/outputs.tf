@@ -13,6 +13,21 @@ output "instance_resource_id" {
   value       = aws_db_instance.this.resource_id
 }
 
+output "engine_version_actual" {
+  description = "MySQL version the instance runs (engine_version resolved to a minor version)."
+  value       = aws_db_instance.this.engine_version_actual
+}
+
+output "engine_lifecycle_support" {
+  description = "The instance's RDS Extended Support enrolment (open-source-rds-extended-support-disabled: no Extended Support charge)."
+  value       = aws_db_instance.this.engine_lifecycle_support
+}
+
+output "parameter_group_family" {
+  description = "Family of the instance's parameter group (mysql8.4 for 8.4.x)."
+  value       = aws_db_parameter_group.this.family
+}
+
 output "address" {
   description = "Hostname of the RDS instance endpoint (DB_HOST without the proxy; the bastion's target)."
   value       = aws_db_instance.this.address

@@ -29,14 +29,31 @@ variable "security_group_ids" {
 }
 
 variable "engine_version" {
-  description = "MySQL engine version: \"8.0\" follows the newest 8.0 minor version (auto minor upgrades on)."
+  description = "MySQL engine version: \"8.4\" (the LTS release) follows the newest 8.4 minor version (auto minor upgrades on); the parameter group family (mysql8.4) follows it. \"8.0\" only for an instance not yet upgraded: its standard support ended on 2026-07-31."
   type        = string
-  default     = "8.0"
+  default     = "8.4"
 
   validation {
-    condition     = can(regex("^8\\.0(\\.[0-9]+)?$", var.engine_version))
-    error_message = "engine_version must be 8.0 or 8.0.x (the parameter group family is mysql8.0)."
+    condition     = can(regex("^8\\.[04](\\.[0-9]+)?$", var.engine_version))
+    error_message = "engine_version must be 8.4 or 8.4.x (or 8.0 or 8.0.x for an instance not yet upgraded)."
   }
+}
+
+variable "engine_lifecycle_support" {
+  description = "RDS Extended Support enrolment, set when the instance is created or restored: open-source-rds-extended-support-disabled (no Extended Support charge; once the major version's standard support ends RDS upgrades the instance, and creating one of an ended version fails) or open-source-rds-extended-support (keeps it running past that date at about 0.10 USD per vCPU-hour)."
+  type        = string
+  default     = "open-source-rds-extended-support-disabled"
+
+  validation {
+    condition     = contains(["open-source-rds-extended-support-disabled", "open-source-rds-extended-support"], var.engine_lifecycle_support)
+    error_message = "engine_lifecycle_support must be open-source-rds-extended-support-disabled or open-source-rds-extended-support."
+  }
+}
+
+variable "allow_major_version_upgrade" {
+  description = "Let a change of engine_version move the instance to another major version (8.0 to 8.4); RDS snapshots it first and it is down for some minutes."
+  type        = bool
+  default     = false
 }
 
 variable "instance_class" {

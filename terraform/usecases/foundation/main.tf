@@ -101,10 +101,12 @@ module "database" {
   log_retention_days           = var.log_retention_days
   log_kms_key_arn              = aws_kms_key.logs.arn
   cloudwatch_logs_exports      = ["error", "slowquery"]
-  apply_immediately            = !var.db_deletion_protection
+  apply_immediately            = var.db_major_version_upgrade || !var.db_deletion_protection
+  allow_major_version_upgrade  = var.db_major_version_upgrade
   monitoring_interval          = 60
   ca_cert_identifier           = "rds-ca-rsa2048-g1"
-  engine_version               = "8.0"
+  engine_version               = var.db_engine_version
+  engine_lifecycle_support     = var.db_engine_lifecycle_support
   db_name                      = "delivery"
   master_username              = "delivery_admin"
   max_allocated_storage        = 100

@@ -43,6 +43,16 @@ output "db_instance_id" {
   value       = module.database.instance_id
 }
 
+output "db_engine_version" {
+  description = "MySQL version the database runs (db_engine_version resolved to a minor version)."
+  value       = module.database.engine_version_actual
+}
+
+output "db_engine_lifecycle_support" {
+  description = "RDS Extended Support enrolment of the database (open-source-rds-extended-support-disabled: no Extended Support charge)."
+  value       = module.database.engine_lifecycle_support
+}
+
 output "db_address" {
   description = "Host name of the RDS instance itself (the bastion tunnels to it; the functions use db_host)."
   value       = module.database.address

@@ -71,6 +71,34 @@ variable "db_instance_class" {
   default     = "db.t4g.micro"
 }
 
+variable "db_engine_version" {
+  description = "MySQL version of the database: 8.4, the LTS release, following its newest minor version. An instance still on 8.0 moves to 8.4 with db_major_version_upgrade = true (docs/deploy.md)."
+  type        = string
+  default     = "8.4"
+
+  validation {
+    condition     = can(regex("^8\\.[04](\\.[0-9]+)?$", var.db_engine_version))
+    error_message = "db_engine_version must be 8.4 or 8.4.x (or 8.0 or 8.0.x for an instance not yet upgraded)."
+  }
+}
+
+variable "db_engine_lifecycle_support" {
+  description = "RDS Extended Support enrolment of a new database: open-source-rds-extended-support-disabled (default: never an Extended Support charge; RDS upgrades the major version when its standard support ends) or open-source-rds-extended-support (about 0.10 USD per vCPU-hour once standard support has ended, ~146 USD a month on db.t4g.micro): a decision to make on purpose."
+  type        = string
+  default     = "open-source-rds-extended-support-disabled"
+
+  validation {
+    condition     = contains(["open-source-rds-extended-support-disabled", "open-source-rds-extended-support"], var.db_engine_lifecycle_support)
+    error_message = "db_engine_lifecycle_support must be open-source-rds-extended-support-disabled or open-source-rds-extended-support."
+  }
+}
+
+variable "db_major_version_upgrade" {
+  description = "Allow this apply to move the database to another major version (db_engine_version 8.0 to 8.4), at once rather than in the maintenance window: RDS snapshots it, then it is down for some minutes. Leave false otherwise."
+  type        = bool
+  default     = false
+}
+
 variable "db_proxy_enabled" {
   description = "Reach MySQL through an RDS Proxy (true for production: it bounds the connections of Lambda fan-out); false drops its cost in a small dev environment, where the functions connect to the instance."
   type        = bool
