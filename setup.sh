@@ -22,6 +22,8 @@
 #   TF_STATE_BUCKET            state bucket (default: <project>-tfstate-<account>-<region>, created if missing)
 #   TF_STATE_KEY_PREFIX        state key prefix (default: <project>/<environment>)
 #   TF_LOCK_TABLE              DynamoDB lock table (default: <project>-tfstate-lock, created if missing)
+#   MANAGE_ACCOUNT_SETTINGS    true or false: this environment owns API Gateway's logging role and the SMS
+#                              preferences of the account and region (default: decided, see docs/deploy.md)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,7 +55,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -253,6 +255,71 @@ tf_output() { # tf_output <usecase> <name>
   tf "$1" output -raw "$2"
 }
 
+# ---------------------------------------------------------------------------------------------
+# Account-wide settings: API Gateway's CloudWatch Logs role (aws_api_gateway_account) and the SMS preferences
+# (aws_sns_sms_preferences) exist once per account and region. One environment owns them
+# (manage_account_settings in the backend); every other one relies on the owner's and must leave them alone.
+
+# The role API Gateway writes logs with in this account and region tells who owns the settings: this
+# environment when it is its role (tagged with its Project and Environment), nobody when there is no role or
+# the role is gone (then this environment takes them), another environment or tool otherwise.
+configure_account_settings() {
+  local role name tags err owner reason
+  if [ -n "${MANAGE_ACCOUNT_SETTINGS:-}" ]; then
+    case "$MANAGE_ACCOUNT_SETTINGS" in
+    true | false) ;;
+    *) die "MANAGE_ACCOUNT_SETTINGS must be true or false, not '$MANAGE_ACCOUNT_SETTINGS'" ;;
+    esac
+    owner="$MANAGE_ACCOUNT_SETTINGS" reason="MANAGE_ACCOUNT_SETTINGS"
+  else
+    role="$(aws apigateway get-account --query cloudwatchRoleArn --output text)" ||
+      die "could not read API Gateway's account settings (aws apigateway get-account)"
+    name="${role##*/}"
+    if [ -z "$role" ] || [ "$role" = "None" ]; then
+      owner=true reason="no environment owns them yet"
+    elif ! tags="$(aws iam list-role-tags --role-name "$name" --output json 2>&1)"; then
+      err="$tags"
+      [[ "$err" == *NoSuchEntity* ]] || die "could not read the tags of API Gateway's role $name: $err"
+      owner=true reason="their owner's role $name is gone"
+    elif jq -e --arg p "$PROJECT" --arg e "$ENVIRONMENT" \
+      '(.Tags | from_entries) as $t | $t.Project == $p and $t.Environment == $e' <<<"$tags" >/dev/null; then
+      owner=true reason="this environment owns them"
+    else
+      owner=false
+      reason="$(jq -r '(.Tags | from_entries) as $t | if $t.Project and $t.Environment
+        then "environment \($t.Project)-\($t.Environment) owns them" else "something else owns them" end' <<<"$tags")"
+      reason="$reason (API Gateway's role is $name)"
+    fi
+  fi
+  export TF_VAR_manage_account_settings="$owner"
+  info "account-wide settings (API Gateway logging role, SMS preferences): manage_account_settings=$owner, $reason"
+}
+
+# Singletons this environment's backend state still holds while another one owns the settings (after a hand-over,
+# docs/deploy.md): Terraform forgets them here without touching the account, since deleting the SMS preferences
+# would reset the owner's (aws_api_gateway_account's delete leaves the setting alone, but it goes as well).
+release_account_settings() {
+  local address held=()
+  [ "${TF_VAR_manage_account_settings:-true}" = "false" ] || return 0
+  tf_init backend
+  for address in 'module.sms.aws_sns_sms_preferences.this[0]' 'module.api.aws_api_gateway_account.this[0]'; do
+    if tf backend state list "$address" 2>/dev/null | grep -qxF "$address"; then
+      held+=("$address")
+    fi
+  done
+  [ "${#held[@]}" -gt 0 ] || return 0
+  step "Handing the account-wide settings over: removing ${held[*]} from this environment's state"
+  tf backend state rm "${held[@]}" >/dev/null
+  info "the account's settings stay as their owner set them"
+}
+
+# Other environments whose backend state is in the same bucket: they rely on the settings this one may own.
+other_environments() {
+  aws s3api list-objects-v2 --bucket "$TF_STATE_BUCKET" --query 'Contents[].Key' --output json |
+    jq -r --arg own "$TF_STATE_KEY_PREFIX/backend.tfstate" \
+      '.[]? | select(endswith("/backend.tfstate") and . != $own) | sub("/backend.tfstate$"; "")'
+}
+
 # New accounts start with 10 concurrent executions: no concurrency can be reserved there.
 check_lambda_concurrency() {
   # The sum of the backend's reserved_concurrency defaults (terraform/usecases/backend/variables.tf).
@@ -353,8 +420,10 @@ cmd_deploy() {
   cmd_build
   bootstrap_state
   check_lambda_concurrency
+  configure_account_settings
 
   tf_apply foundation
+  release_account_settings
   tf_apply backend
   tf_apply storefront
   # The backend reads the storefront's state: its origin for CORS (of the API and of the photo uploads
@@ -406,6 +475,9 @@ cmd_plan() {
     download_ca_bundle
   fi
   cmd_build
+  if aws s3api head-bucket --bucket "$TF_STATE_BUCKET" >/dev/null 2>&1; then
+    configure_account_settings
+  fi
   local usecase previous=""
   for usecase in "${USECASES[@]}"; do
     if [ -n "$previous" ] && ! state_exists "$previous"; then
@@ -451,6 +523,18 @@ cmd_destroy() {
   fi
   if state_exists backend; then
     step "Emptying and destroying: backend"
+    configure_account_settings
+    if [ "$TF_VAR_manage_account_settings" = "true" ]; then
+      local others
+      others="$(other_environments | paste -sd ' ' -)"
+      if [ -n "$others" ] && [ "${CONFIRM_ACCOUNT_SETTINGS:-}" != "yes" ]; then
+        die "$PROJECT-$ENVIRONMENT owns the account-wide settings that the environments under $others rely on:
+       destroying it would delete the role their API access logs are written with and reset the SMS preferences.
+       Destroy them first, or hand the settings over (docs/deploy.md): MANAGE_ACCOUNT_SETTINGS=true
+       ENVIRONMENT=<other> ./setup.sh deploy, then destroy this one. CONFIRM_ACCOUNT_SETTINGS=yes destroys it anyway."
+      fi
+    fi
+    release_account_settings
     tf_init backend
     # The photo buckets go with every photo and access log in them (old versions included).
     tf backend apply -input=false -auto-approve -var force_destroy=true \

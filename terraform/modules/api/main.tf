@@ -196,7 +196,9 @@ resource "aws_api_gateway_deployment" "this" {
   depends_on = [aws_api_gateway_gateway_response.this]
 }
 
-# API Gateway writes logs with one account-wide role per region.
+# API Gateway writes logs with one account-wide role per region: exactly one configuration may set it
+# (manage_account_cloudwatch_role), every other API relies on it. Deleting aws_api_gateway_account leaves the
+# setting as it was (provider 5.x); deleting the role breaks the access logs of every API in the region.
 data "aws_iam_policy_document" "cloudwatch_assume" {
   statement {
     actions = ["sts:AssumeRole"]

@@ -42,3 +42,8 @@ output "access_log_group_name" {
   description = "CloudWatch log group of the stage's access logs."
   value       = aws_cloudwatch_log_group.access.name
 }
+
+output "account_cloudwatch_role_arn" {
+  description = "The region-wide API Gateway CloudWatch Logs role this module set (null when manage_account_cloudwatch_role is false)."
+  value       = one(aws_iam_role.cloudwatch[*].arn)
+}

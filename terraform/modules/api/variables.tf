@@ -138,7 +138,7 @@ variable "cors_allow_origin" {
 }
 
 variable "manage_account_cloudwatch_role" {
-  description = "Set the region-wide API Gateway CloudWatch Logs role (needed once per account and region for access logs); false if something else manages it."
+  description = "Set the region-wide API Gateway CloudWatch Logs role (aws_api_gateway_account: one per account and region, needed for access logs); false where another configuration owns it, whose role this API's access logs then use."
   type        = bool
   default     = true
 }

@@ -373,7 +373,7 @@ module "sms" {
 
   name                   = "${local.name}-carrier-sms"
   monthly_spend_limit    = var.sms_monthly_spend_limit
-  manage_sms_preferences = var.manage_sms_preferences
+  manage_sms_preferences = coalesce(var.manage_sms_preferences, var.manage_account_settings)
 }
 
 # --- Functions ------------------------------------------------------------------------------
@@ -503,9 +503,10 @@ module "photos" {
 module "api" {
   source = "../../modules/api"
 
-  name              = "${local.name}-api"
-  routes            = local.routes
-  gateway_responses = jsondecode(file("${local.repo_root}/api/gateway_responses.json"))
+  name                           = "${local.name}-api"
+  manage_account_cloudwatch_role = var.manage_account_settings
+  routes                         = local.routes
+  gateway_responses              = jsondecode(file("${local.repo_root}/api/gateway_responses.json"))
   functions = {
     for k, f in module.function : k => {
       function_name = f.function_name

@@ -107,3 +107,18 @@ output "ops_topic_arn" {
   description = "SNS topic receiving the alarms."
   value       = module.alarms.topic_arn
 }
+
+output "manages_account_settings" {
+  description = "Whether this environment owns the account's API Gateway CloudWatch Logs role and SMS preferences in the region (manage_account_settings)."
+  value       = var.manage_account_settings
+}
+
+output "account_cloudwatch_role_arn" {
+  description = "The API Gateway CloudWatch Logs role this environment set for the account and region (null when another environment owns it)."
+  value       = module.api.account_cloudwatch_role_arn
+}
+
+output "sms_delivery_status_role_arn" {
+  description = "The role SNS writes SMS delivery status with, set by this environment for the account and region (null when another environment owns the SMS preferences)."
+  value       = module.sms.delivery_status_role_arn
+}

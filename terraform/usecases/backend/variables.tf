@@ -64,15 +64,21 @@ variable "state_region" {
 }
 
 variable "sms_monthly_spend_limit" {
-  description = "Monthly SMS spend limit in USD for the account and region (above 1 needs an AWS Support increase first)."
+  description = "Monthly SMS spend limit in USD for the account and region (above 1 needs an AWS Support increase first); set by the environment that owns the account settings (manage_account_settings)."
   type        = number
   default     = 1
 }
 
-variable "manage_sms_preferences" {
-  description = "Manage the account-wide SMS preferences of the region here (turn off if another stack owns them)."
+variable "manage_account_settings" {
+  description = "This environment owns the settings API Gateway and SNS keep once per account and region: API Gateway's CloudWatch Logs role (aws_api_gateway_account, which every API's access logs need) and the SMS preferences (aws_sns_sms_preferences: Transactional type, monthly spend limit, delivery-status logging). true for the first environment in an account and region, false for every other one, which then relies on the owner's. setup.sh decides it (docs/deploy.md, \"A second environment in the same account\")."
   type        = bool
   default     = true
+}
+
+variable "manage_sms_preferences" {
+  description = "Superseded by manage_account_settings: null (the default) follows it; true or false still decides for the SMS preferences alone, as before."
+  type        = bool
+  default     = null
 }
 
 variable "currency" {
