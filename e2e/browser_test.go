@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,7 +64,21 @@ var shared struct {
 	stop    func()
 }
 
+// flowsAtOnce is how many flows run side by side unless -test.parallel
+// says otherwise: they spend most of their time waiting on the pages' own
+// polling, so go test's default of one per core leaves the cores idle.
+const flowsAtOnce = 4
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		if err := flag.Set("test.parallel", strconv.Itoa(max(flowsAtOnce, goruntime.GOMAXPROCS(0)))); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: -test.parallel:", err)
+			os.Exit(2)
+		}
+	}
 	code := m.Run()
 	if shared.stop != nil {
 		shared.stop()

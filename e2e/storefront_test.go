@@ -54,25 +54,31 @@ const (
 )
 
 // TestStorefront runs the shopper's and the company's flows in headless
-// Chromium against one marketplace: each flow in a browser context of its
-// own, one after the other (they count orders and change prices).
+// Chromium, each in a browser context of its own and on a marketplace of
+// its own (they count orders and change prices), side by side.
 func TestStorefront(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping the browser tests in -short mode")
 	}
-	// A marketplace of its own: only the browser is shared with the
-	// other flows, which run beside it while it waits on its pages.
 	t.Parallel()
 	b := startBrowser(t)
-	s := startStack(t)
-
-	t.Run("browse, filter and the bill equals the quote", func(t *testing.T) { testBill(t, b, s) })
-	t.Run("checkout shows the order and texts the carriers", func(t *testing.T) { testCheckout(t, b, s) })
-	t.Run("a double-clicked Place order makes one order", func(t *testing.T) { testDoubleClick(t, b, s) })
-	t.Run("a lost answer retried with the same key makes one order", func(t *testing.T) { testRetry(t, b, s) })
-	t.Run("names are text and unavailable products leave the cart", func(t *testing.T) { testHostileName(t, b, s) })
-	t.Run("the console edits a price and the storefront shows it", func(t *testing.T) { testConsole(t, b, s) })
-	t.Run("screenshots", func(t *testing.T) { testScreenshots(t, b, s) })
+	for _, flow := range []struct {
+		name string
+		run  func(*testing.T, *browser, *stack)
+	}{
+		{"browse, filter and the bill equals the quote", testBill},
+		{"checkout shows the order and texts the carriers", testCheckout},
+		{"a double-clicked Place order makes one order", testDoubleClick},
+		{"a lost answer retried with the same key makes one order", testRetry},
+		{"names are text and unavailable products leave the cart", testHostileName},
+		{"the console edits a price and the storefront shows it", testConsole},
+		{"screenshots", testScreenshots},
+	} {
+		t.Run(flow.name, func(t *testing.T) {
+			t.Parallel()
+			flow.run(t, b, startStack(t))
+		})
+	}
 }
 
 // openShop opens the storefront and waits for the first page of products.
