@@ -35,6 +35,8 @@ import (
 	"github.com/deliverymarket/delivery/internal/localrun"
 	"github.com/deliverymarket/delivery/internal/mysql"
 	"github.com/deliverymarket/delivery/internal/notify"
+	"github.com/deliverymarket/delivery/internal/notify/lambdainvoke"
+	"github.com/deliverymarket/delivery/internal/notify/snssms"
 	"github.com/deliverymarket/delivery/internal/notify/snstest"
 )
 
@@ -735,7 +737,7 @@ func TestNotificationServicesFailing(t *testing.T) {
 		standIn.failing.Store(true)
 		// The client as FromEnv builds it: the SDK's default retries.
 		client := lambda.New(lambda.Options{BaseEndpoint: &standIn.URL, Region: "eu-west-1", Credentials: awsCreds})
-		dispatcher := notify.NewDispatcher(mysql.NewOrderStore(r.db), notify.LambdaInvoker{Client: client, Function: "notifycarrier"}, logger)
+		dispatcher := notify.NewDispatcher(mysql.NewOrderStore(r.db), lambdainvoke.Invoker{Client: client, Function: "notifycarrier"}, logger)
 		clock := &testClock{now: time.Now().UTC()}
 		dispatcher.SetClock(clock.Now)
 		fn := app.PlaceOrder(app.Deps{DB: r.db, Currency: "USD", Logger: logger, Notifier: dispatcher})
@@ -785,7 +787,7 @@ func TestNotificationServicesFailing(t *testing.T) {
 		// notifycarrier run in-process, as the local runner does, with the
 		// real SNS client; its outcome comes back as Lambda's destination
 		// record.
-		dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(r.db), notify.SNSPublisher{Client: client, Log: logger}, localrun.DefaultSiteURL, logger)
+		dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(r.db), snssms.Publisher{Client: client, Log: logger}, localrun.DefaultSiteURL, logger)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/deliverymarket/delivery/internal/apigw"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
-	"github.com/deliverymarket/delivery/internal/notify"
+	"github.com/deliverymarket/delivery/internal/notify/snssms"
 )
 
 // Fulfilment is the handler of the fulfilment Lambda: carriers claiming,
@@ -47,5 +47,5 @@ func textsFromEnv(ctx context.Context, logger *slog.Logger) (market.TextSender, 
 	if err != nil {
 		return nil, fmt.Errorf("config: aws: %w", err)
 	}
-	return notify.SNSPublisher{Client: sns.NewFromConfig(awsCfg), Log: logger}, nil
+	return snssms.Publisher{Client: sns.NewFromConfig(awsCfg), Log: logger}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
 	"github.com/deliverymarket/delivery/internal/notify"
+	"github.com/deliverymarket/delivery/internal/notify/snssms"
 	"github.com/deliverymarket/delivery/migrations"
 )
 
@@ -59,7 +60,7 @@ type MigrateResponse struct {
 // CarrierTopic is the carriers' SNS topic, whose SMS subscriptions follow
 // the active carriers' phones.
 type CarrierTopic struct {
-	Client notify.SubscriptionsAPI
+	Client snssms.SubscriptionsAPI
 	ARN    string
 }
 
@@ -96,7 +97,7 @@ func Migrate(d Deps, topic CarrierTopic) func(context.Context, MigrateRequest) (
 		if err != nil {
 			return resp, err
 		}
-		report, err := notify.SyncSubscriptions(ctx, topic.Client, topic.ARN, ActivePhones(all))
+		report, err := snssms.SyncSubscriptions(ctx, topic.Client, topic.ARN, ActivePhones(all))
 		if err != nil {
 			return resp, fmt.Errorf("carriers' sms subscriptions: %w", err)
 		}

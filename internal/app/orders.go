@@ -12,6 +12,8 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/mysql"
 	"github.com/deliverymarket/delivery/internal/notify"
+	"github.com/deliverymarket/delivery/internal/notify/lambdainvoke"
+	"github.com/deliverymarket/delivery/internal/notify/snssms"
 )
 
 // PlaceOrderFromEnv builds the placeorder Lambda's handler: the API
@@ -31,7 +33,7 @@ func PlaceOrderFromEnv(ctx context.Context) (notify.PlaceOrderEvents, error) {
 	if err != nil {
 		return notify.PlaceOrderEvents{}, fmt.Errorf("config: aws: %w", err)
 	}
-	invoker := notify.LambdaInvoker{Client: lambda.NewFromConfig(awsCfg), Function: function}
+	invoker := lambdainvoke.Invoker{Client: lambda.NewFromConfig(awsCfg), Function: function}
 	dispatcher := notify.NewDispatcher(mysql.NewOrderStore(deps.DB), invoker, deps.Logger)
 	deps.Notifier = dispatcher
 	return notify.PlaceOrderEvents{API: PlaceOrder(deps).Handle, Dispatcher: dispatcher, NotifyFunction: function}, nil
@@ -56,7 +58,7 @@ func NotifyCarrierFromEnv(ctx context.Context) (*notify.Carrier, error) {
 	}
 	logger := Logger(apiEnv.LogLevel)
 	slog.SetDefault(logger)
-	carrier, err := notify.NewCarrier(notify.SNSPublisher{Client: sns.NewFromConfig(awsCfg), Log: logger}, topic, os.Getenv("SITE_URL"), logger)
+	carrier, err := notify.NewCarrier(snssms.Publisher{Client: sns.NewFromConfig(awsCfg), Log: logger}, topic, os.Getenv("SITE_URL"), logger)
 	if err != nil {
 		return nil, fmt.Errorf("config: SITE_URL: %w", err)
 	}

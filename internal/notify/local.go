@@ -145,7 +145,7 @@ func (o *Outbox) FailWith(err error) {
 
 // Publish keeps m.
 func (o *Outbox) Publish(_ context.Context, m SMS) (string, error) {
-	if err := m.check(); err != nil {
+	if err := m.Check(); err != nil {
 		return "", err
 	}
 	o.mu.Lock()

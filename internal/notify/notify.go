@@ -1,7 +1,11 @@
 // Package notify tells carriers about new orders by SMS, through the
 // carriers' SNS topic, and makes sure that every order is told; it also
-// sends SMS to single phones (sign-in codes, cancel notices) and keeps the
-// topic's SMS subscriptions equal to the active carriers' phones.
+// sends SMS to single phones (sign-in codes, cancel notices). It knows no
+// AWS API: the SNS side (publishing, the topic's SMS subscriptions) is
+// internal/notify/snssms and the hand-off with Lambda Invoke is
+// internal/notify/lambdainvoke, so that the local runner, which plays
+// both in-process, and the functions that need neither link no AWS
+// client.
 //
 // # The path of a notification
 //
@@ -60,7 +64,7 @@
 //
 // # SMS to one phone
 //
-// SNSPublisher.SendText (market.TextSender) publishes to a phone number
+// snssms.Publisher.SendText (market.TextSender) publishes to a phone number
 // instead of the topic. Such a text may be a sign-in code: neither the
 // number nor the text is ever logged; logs and errors show the number
 // masked (MaskPhone).
@@ -179,8 +183,8 @@ type SMS struct {
 	OrderID     string // for the logs of a topic SMS; "" for a direct one
 }
 
-// check refuses an SMS with no destination or with two.
-func (m SMS) check() error {
+// Check refuses an SMS with no destination or with two.
+func (m SMS) Check() error {
 	if (m.TopicARN == "") == (m.PhoneNumber == "") {
 		return errors.New("sms: exactly one of topic and phone number must be set")
 	}
@@ -203,8 +207,15 @@ func MaskPhone(phone string) string {
 	return phone[:keep] + strings.Repeat("*", len(phone)-keep-2) + phone[len(phone)-2:]
 }
 
-// redacted is an error whose text has the phone number masked: SNS may
-// repeat the number it refused in its message.
+// SyncReport says what a sync of the carriers' topic's SMS subscriptions
+// with the active carriers' phones changed; it names no phone.
+type SyncReport struct {
+	Active       int `json:"active"` // phones that should receive the order SMS
+	Subscribed   int `json:"subscribed"`
+	Unsubscribed int `json:"unsubscribed"`
+}
+
+// redacted is an error whose text has the phone number masked.
 type redacted struct {
 	text string
 	err  error
@@ -213,7 +224,10 @@ type redacted struct {
 func (r redacted) Error() string { return r.text }
 func (r redacted) Unwrap() error { return r.err }
 
-func redact(err error, phone string) error {
+// MaskPhoneIn returns err with phone masked in its text, for an error of
+// a service that may repeat the number it refused (SNS does); err itself
+// stays in the chain for errors.As.
+func MaskPhoneIn(err error, phone string) error {
 	if err == nil || phone == "" {
 		return err
 	}

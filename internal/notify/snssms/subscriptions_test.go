@@ -1,4 +1,4 @@
-package notify_test
+package snssms_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/deliverymarket/delivery/internal/notify"
+	"github.com/deliverymarket/delivery/internal/notify/snssms"
 	"github.com/deliverymarket/delivery/internal/notify/snstest"
 )
 
@@ -25,7 +26,7 @@ func TestSyncSubscriptions(t *testing.T) {
 	active := []string{"+351910000001", "+351910000002", "+351910000003"}
 
 	ctx := context.Background()
-	report, err := notify.SyncSubscriptions(ctx, srv.Client(), topic, active)
+	report, err := snssms.SyncSubscriptions(ctx, srv.Client(), topic, active)
 	if err != nil {
 		t.Fatalf("SyncSubscriptions = %v", err)
 	}
@@ -64,11 +65,11 @@ func TestSyncSubscriptions(t *testing.T) {
 		t.Errorf("ListSubscriptionsByTopic calls = %d, want 2 (4 subscriptions, 2 a page)", lists)
 	}
 
-	again, err := notify.SyncSubscriptions(ctx, srv.Client(), topic, active)
+	again, err := snssms.SyncSubscriptions(ctx, srv.Client(), topic, active)
 	if want := (notify.SyncReport{Active: 3}); err != nil || again != want {
 		t.Errorf("SyncSubscriptions again = %+v, %v, want %+v", again, err, want)
 	}
-	none, err := notify.SyncSubscriptions(ctx, srv.Client(), topic, nil)
+	none, err := snssms.SyncSubscriptions(ctx, srv.Client(), topic, nil)
 	if want := (notify.SyncReport{Unsubscribed: 3}); err != nil || none != want {
 		t.Errorf("SyncSubscriptions(no carriers) = %+v, %v, want %+v", none, err, want)
 	}

@@ -1,8 +1,7 @@
-package notify_test
+package snssms_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,15 +10,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/notify"
+	"github.com/deliverymarket/delivery/internal/notify/snssms"
 )
 
 // recorded is one request an AWS stand-in received.
@@ -88,7 +85,7 @@ func TestSNSPublishRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, requests := standIn(t, http.StatusOK, publishOK)
-			p := notify.SNSPublisher{Client: snsClient(srv.URL)}
+			p := snssms.Publisher{Client: snsClient(srv.URL)}
 			id, err := p.Publish(context.Background(), tt.sms)
 			if err != nil || id != "94f20ce6-13c5-43a0-9a9e-ca52d816e90b" {
 				t.Fatalf("Publish = %q, %v, want the stand-in's message id", id, err)
@@ -133,7 +130,7 @@ func TestSNSPublishRequest(t *testing.T) {
 // once, or to neither, is refused before any request.
 func TestSNSPublishNeedsOneDestination(t *testing.T) {
 	srv, requests := standIn(t, http.StatusOK, publishOK)
-	p := notify.SNSPublisher{Client: snsClient(srv.URL)}
+	p := snssms.Publisher{Client: snsClient(srv.URL)}
 	for _, m := range []notify.SMS{
 		{Message: "m"},
 		{TopicARN: "arn:aws:sns:eu-west-1:1:t", PhoneNumber: "+351910000001", Message: "m"},
@@ -155,7 +152,7 @@ func TestSendTextKeepsThePhoneOutOfLogs(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 
 	srv, requests := standIn(t, http.StatusOK, publishOK)
-	if err := (notify.SNSPublisher{Client: snsClient(srv.URL), Log: logger}).SendText(context.Background(), phone, text); err != nil {
+	if err := (snssms.Publisher{Client: snsClient(srv.URL), Log: logger}).SendText(context.Background(), phone, text); err != nil {
 		t.Fatalf("SendText = %v", err)
 	}
 	if form, _ := url.ParseQuery(string(requests()[0].body)); form.Get("PhoneNumber") != phone || form.Get("Message") != text || form.Has("TopicArn") {
@@ -165,7 +162,7 @@ func TestSendTextKeepsThePhoneOutOfLogs(t *testing.T) {
 	refusing, _ := standIn(t, http.StatusBadRequest, `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">
   <Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: PhoneNumber Reason: +351912345678 is not valid to publish to</Message></Error>
   <RequestId>r</RequestId></ErrorResponse>`)
-	err := notify.SNSPublisher{Client: snsClient(refusing.URL), Log: logger}.SendText(context.Background(), phone, text)
+	err := snssms.Publisher{Client: snsClient(refusing.URL), Log: logger}.SendText(context.Background(), phone, text)
 	if err == nil || !strings.Contains(err.Error(), "InvalidParameter") {
 		t.Fatalf("SendText(refused) = %v, want the InvalidParameter", err)
 	}
@@ -179,85 +176,10 @@ func TestSendTextKeepsThePhoneOutOfLogs(t *testing.T) {
 	}
 }
 
-func TestMaskPhone(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"+351912345678", "+35191*****78"},
-		{"+5511987654321", "+55119******21"},
-		{"+1234567", "+*****67"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := notify.MaskPhone(tt.in); got != tt.want {
-			t.Errorf("MaskPhone(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestSNSPublishError(t *testing.T) {
 	srv, _ := standIn(t, http.StatusInternalServerError, snsError)
-	_, err := notify.SNSPublisher{Client: snsClient(srv.URL)}.Publish(context.Background(), notify.SMS{TopicARN: "arn:aws:sns:eu-west-1:1:t", Message: "m"})
+	_, err := snssms.Publisher{Client: snsClient(srv.URL)}.Publish(context.Background(), notify.SMS{TopicARN: "arn:aws:sns:eu-west-1:1:t", Message: "m"})
 	if err == nil || !strings.Contains(err.Error(), "InternalError") {
 		t.Errorf("Publish(failing SNS) = %v, want the InternalError", err)
-	}
-}
-
-func lambdaClient(url string) *lambda.Client {
-	return lambda.New(lambda.Options{
-		BaseEndpoint:     aws.String(url),
-		Region:           "eu-west-1",
-		Credentials:      testCreds,
-		RetryMaxAttempts: 1,
-	})
-}
-
-func testEvent() notify.OrderEvent {
-	id := "01m866a89kz1z7dgmnnrvb7r47459mn758bc"
-	return notify.OrderEvent{
-		Version: notify.EventVersion, OrderID: id, DeliveryID: market.DeliveryID(id), Reference: market.OrderReference(id), ItemCount: 2,
-		Total: market.MustMoney("9.00"), Currency: "USD", Companies: []string{"Padaria Sol"}, Area: "Lisboa",
-		Offer: 1, Attempt: 1, PlacedAt: time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC),
-	}
-}
-
-// TestLambdaInvokeRequest runs the real SDK's Invoke against a stand-in
-// and checks what it sent: an asynchronous invocation of the function
-// with the event as payload.
-func TestLambdaInvokeRequest(t *testing.T) {
-	srv, requests := standIn(t, http.StatusAccepted, "")
-	inv := notify.LambdaInvoker{Client: lambdaClient(srv.URL), Function: "arn:aws:lambda:eu-west-1:123456789012:function:notifycarrier"}
-	if err := inv.Invoke(context.Background(), testEvent()); err != nil {
-		t.Fatalf("Invoke = %v", err)
-	}
-	got := requests()
-	if len(got) != 1 {
-		t.Fatalf("requests = %d, want 1", len(got))
-	}
-	r := got[0]
-	wantPath := "/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:notifycarrier/invocations"
-	if r.method != http.MethodPost || r.path != wantPath {
-		t.Errorf("request = %s %s, want POST %s", r.method, r.path, wantPath)
-	}
-	if got := r.header.Get("X-Amz-Invocation-Type"); got != "Event" {
-		t.Errorf("X-Amz-Invocation-Type = %q, want Event", got)
-	}
-	if !strings.Contains(r.header.Get("Authorization"), "/lambda/aws4_request") {
-		t.Errorf("Authorization = %q, want a SigV4 signature for lambda", r.header.Get("Authorization"))
-	}
-	var sent notify.OrderEvent
-	if err := json.Unmarshal(r.body, &sent); err != nil || sent.OrderID != testEvent().OrderID || sent.Total.String() != "9.00" {
-		t.Errorf("payload = %s (%v), want the order event", r.body, err)
-	}
-	for _, private := range []string{"phone", "note", "customer", "address"} {
-		if strings.Contains(strings.ToLower(string(r.body)), private) {
-			t.Errorf("payload = %s, holds %q", r.body, private)
-		}
-	}
-}
-
-func TestLambdaInvokeFailure(t *testing.T) {
-	srv, _ := standIn(t, http.StatusTooManyRequests, `{"Type":"User","message":"Rate exceeded","Reason":"ReservedFunctionConcurrentInvocationLimitExceeded"}`)
-	err := notify.LambdaInvoker{Client: lambdaClient(srv.URL), Function: "notifycarrier"}.Invoke(context.Background(), testEvent())
-	if err == nil {
-		t.Errorf("Invoke(throttled) = nil, want an error")
 	}
 }

@@ -1,4 +1,4 @@
-package notify
+package snssms
 
 import (
 	"context"
@@ -10,7 +10,31 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/deliverymarket/delivery/internal/market"
+	"github.com/deliverymarket/delivery/internal/notify"
 )
+
+// Topic is the carriers' SNS topic, whose SMS subscriptions follow the
+// active carriers' phones.
+type Topic struct {
+	Client SubscriptionsAPI
+	ARN    string
+}
+
+// TopicFromEnv returns the topic SMS_TOPIC_ARN names, with the SNS client
+// awsCfg configures.
+func TopicFromEnv(awsCfg aws.Config, getenv func(string) string) (Topic, error) {
+	arn, err := ReadTopic(getenv)
+	if err != nil {
+		return Topic{}, err
+	}
+	return Topic{Client: sns.NewFromConfig(awsCfg), ARN: arn}, nil
+}
+
+// Sync makes the topic's SMS subscriptions those of activePhones
+// (SyncSubscriptions).
+func (t Topic) Sync(ctx context.Context, activePhones []string) (notify.SyncReport, error) {
+	return SyncSubscriptions(ctx, t.Client, t.ARN, activePhones)
+}
 
 // SubscriptionsAPI is the part of the SNS client that keeps a topic's
 // subscriptions.
@@ -18,13 +42,6 @@ type SubscriptionsAPI interface {
 	ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, opts ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
 	Subscribe(ctx context.Context, in *sns.SubscribeInput, opts ...func(*sns.Options)) (*sns.SubscribeOutput, error)
 	Unsubscribe(ctx context.Context, in *sns.UnsubscribeInput, opts ...func(*sns.Options)) (*sns.UnsubscribeOutput, error)
-}
-
-// SyncReport says what SyncSubscriptions changed; it names no phone.
-type SyncReport struct {
-	Active       int `json:"active"` // phones that should receive the order SMS
-	Subscribed   int `json:"subscribed"`
-	Unsubscribed int `json:"unsubscribed"`
 }
 
 const smsProtocol = "sms"
@@ -35,12 +52,12 @@ const smsProtocol = "sms"
 // (and any second subscription of one phone, which would send it every SMS
 // twice). Subscriptions of other protocols are left alone. An SMS
 // subscription needs no confirmation, so it delivers at once.
-func SyncSubscriptions(ctx context.Context, client SubscriptionsAPI, topicARN string, activePhones []string) (SyncReport, error) {
+func SyncSubscriptions(ctx context.Context, client SubscriptionsAPI, topicARN string, activePhones []string) (notify.SyncReport, error) {
 	want := map[string]bool{}
 	for _, p := range activePhones {
 		want[p] = true
 	}
-	report := SyncReport{Active: len(want)}
+	report := notify.SyncReport{Active: len(want)}
 	have := map[string]bool{}
 	var stale []string
 	pages := sns.NewListSubscriptionsByTopicPaginator(client, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topicARN)})
@@ -85,7 +102,7 @@ func SyncSubscriptions(ctx context.Context, client SubscriptionsAPI, topicARN st
 			ReturnSubscriptionArn: true,
 		})
 		if err != nil {
-			return report, fmt.Errorf("subscribe %s: %w", MaskPhone(p), redact(err, p))
+			return report, fmt.Errorf("subscribe %s: %w", notify.MaskPhone(p), notify.MaskPhoneIn(err, p))
 		}
 		report.Subscribed++
 	}
