@@ -12,7 +12,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/admin"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
 	"github.com/deliverymarket/delivery/migrations"
@@ -65,14 +65,14 @@ func carrierCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	store := mysql.NewCarrierStore(db)
 	switch action {
 	case "add":
-		c, err := app.AddCarrier(ctx, store, *name, *phone)
+		c, err := admin.AddCarrier(ctx, store, *name, *phone)
 		if err != nil {
 			return fmt.Errorf("carrier add: %w", err)
 		}
 		_, err = fmt.Fprintf(stdout, "Carrier %d, %s, %s: active. They sign in on the site's carrier page with a code sent to that phone.\n", c.ID, c.Name, c.Phone)
 		return err
 	case "remove":
-		c, handover, err := app.RemoveCarrier(ctx, store, market.Fulfilment{Store: mysql.NewFulfilmentStore(db)}, *phone)
+		c, handover, err := admin.RemoveCarrier(ctx, store, market.Fulfilment{Store: mysql.NewFulfilmentStore(db)}, *phone)
 		if err != nil {
 			return fmt.Errorf("carrier remove: %w", err)
 		}

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/jmoiron/sqlx"
 
-	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
@@ -127,7 +126,7 @@ func seedPhotos(ctx context.Context, db *sqlx.DB, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("seed: photos: %w", err)
 	}
-	objects, err := s3store.NewObjects(app.NewS3Client(awsCfg), uploads, images)
+	objects, err := s3store.NewObjects(s3store.NewClient(awsCfg), uploads, images)
 	if err != nil {
 		return fmt.Errorf("seed: photos: %w", err)
 	}

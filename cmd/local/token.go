@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/jmoiron/sqlx"
 
-	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/awssecrets"
 	"github.com/deliverymarket/delivery/internal/mysql"
@@ -100,7 +99,7 @@ func deploymentKeyring(ctx context.Context, secretID, issuer, audience string) (
 		return auth.Keyring{}, fmt.Errorf("token: aws: %w", err)
 	}
 	secret := awssecrets.NewSecret(secretsmanager.NewFromConfig(cfg), secretID)
-	return app.SigningKeyring(ctx, secret, issuer, audience)
+	return awssecrets.SigningKeyring(ctx, secret, issuer, audience)
 }
 
 // printCompanyTokens prints a ready-to-paste token for each company.

@@ -1,6 +1,8 @@
 // Package app wires the Lambdas' handlers from their dependencies. The
 // Lambdas under lambdas/ and the local runner both build their handlers
-// here, so that both run the very same code.
+// here, so that both run the very same code. It links no AWS client: each
+// function builds the clients it calls in its main.go (internal/lambdaenv
+// and the adapters), and the runner plays them with local stand-ins.
 package app
 
 import (

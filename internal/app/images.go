@@ -3,10 +3,8 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -44,30 +42,6 @@ func ImageProcessor(d Deps) (*ImageProcessorHandler, error) {
 		photos: market.PhotoProcessor{Objects: d.Objects, Images: mysql.NewProductStore(d.DB), Log: log},
 		log:    log,
 	}, nil
-}
-
-// ImageProcessorFromEnv builds the imageprocessor Lambda's handler from
-// its environment: the database settings, UPLOADS_BUCKET and IMAGES_BUCKET.
-func ImageProcessorFromEnv(ctx context.Context) (*ImageProcessorHandler, error) {
-	var missing []string
-	for _, name := range []string{"UPLOADS_BUCKET", "IMAGES_BUCKET"} {
-		if strings.TrimSpace(os.Getenv(name)) == "" {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("config: missing %s", strings.Join(missing, ", "))
-	}
-	deps, err := FromEnv(ctx)
-	if err != nil {
-		return nil, err
-	}
-	h, err := ImageProcessor(deps)
-	if err != nil {
-		return nil, err
-	}
-	h.Bucket = strings.TrimSpace(os.Getenv("UPLOADS_BUCKET"))
-	return h, nil
 }
 
 // Handle processes each ObjectCreated record of e. S3 sends one record per

@@ -3,16 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-
 	"github.com/deliverymarket/delivery/internal/apigw"
 	"github.com/deliverymarket/delivery/internal/auth"
-	"github.com/deliverymarket/delivery/internal/awssecrets"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
 )
@@ -58,33 +54,6 @@ func ReadSigningEnv(getenv func(string) string) (SigningEnv, error) {
 		return SigningEnv{}, fmt.Errorf("config: missing %s", strings.Join(missing, ", "))
 	}
 	return e, nil
-}
-
-// SignInFromEnv builds the signin Lambda's dependencies: the database ones,
-// the private signing key from Secrets Manager (read on first use and kept
-// for the container's life), and SNS for the codes, sent to the phone
-// number directly through the VPC's SNS interface endpoint.
-func SignInFromEnv(ctx context.Context) (Deps, error) {
-	signing, err := ReadSigningEnv(os.Getenv)
-	if err != nil {
-		return Deps{}, err
-	}
-	deps, err := FromEnv(ctx)
-	if err != nil {
-		return Deps{}, err
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return Deps{}, fmt.Errorf("config: aws: %w", err)
-	}
-	secret := awssecrets.NewSecret(NewSecretsClient(awsCfg), signing.PrivateKeySecretARN)
-	deps.Signer = CachedSigner(func(ctx context.Context) (auth.Keyring, error) {
-		return SigningKeyring(ctx, secret, signing.Issuer, signing.Audience)
-	})
-	if deps.Texts, err = textsFromEnv(ctx, deps.Logger); err != nil {
-		return Deps{}, err
-	}
-	return deps, nil
 }
 
 // CachedSigner returns load's keyring, loading it on first use and keeping

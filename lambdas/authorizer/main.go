@@ -10,14 +10,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/lambdaenv"
 )
 
 func main() {
-	deps, err := app.FromEnv(context.Background())
+	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
 		app.InitFailed("authorizer", err)
 	}
-	authorizer, err := app.Authorizer(deps)
+	authorizer, err := app.Authorizer(fn.Deps)
 	if err != nil {
 		app.InitFailed("authorizer", err)
 	}

@@ -10,12 +10,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/notify/snssms"
 )
 
 func main() {
-	deps, err := app.FulfilmentFromEnv(context.Background())
+	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
 		app.InitFailed("fulfilment", err)
 	}
-	lambda.Start(app.Fulfilment(deps).Handle)
+	fn.Deps.Texts = snssms.NewPublisher(fn.AWS, fn.Deps.Logger)
+	lambda.Start(app.Fulfilment(fn.Deps).Handle)
 }

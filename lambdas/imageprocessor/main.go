@@ -9,16 +9,29 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/s3store"
 )
 
 func main() {
-	h, err := app.ImageProcessorFromEnv(context.Background())
+	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
 		app.InitFailed("imageprocessor", err)
 	}
+	objects, err := s3store.ObjectsFromEnv(fn.AWS, os.Getenv)
+	if err != nil {
+		app.InitFailed("imageprocessor", err)
+	}
+	fn.Deps.Objects = objects
+	h, err := app.ImageProcessor(fn.Deps)
+	if err != nil {
+		app.InitFailed("imageprocessor", err)
+	}
+	h.Bucket = objects.UploadsBucket()
 	lambda.Start(h.Handle)
 }

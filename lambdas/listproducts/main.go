@@ -8,12 +8,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/lambdaenv"
 )
 
 func main() {
-	deps, err := app.FromEnv(context.Background())
+	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
 		app.InitFailed("listproducts", err)
 	}
-	lambda.Start(app.ListProducts(deps).Handle)
+	lambda.Start(app.ListProducts(fn.Deps).Handle)
 }

@@ -7,16 +7,24 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/deliverymarket/delivery/internal/admin"
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/notify/snssms"
 )
 
 func main() {
-	handler, err := app.MigrateFromEnv(context.Background())
+	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
 		app.InitFailed("migrate", err)
 	}
-	lambda.Start(handler)
+	topic, err := snssms.TopicFromEnv(fn.AWS, os.Getenv)
+	if err != nil {
+		app.InitFailed("migrate", err)
+	}
+	lambda.Start(admin.Migrate(fn.Deps, topic.Sync))
 }

@@ -11,10 +11,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/notify/snssms"
 )
 
 func main() {
-	carrier, err := app.NotifyCarrierFromEnv(context.Background())
+	carrier, err := snssms.CarrierFromEnv(context.Background())
 	if err != nil {
 		app.InitFailed("notifycarrier", err)
 	}

@@ -7,16 +7,23 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/notify/lambdainvoke"
 )
 
 func main() {
-	h, err := app.PlaceOrderFromEnv(context.Background())
+	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
 		app.InitFailed("placeorder", err)
 	}
-	lambda.Start(h.Handle)
+	invoker, err := lambdainvoke.FromEnv(fn.AWS, os.Getenv)
+	if err != nil {
+		app.InitFailed("placeorder", err)
+	}
+	lambda.Start(app.PlaceOrderEvents(fn.Deps, invoker, invoker.Function).Handle)
 }

@@ -6,16 +6,23 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/notify/snssms"
 )
 
 func main() {
-	deps, err := app.SignInFromEnv(context.Background())
+	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
 		app.InitFailed("signin", err)
 	}
-	lambda.Start(app.SignIn(deps).Handle)
+	if fn.Deps.Signer, err = fn.Signer(os.Getenv); err != nil {
+		app.InitFailed("signin", err)
+	}
+	fn.Deps.Texts = snssms.NewPublisher(fn.AWS, fn.Deps.Logger)
+	lambda.Start(app.SignIn(fn.Deps).Handle)
 }

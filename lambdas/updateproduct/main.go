@@ -5,16 +5,22 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/s3store"
 )
 
 func main() {
-	deps, err := app.FromEnv(context.Background())
+	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
 		app.InitFailed("updateproduct", err)
 	}
-	lambda.Start(app.UpdateProduct(deps).Handle)
+	if fn.Deps.Uploads, err = s3store.SignerFromEnv(fn.AWS, os.Getenv); err != nil {
+		app.InitFailed("updateproduct", err)
+	}
+	lambda.Start(app.UpdateProduct(fn.Deps).Handle)
 }

@@ -1,19 +1,21 @@
-package app
+// Package admin is the operator's side of the marketplace: the migrate
+// function's actions (the schema, a first company, the carriers, whose
+// phones the carriers' SMS topic follows) and the carrier changes that
+// `go run ./cmd/local carrier` makes on a local database. It is apart from
+// internal/app so that only the migrate function and the local runner
+// link the migrations and goose.
+package admin
 
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-
+	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
 	"github.com/deliverymarket/delivery/internal/notify"
-	"github.com/deliverymarket/delivery/internal/notify/snssms"
 	"github.com/deliverymarket/delivery/migrations"
 )
 
@@ -57,37 +59,15 @@ type MigrateResponse struct {
 	Handover *market.Handover `json:"handover,omitempty"`
 }
 
-// CarrierTopic is the carriers' SNS topic, whose SMS subscriptions follow
-// the active carriers' phones.
-type CarrierTopic struct {
-	Client snssms.SubscriptionsAPI
-	ARN    string
-}
-
-// MigrateFromEnv builds the migrate Lambda's handler: the database
-// variables and SMS_TOPIC_ARN, the carriers' topic (reached through the
-// VPC's SNS endpoint).
-func MigrateFromEnv(ctx context.Context) (func(context.Context, MigrateRequest) (MigrateResponse, error), error) {
-	topic, err := ReadSMSTopic(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	deps, err := FromEnv(ctx)
-	if err != nil {
-		return nil, err
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("config: aws: %w", err)
-	}
-	return Migrate(deps, CarrierTopic{Client: sns.NewFromConfig(awsCfg), ARN: topic}), nil
-}
+// SyncSubscriptions makes the carriers' SMS topic send the order SMS to
+// exactly activePhones (snssms.Topic.Sync on AWS).
+type SyncSubscriptions func(ctx context.Context, activePhones []string) (notify.SyncReport, error)
 
 // Migrate is the handler of the migrate Lambda, the only way a deployment
 // changes its schema (it runs the same embedded migrations as the local
 // runner and the tests) and its carriers. An error fails the invocation,
 // which setup.sh reports as a failed deploy or command.
-func Migrate(d Deps, topic CarrierTopic) func(context.Context, MigrateRequest) (MigrateResponse, error) {
+func Migrate(d app.Deps, syncTopic SyncSubscriptions) func(context.Context, MigrateRequest) (MigrateResponse, error) {
 	carriers := mysql.NewCarrierStore(d.DB)
 	// sync makes the topic's SMS subscriptions those of the active
 	// carriers: after each change, and on each deploy, so that a change
@@ -97,7 +77,7 @@ func Migrate(d Deps, topic CarrierTopic) func(context.Context, MigrateRequest) (
 		if err != nil {
 			return resp, err
 		}
-		report, err := snssms.SyncSubscriptions(ctx, topic.Client, topic.ARN, ActivePhones(all))
+		report, err := syncTopic(ctx, ActivePhones(all))
 		if err != nil {
 			return resp, fmt.Errorf("carriers' sms subscriptions: %w", err)
 		}
@@ -134,7 +114,7 @@ func Migrate(d Deps, topic CarrierTopic) func(context.Context, MigrateRequest) (
 			d.Logger.InfoContext(ctx, "carrier added", "carrierId", c.ID, "phone", notify.MaskPhone(c.Phone))
 			return sync(ctx, MigrateResponse{Carrier: carrierRecord(c)})
 		case "carrier-remove":
-			c, handover, err := RemoveCarrier(ctx, carriers, fulfilmentService(d), req.Phone)
+			c, handover, err := RemoveCarrier(ctx, carriers, market.Fulfilment{Store: mysql.NewFulfilmentStore(d.DB), Texts: d.Texts, Log: d.Logger}, req.Phone)
 			if err != nil {
 				return MigrateResponse{}, fmt.Errorf("carrier-remove: %w", err)
 			}

@@ -1,4 +1,4 @@
-package app_test
+package admin_test
 
 import (
 	"context"
@@ -11,9 +11,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/deliverymarket/delivery/internal/admin"
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/dbtest"
 	"github.com/deliverymarket/delivery/internal/notify"
+	"github.com/deliverymarket/delivery/internal/notify/snssms"
 	"github.com/deliverymarket/delivery/internal/notify/snstest"
 )
 
@@ -22,15 +24,15 @@ const carriersTopic = "arn:aws:sns:eu-west-1:123456789012:delivery-carriers"
 func TestMigrateHandler(t *testing.T) {
 	db := dbtest.MustOpenDB(t)
 	srv := snstest.New(t)
-	migrate := app.Migrate(app.Deps{DB: db, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))},
-		app.CarrierTopic{Client: srv.Client(), ARN: carriersTopic})
+	migrate := admin.Migrate(app.Deps{DB: db, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))},
+		snssms.Topic{Client: srv.Client(), ARN: carriersTopic}.Sync)
 	ctx := context.Background()
 
-	resp, err := migrate(ctx, app.MigrateRequest{Action: "migrate"})
+	resp, err := migrate(ctx, admin.MigrateRequest{Action: "migrate"})
 	if err != nil || resp.Version < 2 {
 		t.Fatalf("migrate = %+v, %v; want the latest version", resp, err)
 	}
-	again, err := migrate(ctx, app.MigrateRequest{Action: "migrate"})
+	again, err := migrate(ctx, admin.MigrateRequest{Action: "migrate"})
 	if err != nil || again.Version != resp.Version {
 		t.Errorf("migrate again = %+v, %v; want %d (re-runnable)", again, err, resp.Version)
 	}
@@ -41,7 +43,7 @@ func TestMigrateHandler(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := migrate(ctx, app.MigrateRequest{Action: "ensure-company", Name: "  First Company "})
+			r, err := migrate(ctx, admin.MigrateRequest{Action: "ensure-company", Name: "  First Company "})
 			if err != nil {
 				t.Errorf("ensure-company = %v", err)
 			}
@@ -59,7 +61,7 @@ func TestMigrateHandler(t *testing.T) {
 		t.Errorf("companies named First Company = %d (%v), want 1", n, err)
 	}
 
-	for _, req := range []app.MigrateRequest{{Action: "drop"}, {Action: "ensure-company"}, {}} {
+	for _, req := range []admin.MigrateRequest{{Action: "drop"}, {Action: "ensure-company"}, {}} {
 		if _, err := migrate(ctx, req); err == nil {
 			t.Errorf("migrate(%+v) = nil error, want one", req)
 		}
@@ -86,10 +88,10 @@ func TestMigrateCarriers(t *testing.T) {
 	srv := snstest.New(t)
 	srv.Add(carriersTopic, "sms", "+351919999999") // a phone from before carriers were records
 	var logs strings.Builder
-	migrate := app.Migrate(app.Deps{DB: db, Logger: slog.New(slog.NewJSONHandler(&logs, nil))},
-		app.CarrierTopic{Client: srv.Client(), ARN: carriersTopic})
+	migrate := admin.Migrate(app.Deps{DB: db, Logger: slog.New(slog.NewJSONHandler(&logs, nil))},
+		snssms.Topic{Client: srv.Client(), ARN: carriersTopic}.Sync)
 	ctx := context.Background()
-	call := func(req app.MigrateRequest) app.MigrateResponse {
+	call := func(req admin.MigrateRequest) admin.MigrateResponse {
 		t.Helper()
 		resp, err := migrate(ctx, req)
 		if err != nil {
@@ -98,36 +100,36 @@ func TestMigrateCarriers(t *testing.T) {
 		return resp
 	}
 
-	resp := call(app.MigrateRequest{Action: "migrate"})
+	resp := call(admin.MigrateRequest{Action: "migrate"})
 	if s := resp.Subscriptions; s == nil || *s != (notify.SyncReport{Unsubscribed: 1}) || len(smsPhones(srv)) != 0 {
 		t.Errorf("migrate: subscriptions %+v, topic %v, want the stale phone unsubscribed", s, smsPhones(srv))
 	}
 
-	rui := call(app.MigrateRequest{Action: "carrier-add", Name: " Rui Costa ", Phone: "+351 910 000 001"})
+	rui := call(admin.MigrateRequest{Action: "carrier-add", Name: " Rui Costa ", Phone: "+351 910 000 001"})
 	if c := rui.Carrier; c == nil || c.ID < 1 || c.Name != "Rui Costa" || c.Phone != "+351910000001" || !c.Active || rui.Subscriptions.Subscribed != 1 {
 		t.Errorf("carrier-add = %+v (subscriptions %+v), want Rui, active, subscribed", c, rui.Subscriptions)
 	}
-	call(app.MigrateRequest{Action: "carrier-add", Name: "Marta Lima", Phone: "+351910000002"})
+	call(admin.MigrateRequest{Action: "carrier-add", Name: "Marta Lima", Phone: "+351910000002"})
 	if got := smsPhones(srv); !slices.Equal(got, []string{"+351910000001", "+351910000002"}) {
 		t.Errorf("topic after two adds = %v", got)
 	}
-	if same := call(app.MigrateRequest{Action: "carrier-add", Name: "Rui Costa", Phone: "+351910000001"}); same.Carrier.ID != rui.Carrier.ID || same.Subscriptions.Subscribed != 0 {
+	if same := call(admin.MigrateRequest{Action: "carrier-add", Name: "Rui Costa", Phone: "+351910000001"}); same.Carrier.ID != rui.Carrier.ID || same.Subscriptions.Subscribed != 0 {
 		t.Errorf("carrier-add again = %+v, want the same carrier, nothing subscribed", same)
 	}
 
-	list := call(app.MigrateRequest{Action: "carrier-list"})
+	list := call(admin.MigrateRequest{Action: "carrier-list"})
 	if len(list.Carriers) != 2 || list.Carriers[0].Phone != "+351910000001" || list.Carriers[1].Name != "Marta Lima" {
 		t.Errorf("carrier-list = %+v, want both with their phones", list.Carriers)
 	}
 
-	removed := call(app.MigrateRequest{Action: "carrier-remove", Phone: "+351910000001"})
+	removed := call(admin.MigrateRequest{Action: "carrier-remove", Phone: "+351910000001"})
 	if removed.Carrier.Active || removed.Subscriptions.Unsubscribed != 1 || !slices.Equal(smsPhones(srv), []string{"+351910000002"}) {
 		t.Errorf("carrier-remove = %+v, topic %v, want Rui inactive and unsubscribed", removed, smsPhones(srv))
 	}
 	if h := removed.Handover; h == nil || h.Released != 0 || len(h.StillHeld) != 0 {
 		t.Errorf("carrier-remove handover = %+v, want nothing to release", h)
 	}
-	back := call(app.MigrateRequest{Action: "carrier-add", Name: "Rui Costa", Phone: "+351910000001"})
+	back := call(admin.MigrateRequest{Action: "carrier-add", Name: "Rui Costa", Phone: "+351910000001"})
 	if back.Carrier.ID != rui.Carrier.ID || !back.Carrier.Active || len(smsPhones(srv)) != 2 {
 		t.Errorf("carrier-add of a removed carrier = %+v, want it back under its id", back.Carrier)
 	}
@@ -140,11 +142,11 @@ func TestMigrateCarriers(t *testing.T) {
 			}
 		}
 	}
-	if r := call(app.MigrateRequest{Action: "migrate"}); r.Subscriptions.Subscribed != 1 || len(smsPhones(srv)) != 2 {
+	if r := call(admin.MigrateRequest{Action: "migrate"}); r.Subscriptions.Subscribed != 1 || len(smsPhones(srv)) != 2 {
 		t.Errorf("migrate = %+v, want the lost subscription back", r.Subscriptions)
 	}
 
-	for _, req := range []app.MigrateRequest{
+	for _, req := range []admin.MigrateRequest{
 		{Action: "carrier-add", Name: "Someone Else", Phone: "+351910000001"},
 		{Action: "carrier-add", Name: "No Phone"},
 		{Action: "carrier-add", Name: "", Phone: "+351910000003"},
