@@ -373,13 +373,13 @@ ensure_company() { # ensure_company <name> -> company id
 
 ensure_signing_key() {
   step "Making sure the company-token key pair exists (ES256)"
-  info "$(go run ./cmd/local signing-key \
+  info "$(go run ./cmd/deployment signing-key \
     -private-secret "$(tf_output backend jwt_signing_secret_arn)" \
     -public-secret "$(tf_output backend jwt_public_key_secret_arn)")"
 }
 
 mint_token() { # mint_token <company id>
-  go run ./cmd/local token -company "$1" -ttl 24h \
+  go run ./cmd/deployment token -company "$1" -ttl 24h \
     -key-secret "$(tf_output backend jwt_signing_secret_arn)" \
     -issuer "$(tf_output backend jwt_issuer)" \
     -audience "$(tf_output backend jwt_audience)"

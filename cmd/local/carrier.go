@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/deliverymarket/delivery/internal/admin"
+	"github.com/deliverymarket/delivery/internal/cli"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
 	"github.com/deliverymarket/delivery/migrations"
@@ -30,11 +30,15 @@ const carrierUsage = `usage:
 // there is no topic: the runner's outbox stands for it.
 func carrierCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("carrier: name an action\n" + carrierUsage)
+		return cli.Usagef("carrier: name an action\n%s", carrierUsage)
 	}
 	action := args[0]
 	flags := flag.NewFlagSet("carrier "+action, flag.ContinueOnError)
 	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, carrierUsage)
+		flags.PrintDefaults()
+	}
 	dsn := flags.String("dsn", os.Getenv("DELIVERY_DSN"), "MySQL DSN of the database, e.g. 'root@tcp(127.0.0.1:3306)/delivery' (env DELIVERY_DSN)")
 	var name, phone *string
 	switch action {
@@ -45,16 +49,13 @@ func carrierCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		phone = flags.String("phone", "", "the carrier's phone, E.164 such as +351912345678 (required)")
 	case "list":
 	default:
-		return fmt.Errorf("carrier: unknown action %q\n%s", action, carrierUsage)
+		return cli.Usagef("carrier: unknown action %q\n%s", action, carrierUsage)
 	}
-	if err := flags.Parse(args[1:]); err != nil {
+	if err := cli.Parse(flags, args[1:]); err != nil {
 		return err
 	}
-	if flags.NArg() > 0 {
-		return fmt.Errorf("carrier %s: unexpected %q\n%s", action, flags.Arg(0), carrierUsage)
-	}
 	if *dsn == "" {
-		return errors.New("carrier: needs -dsn or DELIVERY_DSN: the embedded database lives only inside a running " +
+		return cli.Usagef("carrier: needs -dsn or DELIVERY_DSN: the embedded database lives only inside a running " +
 			"`go run ./cmd/local` (which prints its demo carriers); run it with -dsn to manage its carriers")
 	}
 	db, err := openCarrierDatabase(ctx, *dsn)

@@ -3,24 +3,26 @@
 // run, on an embedded in-memory MySQL-compatible database (or on the MySQL
 // that -dsn names). The photos' S3 is kept in memory too, or, with -dsn,
 // in a file (-s3-file) so that uploaded photos outlive the process as the
-// products do.
+// products do. Its subcommands fill a database (seed), mint local tokens
+// (token) and manage carriers (carrier); `go run ./cmd/local -h` lists
+// them with the server's flags.
 //
 //	go run ./cmd/local [-addr :8080] [-dsn 'root@tcp(127.0.0.1:3306)/delivery'] [-s3-file path]
+//	go run ./cmd/local seed|token|carrier [flags]
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/deliverymarket/delivery/internal/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "local:", err)
-		os.Exit(1)
-	}
+	code := cli.ExitCode("local", run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil), os.Stderr)
+	stop()
+	os.Exit(code)
 }

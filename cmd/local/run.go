@@ -18,6 +18,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/cli"
 	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/embeddb"
 	"github.com/deliverymarket/delivery/internal/localrun"
@@ -35,28 +36,33 @@ const (
 	localSweepInterval = 15 * time.Second
 )
 
-// run parses args and serves until ctx ends, or runs the token command.
+// commands are the runner's subcommands; without one it serves.
+var commands = []cli.Command{
+	{Name: "seed", Summary: "top a MySQL database (-dsn) up to a generated catalog of -products products", Run: seedCommand},
+	{Name: "token", Summary: "print a company (-company ID) or carrier (-carrier ID) token signed with the local development key", Run: tokenCommand},
+	{Name: "carrier", Summary: "add, remove or list the carriers of a MySQL database (-dsn): carrier add|remove|list", Run: carrierCommand},
+}
+
+// run runs the subcommand args name, or parses the server's flags and
+// serves until ctx ends. A command line it does not understand starts
+// nothing: it says why and prints the usage on stderr (cli.ErrUsage).
 // ready, when not nil, is told the address the server listens on (for
 // tests that ask for port 0).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "token":
-			return tokenCommand(ctx, args[1:], stdout, stderr)
-		case "signing-key":
-			return signingKeyCommand(ctx, args[1:], stdout, stderr)
-		case "carrier":
-			return carrierCommand(ctx, args[1:], stdout, stderr)
-		case "seed":
-			return seedCommand(ctx, args[1:], stdout, stderr)
-		}
-	}
 	flags := flag.NewFlagSet("local", flag.ContinueOnError)
 	flags.SetOutput(stderr)
+	flags.Usage = func() { printUsage(stderr, flags) }
 	addr := flags.String("addr", ":8080", "address to serve the storefront and API on")
 	dsn := flags.String("dsn", os.Getenv("DELIVERY_DSN"), "MySQL DSN to use instead of the embedded database, e.g. 'root@tcp(127.0.0.1:3306)/delivery' (env DELIVERY_DSN)")
 	s3File := flags.String("s3-file", os.Getenv("DELIVERY_S3_FILE"), "bolt file to keep the photos' S3 in (env DELIVERY_S3_FILE); default: in memory with the embedded database, <user cache dir>/delivery/local-s3-<database>.bolt with -dsn; '' for memory")
-	if err := flags.Parse(args); err != nil {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, ok := cli.Lookup(commands, args[0])
+		if !ok {
+			return cli.Refuse(stderr, flags.Usage, "local: unknown command %q; the commands are %s", args[0], cli.Names(commands))
+		}
+		return cmd.Run(ctx, args[1:], stdout, stderr)
+	}
+	if err := cli.Parse(flags, args); err != nil {
 		return err
 	}
 	s3FileSet := false
@@ -164,6 +170,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	fmt.Fprintln(stdout, "Stopped.")
 	return nil
+}
+
+// printUsage prints the runner's command line: how to serve, the
+// subcommands and the server's flags.
+func printUsage(w io.Writer, server *flag.FlagSet) {
+	fmt.Fprintln(w, "Usage:")
+	fmt.Fprintln(w, "  go run ./cmd/local [flags]            serve the storefront at / and the API at /api")
+	fmt.Fprintln(w, "  go run ./cmd/local COMMAND [flags]    run one of the commands")
+	fmt.Fprintln(w, "\nCommands:")
+	cli.PrintCommands(w, commands)
+	fmt.Fprintln(w, "`go run ./cmd/local COMMAND -h` lists a command's flags.")
+	fmt.Fprintln(w, "\nFlags of the server:")
+	server.PrintDefaults()
 }
 
 // openDatabase opens the database that dsn names, creating it if needed,

@@ -2,21 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/jmoiron/sqlx"
-
+	"github.com/deliverymarket/delivery/internal/cli"
 	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
-	"github.com/deliverymarket/delivery/internal/s3store"
 	"github.com/deliverymarket/delivery/migrations"
 )
 
@@ -29,23 +24,23 @@ const seedBatch = 10000
 // database is created and migrated if needed, the companies are created
 // unless they exist, and products are added until there are -products in
 // all, so that running it again adds nothing and a larger -products adds
-// only the difference. Progress goes to stderr. With UPLOADS_BUCKET and
-// IMAGES_BUCKET set, the demo products the database holds get their drawn
-// photos in S3 (or in the stand-in AWS_ENDPOINT_URL_S3 names).
+// only the difference. Progress goes to stderr. The runner draws the demo
+// products' photos at its start; `go run ./cmd/deployment seed-photos`
+// puts them in a deployment's buckets.
 func seedCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("seed", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	dsn := flags.String("dsn", os.Getenv("DELIVERY_DSN"), "MySQL DSN of the database to fill, e.g. 'root@tcp(127.0.0.1:3306)/catalog1m' (env DELIVERY_DSN)")
 	products := flags.Int("products", 1000, "how many products the catalog should hold in all")
 	companies := flags.Int("companies", 2000, "how many companies the generated products belong to")
-	if err := flags.Parse(args); err != nil {
+	if err := cli.Parse(flags, args); err != nil {
 		return err
 	}
 	if *dsn == "" {
-		return errors.New("seed: -dsn is required: the embedded database is gone when the process stops")
+		return cli.Usagef("seed: -dsn is required: the embedded database is gone when the process stops")
 	}
 	if *products < 0 || *companies < 1 {
-		return errors.New("seed: -products must be at least 0 and -companies at least 1")
+		return cli.Usagef("seed: -products must be at least 0 and -companies at least 1")
 	}
 	start := time.Now()
 	if err := mysql.CreateDatabase(ctx, *dsn); err != nil {
@@ -110,30 +105,5 @@ func seedCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "seeded: %d products, %d companies in %s\n", total, *companies, time.Since(start).Round(100*time.Millisecond))
 	fmt.Fprintf(stdout, "search words: common %q, common pair %q, prefix %q, 1 in 1,000 %q, 1 in 10,000 %q, absent %q\n",
 		demo.SearchCommon, demo.SearchCommonPair, demo.SearchPrefix, demo.SearchMedium, demo.SearchRare, demo.SearchAbsent)
-	return seedPhotos(ctx, db, stdout)
-}
-
-// seedPhotos gives the demo products in db their photos when the
-// environment names the photo buckets; the local runner needs none of
-// this, since it draws them into its own S3 at every start.
-func seedPhotos(ctx context.Context, db *sqlx.DB, stdout io.Writer) error {
-	uploads, images := strings.TrimSpace(os.Getenv("UPLOADS_BUCKET")), strings.TrimSpace(os.Getenv("IMAGES_BUCKET"))
-	if uploads == "" || images == "" {
-		fmt.Fprintln(stdout, "photos: skipped, no object storage (set UPLOADS_BUCKET and IMAGES_BUCKET to give the demo products their photos in S3)")
-		return nil
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return fmt.Errorf("seed: photos: %w", err)
-	}
-	objects, err := s3store.NewObjects(s3store.NewClient(awsCfg), uploads, images)
-	if err != nil {
-		return fmt.Errorf("seed: photos: %w", err)
-	}
-	given, err := demo.SeedPhotos(ctx, db, objects)
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	fmt.Fprintf(stdout, "photos: %d demo products given one, in s3://%s\n", given, images)
 	return nil
 }

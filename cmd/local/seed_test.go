@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,10 +11,8 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/dbtest"
 	"github.com/deliverymarket/delivery/internal/demo"
-	"github.com/deliverymarket/delivery/internal/locals3"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
-	"github.com/deliverymarket/delivery/migrations"
 )
 
 // The seed at a small size, on whichever engine the tests run: it makes
@@ -24,8 +20,6 @@ import (
 // target adds only the difference, indexed and counted like any product.
 func TestSeedCommand(t *testing.T) {
 	t.Setenv("DELIVERY_DSN", "")
-	t.Setenv("UPLOADS_BUCKET", "")
-	t.Setenv("IMAGES_BUCKET", "")
 	dsn := dbtest.NewDSN(t)
 	ctx := context.Background()
 	seed := func(t *testing.T, products string) string {
@@ -80,8 +74,8 @@ func TestSeedCommand(t *testing.T) {
 	if os.Getenv(dbtest.EnvDSN) == "" {
 		size, more = 600, 700
 	}
-	if out := seed(t, strconv.Itoa(size)); !strings.Contains(out, fmt.Sprintf("seeded: %d products, 20 companies", size)) || !strings.Contains(out, "photos: skipped") {
-		t.Errorf("seed output = %q, want the catalog and photos skipped", out)
+	if out := seed(t, strconv.Itoa(size)); !strings.Contains(out, fmt.Sprintf("seeded: %d products, 20 companies", size)) {
+		t.Errorf("seed output = %q, want the catalog", out)
 	}
 	check(t, int64(size))
 	var first []int64
@@ -98,56 +92,6 @@ func TestSeedCommand(t *testing.T) {
 	}
 	if !slices.Equal(after[:len(first)], first) {
 		t.Errorf("topping up changed the first products' ids")
-	}
-}
-
-// With the photo buckets named, the seed draws the demo products' photos
-// into S3 (here the local stand-in, through the SDK's endpoint override,
-// as a developer would point it at one) and gives them to the products.
-func TestSeedPhotos(t *testing.T) {
-	ctx := context.Background()
-	dsn := dbtest.NewDSN(t)
-	db, err := mysql.OpenDSN(dsn, dbtest.PoolSize())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := migrations.Up(ctx, db.DB); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.SeedIfEmpty(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	s3srv, err := locals3.New(locals3.Config{AccessKeyID: "AKIDSEEDTEST", SecretAccessKey: "secret", Region: "eu-west-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s3srv.CreateBuckets("seed-uploads", "seed-images"); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s3srv)
-	t.Cleanup(hs.Close)
-	for k, v := range map[string]string{
-		"DELIVERY_DSN": "", "UPLOADS_BUCKET": "seed-uploads", "IMAGES_BUCKET": "seed-images",
-		"AWS_ENDPOINT_URL_S3": hs.URL, "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDSEEDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
-		"AWS_PROFILE": "", "AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"),
-	} {
-		t.Setenv(k, v)
-	}
-	var stdout, stderr syncBuffer
-	if err := run(ctx, []string{"seed", "-dsn", dsn, "-products", "24", "-companies", "2"}, &stdout, &stderr, nil); err != nil {
-		t.Fatalf("seed: %v (stderr %s)", err, stderr.String())
-	}
-	if out := stdout.String(); !strings.Contains(out, "photos: 24 demo products given one, in s3://seed-images") {
-		t.Errorf("seed output = %q, want 24 photos given", out)
-	}
-	keys, err := s3srv.Keys("seed-images", "images/")
-	if err != nil || len(keys) != 48 {
-		t.Fatalf("images bucket holds %d keys (%v), want both widths of 24 photos", len(keys), err)
-	}
-	var missing int
-	if err := db.GetContext(ctx, &missing, `SELECT COUNT(*) FROM products WHERE image_320 IS NULL`); err != nil || missing != 0 {
-		t.Errorf("%d products without a photo (%v), want none", missing, err)
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,11 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/deliverymarket/delivery/internal/awssecrets"
+	"github.com/deliverymarket/delivery/internal/cli"
 )
 
 // signingKeyCommand makes sure a deployment has its company-token key pair:
 //
-//	go run ./cmd/local signing-key -private-secret ARN -public-secret ARN [-rotate]
+//	go run ./cmd/deployment signing-key -private-secret ARN -public-secret ARN [-rotate]
 //
 // setup.sh runs it after Terraform created the two empty secrets. The first
 // run generates an ES256 pair and stores the private key in one secret
@@ -28,11 +28,11 @@ func signingKeyCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	privateSecret := flags.String("private-secret", "", "Secrets Manager secret for the private key (required)")
 	publicSecret := flags.String("public-secret", "", "Secrets Manager secret for the public key (required)")
 	rotate := flags.Bool("rotate", false, "replace an existing key pair; every token signed with the old key stops working")
-	if err := flags.Parse(args); err != nil {
+	if err := cli.Parse(flags, args); err != nil {
 		return err
 	}
 	if *privateSecret == "" || *publicSecret == "" {
-		return errors.New("signing-key: -private-secret and -public-secret are required")
+		return cli.Usagef("signing-key: -private-secret and -public-secret are required")
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
