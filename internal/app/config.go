@@ -3,9 +3,10 @@ package app
 import (
 	"fmt"
 	"log/slog"
-	"os"
 	"regexp"
 	"strings"
+
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 )
 
 // DefaultCurrency is the marketplace currency unless CURRENCY says otherwise.
@@ -29,9 +30,11 @@ func ReadAPIEnv(getenv func(string) string) (APIEnv, error) {
 	if !currencyCode.MatchString(e.Currency) {
 		return APIEnv{}, fmt.Errorf("config: CURRENCY %q is not an ISO 4217 code", e.Currency)
 	}
-	if err := e.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), "INFO"))); err != nil {
-		return APIEnv{}, fmt.Errorf("config: LOG_LEVEL: %w", err)
+	level, err := lambdainit.ReadLogLevel(getenv)
+	if err != nil {
+		return APIEnv{}, err
 	}
+	e.LogLevel = level
 	return e, nil
 }
 
@@ -52,7 +55,6 @@ func splitList(s string) []string {
 	return out
 }
 
-// Logger returns the JSON logger every Lambda writes with.
-func Logger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
-}
+// InitErrorType is the error type a function reports when it cannot
+// start (lambdainit.ErrorType), as the Lambda smoke tests check it.
+const InitErrorType = lambdainit.ErrorType

@@ -28,6 +28,7 @@ import (
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/awssecrets"
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 	"github.com/deliverymarket/delivery/internal/mysql"
 )
 
@@ -125,7 +126,7 @@ func Load(ctx context.Context) (*Function, error) {
 		// Only the CA bundle can fail here.
 		return nil, fmt.Errorf("config: DB_TLS_CA_FILE: %w", err)
 	}
-	logger := app.Logger(env.LogLevel)
+	logger := lambdainit.Logger(env.LogLevel)
 	slog.SetDefault(logger)
 	f := &Function{
 		Deps:    app.Deps{DB: db, Currency: env.Currency, AllowedOrigins: env.AllowedOrigins, Logger: logger},

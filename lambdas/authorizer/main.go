@@ -11,16 +11,17 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 )
 
 func main() {
 	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
-		app.InitFailed("authorizer", err)
+		lambdainit.Failed("authorizer", err)
 	}
 	authorizer, err := app.Authorizer(fn.Deps)
 	if err != nil {
-		app.InitFailed("authorizer", err)
+		lambdainit.Failed("authorizer", err)
 	}
 	lambda.Start(authorizer.Handle)
 }

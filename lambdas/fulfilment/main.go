@@ -11,13 +11,14 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 	"github.com/deliverymarket/delivery/internal/notify/snssms"
 )
 
 func main() {
 	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
-		app.InitFailed("fulfilment", err)
+		lambdainit.Failed("fulfilment", err)
 	}
 	fn.Deps.Texts = snssms.NewPublisher(fn.AWS, fn.Deps.Logger)
 	lambda.Start(app.Fulfilment(fn.Deps).Handle)

@@ -15,22 +15,23 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 	"github.com/deliverymarket/delivery/internal/s3store"
 )
 
 func main() {
 	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
-		app.InitFailed("imageprocessor", err)
+		lambdainit.Failed("imageprocessor", err)
 	}
 	objects, err := s3store.ObjectsFromEnv(fn.AWS, os.Getenv)
 	if err != nil {
-		app.InitFailed("imageprocessor", err)
+		lambdainit.Failed("imageprocessor", err)
 	}
 	fn.Deps.Objects = objects
 	h, err := app.ImageProcessor(fn.Deps)
 	if err != nil {
-		app.InitFailed("imageprocessor", err)
+		lambdainit.Failed("imageprocessor", err)
 	}
 	h.Bucket = objects.UploadsBucket()
 	lambda.Start(h.Handle)

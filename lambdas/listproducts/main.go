@@ -9,12 +9,13 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 )
 
 func main() {
 	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
-		app.InitFailed("listproducts", err)
+		lambdainit.Failed("listproducts", err)
 	}
 	lambda.Start(app.ListProducts(fn.Deps).Handle)
 }

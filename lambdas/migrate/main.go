@@ -2,7 +2,7 @@
 // goose migrations inside the VPC, to create a first company, and to add,
 // remove and list carriers, keeping the carriers' SNS topic subscribed to
 // the active carriers' phones (SMS_TOPIC_ARN). Its logic lives in
-// internal/app (migrate.go) and migrations/.
+// internal/admin and migrations/.
 package main
 
 import (
@@ -12,19 +12,19 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deliverymarket/delivery/internal/admin"
-	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 	"github.com/deliverymarket/delivery/internal/notify/snssms"
 )
 
 func main() {
 	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
-		app.InitFailed("migrate", err)
+		lambdainit.Failed("migrate", err)
 	}
 	topic, err := snssms.TopicFromEnv(fn.AWS, os.Getenv)
 	if err != nil {
-		app.InitFailed("migrate", err)
+		lambdainit.Failed("migrate", err)
 	}
 	lambda.Start(admin.Migrate(fn.Deps, topic.Sync))
 }

@@ -10,14 +10,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 	"github.com/deliverymarket/delivery/internal/notify/snssms"
 )
 
 func main() {
 	carrier, err := snssms.CarrierFromEnv(context.Background())
 	if err != nil {
-		app.InitFailed("notifycarrier", err)
+		lambdainit.Failed("notifycarrier", err)
 	}
 	lambda.Start(carrier.Handle)
 }

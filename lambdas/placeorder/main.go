@@ -13,17 +13,18 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 	"github.com/deliverymarket/delivery/internal/notify/lambdainvoke"
 )
 
 func main() {
 	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
-		app.InitFailed("placeorder", err)
+		lambdainit.Failed("placeorder", err)
 	}
 	invoker, err := lambdainvoke.FromEnv(fn.AWS, os.Getenv)
 	if err != nil {
-		app.InitFailed("placeorder", err)
+		lambdainit.Failed("placeorder", err)
 	}
 	lambda.Start(app.PlaceOrderEvents(fn.Deps, invoker, invoker.Function).Handle)
 }

@@ -9,12 +9,13 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 )
 
 func main() {
 	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
-		app.InitFailed("priceorder", err)
+		lambdainit.Failed("priceorder", err)
 	}
 	lambda.Start(app.PriceOrder(fn.Deps).Handle)
 }

@@ -12,16 +12,17 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 	"github.com/deliverymarket/delivery/internal/notify/snssms"
 )
 
 func main() {
 	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
-		app.InitFailed("signin", err)
+		lambdainit.Failed("signin", err)
 	}
 	if fn.Deps.Signer, err = fn.Signer(os.Getenv); err != nil {
-		app.InitFailed("signin", err)
+		lambdainit.Failed("signin", err)
 	}
 	fn.Deps.Texts = snssms.NewPublisher(fn.AWS, fn.Deps.Logger)
 	lambda.Start(app.SignIn(fn.Deps).Handle)

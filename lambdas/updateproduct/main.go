@@ -11,16 +11,17 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/lambdainit"
 	"github.com/deliverymarket/delivery/internal/s3store"
 )
 
 func main() {
 	fn, err := lambdaenv.Load(context.Background())
 	if err != nil {
-		app.InitFailed("updateproduct", err)
+		lambdainit.Failed("updateproduct", err)
 	}
 	if fn.Deps.Uploads, err = s3store.SignerFromEnv(fn.AWS, os.Getenv); err != nil {
-		app.InitFailed("updateproduct", err)
+		lambdainit.Failed("updateproduct", err)
 	}
 	lambda.Start(app.UpdateProduct(fn.Deps).Handle)
 }

@@ -1,4 +1,4 @@
-package app
+package lambdainit
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"github.com/deliverymarket/delivery/internal/lambdatest"
 )
 
-func TestInitFailed(t *testing.T) {
+func TestFailed(t *testing.T) {
 	tests := []struct {
 		name       string
 		underAPI   bool
@@ -49,8 +49,8 @@ func TestInitFailed(t *testing.T) {
 			if err := json.Unmarshal(res.Payload, &doc); err != nil {
 				t.Fatalf("init error body %s: %v", res.Payload, err)
 			}
-			if doc.ErrorMessage != "listproducts: config: missing DB_HOST" || doc.ErrorType != InitErrorType || res.ErrorType != InitErrorType {
-				t.Errorf("init error = %+v (header %q), want the message and type %q", doc, res.ErrorType, InitErrorType)
+			if doc.ErrorMessage != "listproducts: config: missing DB_HOST" || doc.ErrorType != ErrorType || res.ErrorType != ErrorType {
+				t.Errorf("init error = %+v (header %q), want the message and type %q", doc, res.ErrorType, ErrorType)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()

@@ -1,0 +1,107 @@
+package lambdas_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/deliverymarket/delivery"
+
+// Packages a function may link only if it calls what they are for.
+var (
+	// standIns are the local runner's stand-ins, the test kits and the
+	// libraries only they use: no function links any of them.
+	standIns = []string{
+		module + "/cmd", module + "/internal/localrun", module + "/internal/localgw", module + "/internal/locals3",
+		module + "/internal/embeddb", module + "/internal/demo", module + "/internal/lambdatest", module + "/internal/dbtest",
+		module + "/internal/faultproxy", module + "/internal/notify/snstest", module + "/internal/cli",
+		"github.com/johannesboyne/gofakes3", "github.com/dolthub/go-mysql-server", "go.etcd.io/bbolt",
+		"testing", "net/http/httptest",
+	}
+	s3Client     = []string{"github.com/aws/aws-sdk-go-v2/service/s3", module + "/internal/s3store"}
+	lambdaClient = []string{"github.com/aws/aws-sdk-go-v2/service/lambda", module + "/internal/notify/lambdainvoke"}
+	snsClient    = []string{"github.com/aws/aws-sdk-go-v2/service/sns", module + "/internal/notify/snssms"}
+	// database is what a function in the VPC reaches its database with.
+	database = []string{
+		"github.com/aws/aws-sdk-go-v2/service/secretsmanager", module + "/internal/awssecrets", module + "/internal/lambdaenv",
+		module + "/internal/mysql", "github.com/go-sql-driver/mysql", "github.com/jmoiron/sqlx", module + "/internal/app",
+	}
+	schema = []string{module + "/internal/admin", module + "/migrations", "github.com/pressly/goose"}
+)
+
+// forbidden lists, per function, what it must not link besides the
+// stand-ins: the clients of the AWS services it does not call.
+var forbidden = map[string][][]string{
+	"listproducts":   {s3Client, lambdaClient, snsClient, schema},
+	"priceorder":     {s3Client, lambdaClient, snsClient, schema},
+	"updateproduct":  {lambdaClient, snsClient, schema},
+	"placeorder":     {s3Client, snsClient, schema},
+	"notifycarrier":  {s3Client, lambdaClient, database, schema},
+	"authorizer":     {s3Client, lambdaClient, snsClient, schema},
+	"signin":         {s3Client, lambdaClient, schema},
+	"fulfilment":     {s3Client, lambdaClient, schema},
+	"migrate":        {s3Client, lambdaClient},
+	"imageprocessor": {lambdaClient, snsClient, schema},
+}
+
+// TestFunctionsLinkOnlyWhatTheyUse reads each function's dependencies as
+// setup.sh builds it (linux/arm64, no cgo, lambda.norpc) and fails on a
+// package it must not link: each binary links and initialises only the
+// AWS clients it calls, and never a local stand-in or a test kit.
+func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(e.Name(), "main.go")); e.IsDir() && err == nil && forbidden[e.Name()] == nil {
+			t.Errorf("lambdas/%s has no entry in forbidden: add one", e.Name())
+		}
+	}
+
+	cmd := exec.Command("go", "list", "-json=ImportPath,Deps", "-tags", "lambda.norpc", "./...")
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	deps := map[string][]string{}
+	for dec := json.NewDecoder(bytes.NewReader(out)); ; {
+		var p struct {
+			ImportPath string
+			Deps       []string
+		}
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		deps[strings.TrimPrefix(p.ImportPath, module+"/lambdas/")] = p.Deps
+	}
+	for function, groups := range forbidden {
+		t.Run(function, func(t *testing.T) {
+			linked, ok := deps[function]
+			if !ok {
+				t.Fatalf("go list knows no lambdas/%s", function)
+			}
+			for _, group := range append(groups, standIns) {
+				for _, banned := range group {
+					for _, p := range linked {
+						if p == banned || strings.HasPrefix(p, banned+"/") {
+							t.Errorf("lambdas/%s links %s", function, p)
+						}
+					}
+				}
+			}
+		})
+	}
+}
