@@ -115,8 +115,15 @@ function openOrder(id) {
   $("order-title").textContent = "Delivery";
   $("order-body").replaceChildren();
   $("order-status").textContent = "Loading the delivery…";
-  // Follow it while something can still change: the shops mark their
-  // parts ready, or another carrier takes it.
+  follow(id);
+}
+
+// follow asks about the delivery again while something can still change
+// (the shops mark their parts ready, or another carrier takes it), as
+// often as that matters to this carrier; it starts over after each of the
+// carrier's actions, which change how often that is.
+function follow(id) {
+  stopPoll?.();
   stopPoll = repeat(async () => {
     try {
       const o = await call("/" + encodeURIComponent(id));
@@ -224,6 +231,7 @@ async function act(o, action) {
     render(fresh);
     $("order-status").textContent = done[action];
     if (action === "release") location.hash = "#available";
+    else follow(o.deliveryId);
   } catch (err) {
     if (err.status === 401) return;
     shown = null;
