@@ -159,22 +159,20 @@ resource "aws_db_instance" "this" {
 
   tags = merge(var.tags, { Name = var.identifier })
 
-  # RDS sets the Extended Support enrolment when it creates (or restores) an instance and ignores it in a
-  # modification: changing it here would only plan the same update forever. The check below says so instead.
   lifecycle {
+    # RDS sets the Extended Support enrolment when it creates (or restores) an instance and ignores it in a
+    # modification: changing it here would only plan the same update forever.
     ignore_changes = [engine_lifecycle_support]
+
+    # So an instance created with another enrolment (before this setting existed, RDS's default enrolled it)
+    # stops the plan: Extended Support is billed only when someone decided it.
+    postcondition {
+      condition     = self.engine_lifecycle_support == var.engine_lifecycle_support
+      error_message = "${var.identifier} is enrolled as ${self.engine_lifecycle_support}, but engine_lifecycle_support is ${var.engine_lifecycle_support}, and RDS sets it only when it creates or restores an instance. Decide (docs/deploy.md, \"MySQL version and RDS Extended Support\"): accept the enrolment by setting it to ${self.engine_lifecycle_support}, or restore the instance from a snapshot with ${var.engine_lifecycle_support}."
+    }
   }
 
   depends_on = [aws_cloudwatch_log_group.exports, aws_iam_role_policy_attachment.monitoring]
-}
-
-# An instance created before engine_lifecycle_support was set (or with another value) keeps its enrolment:
-# a warning on every plan, until the instance is restored from a snapshot with the wanted value.
-check "extended_support_enrolment" {
-  assert {
-    condition     = aws_db_instance.this.engine_lifecycle_support == var.engine_lifecycle_support
-    error_message = "${var.identifier} is enrolled as ${aws_db_instance.this.engine_lifecycle_support}, not ${var.engine_lifecycle_support}: RDS sets this only when it creates or restores an instance (docs/deploy.md, \"MySQL version and RDS Extended Support\")."
-  }
 }
 
 # --- RDS Proxy: Lambda fan-out onto a bounded pool of MySQL connections -------------------------------
