@@ -1,7 +1,14 @@
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
+
 locals {
   in_vpc = length(var.vpc_subnet_ids) > 0
+
+  # The ARN of aws_cloudwatch_log_group.this, spelt out from its name.
+  log_group_arn = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${aws_cloudwatch_log_group.this.name}"
 
   # Destinations and the dead-letter queue are written to with the function's own role.
   destinations = {
@@ -27,6 +34,20 @@ locals {
   ]
 
   statements = concat(var.policy_statements, local.destination_statements)
+
+  # What data.aws_iam_policy_document.this is built from, statement by statement (the policy_statements output).
+  own_logs_statement = {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn}:log-stream:*"]
+  }
+  policy_statements = concat([local.own_logs_statement], local.statements)
+
+  managed_policy_arns = concat(
+    ["arn:${data.aws_partition.current.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"],
+    local.in_vpc ? ["arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"] : [],
+  )
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -77,14 +98,15 @@ data "aws_iam_policy_document" "direct_sms" {
   }
 }
 
-# Logs: only this function's own log group.
+# Logs: only this function's own log group (local.own_logs_statement, written out here so that tfsec sees it).
 data "aws_iam_policy_document" "this" {
   statement {
     sid     = "WriteOwnLogs"
+    effect  = "Allow"
     actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
     # Lambda names its log streams itself (date/[version]id), so the streams of this one log group are the exact scope.
     #tfsec:ignore:aws-iam-no-policy-wildcards the wildcard is only the stream name inside this function's own log group
-    resources = ["${aws_cloudwatch_log_group.this.arn}:log-stream:*"]
+    resources = ["${local.log_group_arn}:log-stream:*"]
   }
 
   dynamic "statement" {
@@ -122,7 +144,7 @@ resource "aws_iam_role_policy" "direct_sms" {
 # X-Ray segments (PutTraceSegments has no resource-level permissions).
 resource "aws_iam_role_policy_attachment" "xray" {
   role       = aws_iam_role.this.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+  policy_arn = local.managed_policy_arns[0]
 }
 
 # Network interfaces of a function in a VPC (the ENI-only managed policy, without the logs:* of AWSLambdaVPCAccessExecutionRole).
@@ -130,7 +152,7 @@ resource "aws_iam_role_policy_attachment" "vpc" {
   count = local.in_vpc ? 1 : 0
 
   role       = aws_iam_role.this.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"
+  policy_arn = local.managed_policy_arns[1]
 }
 
 resource "aws_lambda_function" "this" {

@@ -27,3 +27,18 @@ output "log_group_name" {
   description = "CloudWatch log group of the function."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "policy_statements" {
+  description = "The statements (sid, effect, actions, resources) the role's least-privilege inline policy is built from: its own log streams, policy_statements and the destinations."
+  value       = local.policy_statements
+}
+
+output "inline_policy_names" {
+  description = "Inline policies of the role: least-privilege, and direct-sms-only when allow_direct_sms."
+  value       = concat([aws_iam_role_policy.this.name], aws_iam_role_policy.direct_sms[*].name)
+}
+
+output "managed_policy_arns" {
+  description = "AWS managed policies attached to the role: X-Ray, and ENI management when in a VPC."
+  value       = local.managed_policy_arns
+}
