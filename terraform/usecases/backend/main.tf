@@ -56,7 +56,7 @@ locals {
   notifycarrier_arn = "arn:${local.partition}:lambda:${var.region}:${local.account_id}:function:${local.name}-notifycarrier"
 
   repo_root = "${path.module}/../../.."
-  build_dir = "${local.repo_root}/build"
+  build_dir = coalesce(var.build_dir, "${local.repo_root}/build")
 
   # The single source of the HTTP API, shared with the local runner. Unknown keys (scopes) are dropped.
   routes = [

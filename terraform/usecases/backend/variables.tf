@@ -183,3 +183,9 @@ variable "force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "build_dir" {
+  description = "Directory holding the function zips and rds-ca-bundle.pem (setup.sh build writes them to build/ at the repository root, which null means); the tests point it at tests/fixtures, whose empty files only stand in for them."
+  type        = string
+  default     = null
+}
