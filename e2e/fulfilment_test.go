@@ -186,7 +186,10 @@ func TestFulfilment(t *testing.T) {
 		document.getElementById("order-courier")?.textContent === %q && !document.getElementById("cancel-order")`, carrierName))
 
 	// Both shops mark their parts ready: Padaria Sol signed in by phone,
-	// Green Basket with an API token.
+	// Green Basket with an API token. The console first shows the claim
+	// (its next poll replaces the row): a click aimed at the row it
+	// replaces would find no button.
+	shop.waitFor("the claim in the console", fmt.Sprintf(`document.querySelector('%s').textContent.includes("Carrier on the way")`, row))
 	shop.click(row + ` [data-action="ready"]`)
 	shop.waitFor("ready", fmt.Sprintf(`!document.querySelector('%s [data-action="ready"]') && document.getElementById("new-count").hidden`, row))
 	shop.click("#signout")
