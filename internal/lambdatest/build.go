@@ -2,6 +2,7 @@ package lambdatest
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -35,7 +36,7 @@ func FunctionNames(root string) ([]string, error) {
 // go build leaves a binary whose sources have not changed as it is, so
 // that a second run costs a copy rather than a link of every function.
 func BuildBootstraps(ctx context.Context, root, out, goos, goarch string, names ...string) (map[string]string, error) {
-	bin, err := linkDir(goos, goarch)
+	bin, err := linkDir(root, goos, goarch)
 	if err != nil {
 		return nil, err
 	}
@@ -67,15 +68,22 @@ func BuildBootstraps(ctx context.Context, root, out, goos, goarch string, names 
 	return paths, nil
 }
 
-// linkDir is where go build links the bootstraps for goos and goarch:
-// delivery/lambda-bootstraps/<goos>-<goarch> in the user's cache folder,
-// or in the temporary folder where there is none.
-func linkDir(goos, goarch string) (string, error) {
+// linkDir is where go build links the bootstraps of the checkout at root
+// for goos and goarch: delivery/lambda-bootstraps/<goos>-<goarch>-<checkout>
+// in the user's cache folder, or in the temporary folder where there is
+// none. Each checkout has its own, so that two checkouts tested at once
+// never write the same files.
+func linkDir(root, goos, goarch string) (string, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return "", err
+	}
 	base, err := os.UserCacheDir()
 	if err != nil {
 		base = os.TempDir()
 	}
-	dir := filepath.Join(base, "delivery", "lambda-bootstraps", goos+"-"+goarch)
+	checkout := sha256.Sum256([]byte(abs))
+	dir := filepath.Join(base, "delivery", "lambda-bootstraps", fmt.Sprintf("%s-%s-%x", goos, goarch, checkout[:6]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
