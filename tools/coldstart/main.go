@@ -5,8 +5,11 @@
 // Manager, Lambda, SNS and S3 stand-ins and MariaDB behind it, sends it one
 // realistic event and times process start → first poll (init) and process
 // start → first response posted. It repeats that -n times per function and
-// prints the median and spread, and the size of each function's zip as
-// setup.sh builds it (linux/arm64).
+// prints the median and spread, the bytes the function's package
+// initialisation allocates (GODEBUG=inittrace=1: the same on every run,
+// however busy the machine), and the size of each function's zip as
+// setup.sh builds it (linux/arm64). The load average before and after says
+// how much else the machine was doing.
 //
 //	go run ./tools/coldstart -n 20
 //	go run ./tools/coldstart -functions listproducts,authorizer -n 50
@@ -90,6 +93,7 @@ type measurement struct {
 	init, response []time.Duration
 	warm           []time.Duration // a second invocation of the same process
 	zipBytes       int64
+	initBytes      int64  // allocated by package initialisation
 	status         string // of the last response: HTTP status, allow/deny, error
 	failed         bool
 	binaryBytes    int64
@@ -141,8 +145,8 @@ func run(ctx context.Context, n int, only, dsn, out string, verbose bool) error 
 	}
 	ca := filepath.Join("build", "rds-ca-bundle.pem")
 	_, caErr := os.Stat(ca)
-	fmt.Printf("go %s, %s/%s, %d CPUs; %d cold starts per function; database %s\n",
-		strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), n, s.DBName)
+	fmt.Printf("go %s, %s/%s, %d CPUs; %d cold starts per function; database %s; load average %s\n",
+		strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), n, s.DBName, loadAverage())
 
 	var results []measurement
 	for _, f := range selected {
@@ -152,6 +156,9 @@ func run(ctx context.Context, n int, only, dsn, out string, verbose bool) error 
 		}
 		if m.zipBytes, err = zipSize(ctx, reprozip, arm64[f.Name], caErr == nil && f.Name != "notifycarrier", ca); err != nil {
 			return err
+		}
+		if m.initBytes, err = initAllocs(ctx, native[f.Name]); err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
 		}
 		// One unmeasured start first: it pages the fresh binary in, which
 		// Lambda's own image cache does before a real cold start.
@@ -171,7 +178,49 @@ func run(ctx context.Context, n int, only, dsn, out string, verbose bool) error 
 		}
 		results = append(results, m)
 	}
-	return report(results, caErr == nil)
+	err = report(results, caErr == nil)
+	fmt.Printf("load average after: %s\n", loadAverage())
+	return err
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load average, or "?"
+// where /proc/loadavg is not.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
+}
+
+// initAllocs runs binary once under GODEBUG=inittrace=1, with an empty
+// environment and no Runtime API, so that it stops at its configuration
+// once every package is initialised, and returns the bytes the
+// initialisation allocated.
+func initAllocs(ctx context.Context, binary string) (int64, error) {
+	cmd := exec.CommandContext(ctx, binary)
+	cmd.Env = []string{"GODEBUG=inittrace=1"}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	runErr := cmd.Run() // it fails to start, as meant
+	var total int64
+	traced := false
+	// init internal/bytealg @0.008 ms, 0 ms clock, 0 bytes, 0 allocs
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || f[0] != "init" || f[8] != "bytes," {
+			continue
+		}
+		n, err := strconv.ParseInt(f[7], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("inittrace line %q: %w", line, err)
+		}
+		total, traced = total+n, true
+	}
+	if !traced {
+		return 0, fmt.Errorf("no GODEBUG=inittrace=1 output (%v): %.200s", runErr, stderr.String())
+	}
+	return total, nil
 }
 
 // checkFunctionList makes sure every lambdas/* folder is measured, so a
@@ -369,18 +418,18 @@ func zipSize(ctx context.Context, reprozip, bootstrap string, withCA bool, ca st
 
 func report(results []measurement, caBundle bool) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "function\tMB\truns\tinit p50\tfirst answer p50\tmin\tmax\twarm p50\tanswer\tzip (arm64)\tbinary\t")
+	fmt.Fprintln(tw, "function\tMB\truns\tinit p50\tfirst answer p50\tmin\tmax\twarm p50\tanswer\tinit allocs\tzip (arm64)\tbinary\t")
 	var failed, missed []string
 	for _, m := range results {
 		if m.failed {
 			failed = append(failed, m.name)
-			fmt.Fprintf(tw, "%s\t%d\t%d\t-\t-\t-\t-\t-\t%s\t%s\t%s\t\n", m.name, m.memory, 0, "FAILED", mb(m.zipBytes), mb(m.binaryBytes))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t-\t-\t-\t-\t-\t%s\t%s\t%s\t%s\t\n", m.name, m.memory, 0, "FAILED", mb(m.initBytes), mb(m.zipBytes), mb(m.binaryBytes))
 			continue
 		}
 		p50 := median(m.response)
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, m.memory, len(m.response),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, m.memory, len(m.response),
 			ms(median(m.init)), ms(p50), ms(slices.Min(m.response)), ms(slices.Max(m.response)), ms(median(m.warm)),
-			m.status, mb(m.zipBytes), mb(m.binaryBytes))
+			m.status, mb(m.initBytes), mb(m.zipBytes), mb(m.binaryBytes))
 		// The aim is on what starting cold adds to an answer: for the API
 		// functions that is nearly all of it, but imageprocessor's answer is
 		// mostly decoding and encoding a photo, which a warm call pays too.
