@@ -5,11 +5,13 @@
 // Manager, Lambda, SNS and S3 stand-ins and MariaDB behind it, sends it one
 // realistic event and times process start → first poll (init) and process
 // start → first response posted. It repeats that -n times per function and
-// prints the median and spread, the bytes the function's package
-// initialisation allocates (GODEBUG=inittrace=1: the same on every run,
-// however busy the machine), and the size of each function's zip as
-// setup.sh builds it (linux/arm64). The load average before and after says
-// how much else the machine was doing.
+// prints the median and spread; what starting costs the process itself,
+// which other work on the machine moves less than it moves the timings:
+// the CPU time of a start that stops at its configuration and the bytes
+// its package initialisation allocates (GODEBUG=inittrace=1, the same on
+// every run); and the size of each function's zip as setup.sh builds it
+// (linux/arm64). The load average before and after says how much else the
+// machine was doing.
 //
 //	go run ./tools/coldstart -n 20
 //	go run ./tools/coldstart -functions listproducts,authorizer -n 50
@@ -93,8 +95,9 @@ type measurement struct {
 	init, response []time.Duration
 	warm           []time.Duration // a second invocation of the same process
 	zipBytes       int64
-	initBytes      int64  // allocated by package initialisation
-	status         string // of the last response: HTTP status, allow/deny, error
+	initBytes      int64         // allocated by package initialisation
+	initCPU        time.Duration // user and system time of a start that stops at its configuration
+	status         string        // of the last response: HTTP status, allow/deny, error
 	failed         bool
 	binaryBytes    int64
 }
@@ -157,7 +160,7 @@ func run(ctx context.Context, n int, only, dsn, out string, verbose bool) error 
 		if m.zipBytes, err = zipSize(ctx, reprozip, arm64[f.Name], caErr == nil && f.Name != "notifycarrier", ca); err != nil {
 			return err
 		}
-		if m.initBytes, err = initAllocs(ctx, native[f.Name]); err != nil {
+		if m.initBytes, m.initCPU, err = initCost(ctx, native[f.Name]); err != nil {
 			return fmt.Errorf("%s: %w", f.Name, err)
 		}
 		// One unmeasured start first: it pages the fresh binary in, which
@@ -193,10 +196,30 @@ func loadAverage() string {
 	return "?"
 }
 
-// initAllocs runs binary once under GODEBUG=inittrace=1, with an empty
-// environment and no Runtime API, so that it stops at its configuration
-// once every package is initialised, and returns the bytes the
-// initialisation allocated.
+// initRuns is how many starts initCost takes the median CPU time of.
+const initRuns = 11
+
+// initCost starts binary with an empty environment and no Runtime API, so
+// that it stops at its configuration once every package is initialised:
+// initRuns times for the median CPU time (user and system) of such a start,
+// and once more under GODEBUG=inittrace=1 for the bytes the initialisation
+// allocated.
+func initCost(ctx context.Context, binary string) (allocated int64, cpu time.Duration, err error) {
+	var cpus []time.Duration
+	for range initRuns {
+		cmd := exec.CommandContext(ctx, binary)
+		cmd.Env = []string{}
+		_ = cmd.Run() // it fails to start, as meant
+		if cmd.ProcessState == nil {
+			return 0, 0, fmt.Errorf("start %s", binary)
+		}
+		cpus = append(cpus, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+	}
+	allocated, err = initAllocs(ctx, binary)
+	return allocated, median(cpus), err
+}
+
+// initAllocs returns the bytes binary's package initialisation allocates.
 func initAllocs(ctx context.Context, binary string) (int64, error) {
 	cmd := exec.CommandContext(ctx, binary)
 	cmd.Env = []string{"GODEBUG=inittrace=1"}
@@ -418,18 +441,18 @@ func zipSize(ctx context.Context, reprozip, bootstrap string, withCA bool, ca st
 
 func report(results []measurement, caBundle bool) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "function\tMB\truns\tinit p50\tfirst answer p50\tmin\tmax\twarm p50\tanswer\tinit allocs\tzip (arm64)\tbinary\t")
+	fmt.Fprintln(tw, "function\tMB\truns\tinit p50\tfirst answer p50\tmin\tmax\twarm p50\tanswer\tinit CPU\tinit allocs\tzip (arm64)\tbinary\t")
 	var failed, missed []string
 	for _, m := range results {
 		if m.failed {
 			failed = append(failed, m.name)
-			fmt.Fprintf(tw, "%s\t%d\t%d\t-\t-\t-\t-\t-\t%s\t%s\t%s\t%s\t\n", m.name, m.memory, 0, "FAILED", mb(m.initBytes), mb(m.zipBytes), mb(m.binaryBytes))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t-\t-\t-\t-\t-\t%s\t%s\t%s\t%s\t%s\t\n", m.name, m.memory, 0, "FAILED", ms(m.initCPU), mb(m.initBytes), mb(m.zipBytes), mb(m.binaryBytes))
 			continue
 		}
 		p50 := median(m.response)
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, m.memory, len(m.response),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.name, m.memory, len(m.response),
 			ms(median(m.init)), ms(p50), ms(slices.Min(m.response)), ms(slices.Max(m.response)), ms(median(m.warm)),
-			m.status, mb(m.initBytes), mb(m.zipBytes), mb(m.binaryBytes))
+			m.status, ms(m.initCPU), mb(m.initBytes), mb(m.zipBytes), mb(m.binaryBytes))
 		// The aim is on what starting cold adds to an answer: for the API
 		// functions that is nearly all of it, but imageprocessor's answer is
 		// mostly decoding and encoding a photo, which a warm call pays too.
