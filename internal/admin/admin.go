@@ -22,7 +22,8 @@ import (
 // MigrateRequest is the payload setup.sh invokes the migrate Lambda with.
 type MigrateRequest struct {
 	// Action is one of
-	//   - "migrate": apply pending migrations (every deploy), then make the
+	//   - "migrate": apply pending migrations (every deploy), create or
+	//     update the functions' MySQL users and their grants, then make the
 	//     carriers' SMS subscriptions follow the carriers table;
 	//   - "ensure-company": create the company called Name unless it exists;
 	//   - "carrier-add": add the carrier Name with Phone, or reactivate it;
@@ -51,6 +52,7 @@ func carrierRecord(c market.Carrier) *CarrierRecord {
 // invoked it; nothing of it is logged.
 type MigrateResponse struct {
 	Version       int64              `json:"version,omitempty"`
+	Users         map[string]string  `json:"users,omitempty"`
 	CompanyID     int64              `json:"companyId,omitempty"`
 	Carrier       *CarrierRecord     `json:"carrier,omitempty"`
 	Carriers      []CarrierRecord    `json:"carriers,omitempty"`
@@ -65,9 +67,11 @@ type SyncSubscriptions func(ctx context.Context, activePhones []string) (notify.
 
 // Migrate is the handler of the migrate Lambda, the only way a deployment
 // changes its schema (it runs the same embedded migrations as the local
-// runner and the tests) and its carriers. An error fails the invocation,
-// which setup.sh reports as a failed deploy or command.
-func Migrate(d app.Deps, syncTopic SyncSubscriptions) func(context.Context, MigrateRequest) (MigrateResponse, error) {
+// runner and the tests), its functions' database users (users, by
+// function: see EnsureUsers) and its carriers. d.DB is the master user's.
+// An error fails the invocation, which setup.sh reports as a failed deploy
+// or command.
+func Migrate(d app.Deps, syncTopic SyncSubscriptions, users map[string]mysql.CredentialSource) func(context.Context, MigrateRequest) (MigrateResponse, error) {
 	carriers := mysql.NewCarrierStore(d.DB)
 	// sync makes the topic's SMS subscriptions those of the active
 	// carriers: after each change, and on each deploy, so that a change
@@ -94,7 +98,14 @@ func Migrate(d app.Deps, syncTopic SyncSubscriptions) func(context.Context, Migr
 				return MigrateResponse{}, err
 			}
 			d.Logger.InfoContext(ctx, "migrated", "version", version)
-			return sync(ctx, MigrateResponse{Version: version})
+			// After the migrations, so that a table they create is granted
+			// in the same run.
+			report, err := EnsureUsers(ctx, d.DB, users)
+			if err != nil {
+				return MigrateResponse{}, err
+			}
+			d.Logger.InfoContext(ctx, "function users ensured", "users", report.Users)
+			return sync(ctx, MigrateResponse{Version: version, Users: report.Users})
 		case "ensure-company":
 			name := strings.TrimSpace(req.Name)
 			if name == "" || utf8.RuneCountInString(name) > 120 {

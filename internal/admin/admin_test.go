@@ -25,7 +25,7 @@ func TestMigrateHandler(t *testing.T) {
 	db := dbtest.MustOpenDB(t)
 	srv := snstest.New(t)
 	migrate := admin.Migrate(app.Deps{DB: db, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))},
-		snssms.Topic{Client: srv.Client(), ARN: carriersTopic}.Sync)
+		snssms.Topic{Client: srv.Client(), ARN: carriersTopic}.Sync, nil)
 	ctx := context.Background()
 
 	resp, err := migrate(ctx, admin.MigrateRequest{Action: "migrate"})
@@ -89,7 +89,7 @@ func TestMigrateCarriers(t *testing.T) {
 	srv.Add(carriersTopic, "sms", "+351919999999") // a phone from before carriers were records
 	var logs strings.Builder
 	migrate := admin.Migrate(app.Deps{DB: db, Logger: slog.New(slog.NewJSONHandler(&logs, nil))},
-		snssms.Topic{Client: srv.Client(), ARN: carriersTopic}.Sync)
+		snssms.Topic{Client: srv.Client(), ARN: carriersTopic}.Sync, nil)
 	ctx := context.Background()
 	call := func(req admin.MigrateRequest) admin.MigrateResponse {
 		t.Helper()
