@@ -7,11 +7,16 @@
 // (key, Content-Type, size), a field the policy does not name. gofakes3
 // itself accepts any POST without looking at its policy.
 //
+// Every other request must be signed with AWS Signature Version 4 by the
+// stand-in's own credentials, in its Authorization header or as a
+// presigned URL, as S3 wants of a private bucket (sigv4.go): the runner
+// serves the stand-in on the site's own origin, where anyone who can reach
+// the site could otherwise read, replace or delete any object.
+//
 // It serves path-style requests (/<bucket>/<key>), directly or under a
 // prefix removed by http.StripPrefix (the runner mounts it at /s3/ on the
-// site's own origin, so the browser's upload is same-origin). It does not
-// check the SigV4 signatures of the SDK's own requests: those come from
-// this process's code, not from a browser.
+// site's own origin, so the browser's upload is same-origin); a signature
+// covers the path as the client sent it, prefix included.
 package locals3
 
 import (
@@ -213,11 +218,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The uploads are same-origin locally, and a bucket without a
 		// CORS configuration answers every preflight so.
 		s.fail(w, r, &Error{Status: http.StatusForbidden, Code: "AccessForbidden", Message: "CORSResponse: CORS is not enabled for this bucket."})
-	case r.Method == http.MethodPost && bucket != "" && key == "" && !query.Has("delete") && !query.Has("uploads"):
+	case r.Method == http.MethodPost && bucket != "" && key == "" && !query.Has("delete") && !query.Has("uploads") && r.Header.Get("Authorization") == "":
+		// A browser's form, authorised by the policy it carries.
 		s.postObject(w, r, bucket)
-	case r.Method == http.MethodGet || r.Method == http.MethodHead:
-		s.fake.ServeHTTP(&corsless{ResponseWriter: w}, r)
 	default:
+		if e := s.authenticate(r); e != nil {
+			s.fail(w, r, e)
+			return
+		}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			s.fake.ServeHTTP(&corsless{ResponseWriter: w}, r)
+			return
+		}
 		s.write(w, r, bucket, key, query)
 	}
 }

@@ -473,11 +473,7 @@ func testSDKRequests(t *testing.T, bolt bool) {
 	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("preflight = %d with %v, want 403 and no CORS headers", resp.StatusCode, resp.Header)
 	}
-	get, err := http.Get(strings.TrimSuffix(form.URL, "/") + "/missing")
-	if err != nil {
-		t.Fatal(err)
-	}
-	get.Body.Close()
+	get, _ := send(t, e.signed(t, http.MethodGet, "/"+uploads+"/missing", nil))
 	if get.StatusCode != http.StatusNotFound || get.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("GET a missing key = %d with %v, want 404 and no CORS headers", get.StatusCode, get.Header)
 	}
@@ -511,14 +507,9 @@ func TestFileOutlivesServer(t *testing.T) {
 	kept := []string{"Content-Type", "Cache-Control", "Content-Length", "ETag", "Last-Modified", "X-Amz-Meta-Origin"}
 	get := func(e *env, key string) (http.Header, []byte) {
 		t.Helper()
-		resp, err := http.Get(e.base + "/" + uploads + "/" + key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s = %d %s (%v), want 200", key, resp.StatusCode, body, err)
+		resp, body := send(t, e.signed(t, http.MethodGet, "/"+uploads+"/"+key, nil))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %d %s, want 200", key, resp.StatusCode, body)
 		}
 		h := http.Header{}
 		for _, name := range kept {
