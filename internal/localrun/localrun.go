@@ -2,16 +2,19 @@
 // local runner serves it: the storefront at / (with the Content-Security-
 // Policy CloudFront adds), the API at /api through the local API Gateway
 // and the authorizer, the SMS outbox at /_local/sms (the carriers' order
-// SMS and the texts to single phones: sign-in codes, cancel notices), and
-// the product photos: an in-process S3 at /s3/ that the console uploads
-// to (in memory, or in a file that outlives the process), the image
-// processor run on its events, and the photos at /images/ (photos.go).
+// SMS and the texts to single phones: sign-in codes, cancel notices;
+// unless Config.HideOutbox), and the product photos: an in-process S3 at
+// /s3/ that the console uploads to and that answers only what its own
+// credentials sign (in memory, or in a file that outlives the process),
+// the image processor run on its events, and the photos at /images/
+// (photos.go). Its logs and console hold no order id (logs.go).
 // cmd/local and the end-to-end tests both build it here, so
 // that the tests exercise exactly what a developer runs.
 package localrun
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -39,12 +42,22 @@ type Config struct {
 	AllowedOrigins []string
 	Logger         *slog.Logger
 	Keyring        auth.Keyring
-	// SMSConsole, when not nil, is where each carrier SMS is printed.
+	// SMSConsole, when not nil, is where each SMS is printed: a carrier
+	// SMS whole, a text to one phone masked unless HideOutbox.
 	SMSConsole io.Writer
+	// HideOutbox leaves /_local/sms unserved (404) for a runner that
+	// others can reach, since the page shows every sign-in code to
+	// whoever asks; each text to one phone is then printed whole on
+	// SMSConsole, which New requires.
+	HideOutbox bool
 	// SiteURL is the marketplace's own address, where the carriers' SMS
 	// link to (the runner's http://localhost:8080); DefaultSiteURL when
 	// empty.
 	SiteURL string
+	// Limits bound what one client, phone or carrier, and everyone
+	// together, may do, as on AWS (app.DefaultLimits unless LIMIT_* says
+	// otherwise); the zero Limits bound nothing.
+	Limits market.Limits
 	// S3File, when set, is the bolt file the photos' S3 keeps its objects
 	// in, so that photos uploaded to a database that persists outlive the
 	// process (locals3.Config.File: one process at a time); in memory when
@@ -74,10 +87,14 @@ func New(cfg Config) (_ *Marketplace, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.HideOutbox && cfg.SMSConsole == nil {
+		return nil, errors.New("localrun: with the outbox page hidden, sign-in codes need an SMS console")
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
+	logger = slog.New(WithoutOrderIDs(logger.Handler()))
 	photos, err := newPhotoStack(cfg.S3File)
 	if err != nil {
 		return nil, err
@@ -88,7 +105,7 @@ func New(cfg Config) (_ *Marketplace, err error) {
 		}
 	}()
 	deps := app.Deps{
-		DB: cfg.DB, Currency: cfg.Currency, AllowedOrigins: cfg.AllowedOrigins, Logger: cfg.Logger,
+		DB: cfg.DB, Currency: cfg.Currency, AllowedOrigins: cfg.AllowedOrigins, Logger: logger, Limits: cfg.Limits,
 		Keyring: func(context.Context) (auth.Keyring, error) { return cfg.Keyring, nil },
 		Signer:  func(context.Context) (auth.Keyring, error) { return cfg.Keyring, nil },
 		Uploads: photos.uploads,
@@ -97,17 +114,18 @@ func New(cfg Config) (_ *Marketplace, err error) {
 	// The hand-off to notifycarrier runs in-process, and SNS is an outbox
 	// that lists each SMS, to the carriers' topic and to single phones
 	// (and prints it on SMSConsole).
-	outbox := notify.NewOutbox(cfg.SMSConsole)
+	outbox := notify.NewOutbox(nil)
+	texts := newSMSConsole(outbox, cfg.SMSConsole, cfg.HideOutbox)
 	siteURL := cfg.SiteURL
 	if siteURL == "" {
 		siteURL = DefaultSiteURL
 	}
-	dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(cfg.DB), outbox, siteURL, cfg.Logger)
+	dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(cfg.DB), texts, siteURL, logger)
 	if err != nil {
 		return nil, err
 	}
 	deps.Notifier = dispatcher
-	deps.Texts = outbox
+	deps.Texts = texts
 
 	handlers := map[string]localgw.Handler{}
 	for name, fn := range app.Functions(deps) {
@@ -131,7 +149,9 @@ func New(cfg Config) (_ *Marketplace, err error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", gateway)
-	mux.Handle("/_local/sms", outbox)
+	if !cfg.HideOutbox {
+		mux.Handle("/_local/sms", outbox)
+	}
 	mux.Handle(S3Path, http.StripPrefix(strings.TrimSuffix(S3Path, "/"), photos.s3))
 	mux.HandleFunc(market.ImagePathPrefix, photos.serveImage)
 	mux.Handle("/", withCSP(http.FileServerFS(site.Files)))

@@ -55,7 +55,14 @@ func newDemoDB(t *testing.T) (*sqlx.DB, auth.Keyring) {
 // memory when empty).
 func startRunner(t *testing.T, db *sqlx.DB, keyring auth.Keyring, s3File string) runner {
 	t.Helper()
-	m, err := localrun.New(localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring, S3File: s3File})
+	return startRunnerWith(t, localrun.Config{DB: db, Currency: "USD", Logger: slog.New(slog.DiscardHandler), Keyring: keyring, S3File: s3File})
+}
+
+// startRunnerWith serves the marketplace cfg assembles.
+func startRunnerWith(t *testing.T, cfg localrun.Config) runner {
+	t.Helper()
+	keyring := cfg.Keyring
+	m, err := localrun.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

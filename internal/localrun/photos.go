@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +28,7 @@ import (
 	"github.com/deliverymarket/delivery/internal/locals3"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/s3store"
+	"github.com/deliverymarket/delivery/site"
 )
 
 // Photos run locally as on AWS, with S3 played in-process by locals3: the
@@ -104,8 +107,12 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		in.Body = http.NoBody
 	}
 	defer in.Body.Close()
-	// What a server sees of what the client's transport would write.
+	// What a server sees of what the client's transport would write: the
+	// stand-in checks the signature over the host and path as sent.
 	in.RequestURI = req.URL.RequestURI()
+	if in.Host == "" {
+		in.Host = req.URL.Host
+	}
 	in.RemoteAddr = "127.0.0.1:1"
 	if in.ContentLength >= 0 {
 		in.Header.Set("Content-Length", strconv.FormatInt(in.ContentLength, 10))
@@ -199,11 +206,23 @@ func objectCreatedEvent(bucket, key string, size int64, etag string, seq uint64,
 	return json.Marshal(map[string]any{"Records": []any{record}})
 }
 
+// imageTypes are the only types /images/ serves: what the image processor
+// writes, and what a browser will not run. Anything else in the bucket
+// (only a bug or a signed write could put it there) would be served on
+// the site's own origin, where a page's script can read the carrier's
+// token.
+var imageTypes = []string{"image/jpeg", "image/png", "image/webp"}
+
 // serveImage answers /images/<key> from the images bucket as CloudFront
 // does from the private bucket: the object's own Content-Type and
 // Cache-Control (immutable: the key is the hash of the bytes), 404 for a
-// key that is not there.
+// key that is not there or not an image. Every answer says nosniff and
+// carries the site's Content-Security-Policy, so that no answer here is
+// ever read as a page or a script.
 func (p *photoStack) serveImage(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", site.ContentSecurityPolicy)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -218,11 +237,14 @@ func (p *photoStack) serveImage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	contentType, _, err := mime.ParseMediaType(obj.Metadata["Content-Type"])
+	if err != nil || !slices.Contains(imageTypes, contentType) {
+		http.NotFound(w, r)
+		return
+	}
 	sum := md5.Sum(obj.Data)
-	h := w.Header()
-	h.Set("Content-Type", obj.Metadata["Content-Type"])
+	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", obj.Metadata["Cache-Control"])
 	h.Set("ETag", `"`+hex.EncodeToString(sum[:])+`"`)
-	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(obj.Data))
 }

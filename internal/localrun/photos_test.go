@@ -308,9 +308,10 @@ func TestPhotoTooLarge(t *testing.T) {
 	}
 }
 
-// The site's files carry the CSP that CloudFront adds on AWS; /images/
-// answers 404 for a photo that is not there, as a private bucket behind
-// CloudFront does, and serves nothing but reads.
+// The site's files carry the CSP that CloudFront adds on AWS, and so does
+// every answer of /images/, which answers 404 for a photo that is not
+// there, as a private bucket behind CloudFront does, and serves nothing
+// but reads.
 func TestSiteHeaders(t *testing.T) {
 	r := newRunner(t)
 	missing := "/images/" + strings.Repeat("0", 64) + ".jpg"
@@ -323,8 +324,8 @@ func TestSiteHeaders(t *testing.T) {
 		{name: "console", method: http.MethodGet, path: "/company.html", status: http.StatusOK, csp: true},
 		{name: "script", method: http.MethodGet, path: "/company.js", status: http.StatusOK, csp: true},
 		{name: "icon", method: http.MethodGet, path: "/icon.svg", status: http.StatusOK, csp: true},
-		{name: "missing photo", method: http.MethodGet, path: missing, status: http.StatusNotFound},
-		{name: "photo written to", method: http.MethodPut, path: missing, status: http.StatusMethodNotAllowed},
+		{name: "missing photo", method: http.MethodGet, path: missing, status: http.StatusNotFound, csp: true},
+		{name: "photo written to", method: http.MethodPut, path: missing, status: http.StatusMethodNotAllowed, csp: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
