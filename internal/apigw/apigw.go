@@ -44,10 +44,14 @@ const RequestTimeout = 1500 * time.Millisecond
 // clients to wait before retrying.
 const retryAfterSeconds = "5"
 
-// Input is what an endpoint receives: the event and its decoded body.
+// Input is what an endpoint receives: the event, its decoded body and the
+// client's address (Client).
 type Input struct {
 	Event *events.APIGatewayProxyRequest
 	Body  []byte
+	// Client is the address of the client the request came from, as
+	// clientAddress finds it; rate limits key on it (market.ClientKey).
+	Client string
 }
 
 // Header returns the value of a request header, whatever its case.
@@ -73,6 +77,12 @@ type Config struct {
 	// browser; "*" allows any (for local development only).
 	AllowedOrigins []string
 	Logger         *slog.Logger
+	// OriginVerifySHA256 is the SHA-256 of the secret CloudFront sends
+	// in OriginVerifyHeader; when set, a request without it is refused
+	// before any work, and the viewer address CloudFront passes on is
+	// trusted. Nil (the local runner, which is its own CloudFront) checks
+	// nothing and takes the client from the connection.
+	OriginVerifySHA256 []byte
 }
 
 // Function is the handler of one Lambda: it serves the endpoints given,
@@ -82,6 +92,7 @@ type Function struct {
 	endpoints map[string]Endpoint
 	cors      cors
 	log       *slog.Logger
+	origin    []byte
 }
 
 // NewFunction returns the handler of the Lambda called name.
@@ -90,7 +101,7 @@ func NewFunction(name string, cfg Config, endpoints map[string]Endpoint) *Functi
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Function{name: name, endpoints: endpoints, cors: newCORS(cfg.AllowedOrigins), log: logger}
+	return &Function{name: name, endpoints: endpoints, cors: newCORS(cfg.AllowedOrigins), log: logger, origin: cfg.OriginVerifySHA256}
 }
 
 // Routes returns the "METHOD /resource" keys this function serves.
@@ -142,6 +153,10 @@ func (f *Function) serve(ctx context.Context, event *events.APIGatewayProxyReque
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
+	client, err := clientAddress(event, f.origin)
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
 	if event.HTTPMethod == http.MethodOptions {
 		return f.preflight(event), nil
 	}
@@ -155,7 +170,7 @@ func (f *Function) serve(ctx context.Context, event *events.APIGatewayProxyReque
 	}
 	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
 	defer cancel()
-	reply, err := endpoint(ctx, Input{Event: event, Body: body})
+	reply, err := endpoint(ctx, Input{Event: event, Body: body, Client: client})
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
@@ -232,6 +247,7 @@ var statusByCode = map[market.Code]int{
 	market.CodeRouteNotFound:        http.StatusNotFound,
 	market.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	market.CodeConflict:             http.StatusConflict,
+	market.CodeCarrierLimit:         http.StatusConflict,
 	market.CodePreconditionFailed:   http.StatusPreconditionFailed,
 	market.CodePreconditionRequired: http.StatusPreconditionRequired,
 	market.CodeTooLarge:             http.StatusRequestEntityTooLarge,

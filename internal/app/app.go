@@ -44,10 +44,22 @@ type Deps struct {
 	// Objects reads uploads and writes processed photos (UPLOADS_BUCKET,
 	// IMAGES_BUCKET); only the imageprocessor function needs it.
 	Objects market.ObjectStore
+	// OriginVerifySHA256 makes the API refuse requests that did not come
+	// through CloudFront (apigw.Config); nil checks nothing.
+	OriginVerifySHA256 []byte
+	// Limits bound what one client, phone or carrier, and everyone
+	// together, may do; the zero Limits bound nothing.
+	Limits market.Limits
 }
 
 func (d Deps) api() apigw.Config {
-	return apigw.Config{AllowedOrigins: d.AllowedOrigins, Logger: d.Logger}
+	return apigw.Config{AllowedOrigins: d.AllowedOrigins, Logger: d.Logger, OriginVerifySHA256: d.OriginVerifySHA256}
+}
+
+// limiter counts the rate-limited events in the database, where every
+// container of a function, and every function, sees the same counts.
+func (d Deps) limiter() *market.RateLimiter {
+	return &market.RateLimiter{Store: mysql.NewRateStore(d.DB)}
 }
 
 // ListProducts is the handler of the listproducts Lambda: the public

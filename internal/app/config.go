@@ -1,12 +1,20 @@
 package app
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/deliverymarket/delivery/internal/lambdainit"
+	"github.com/deliverymarket/delivery/internal/market"
 )
 
 // DefaultCurrency is the marketplace currency unless CURRENCY says otherwise.
@@ -19,6 +27,69 @@ type APIEnv struct {
 	Currency       string   // CURRENCY, default USD
 	AllowedOrigins []string // CORS_ALLOWED_ORIGINS, comma-separated
 	LogLevel       slog.Level
+	// OriginVerifySHA256 (ORIGIN_VERIFY_SHA256, hex) is the SHA-256 of
+	// the secret CloudFront sends to the API; unset, requests are not
+	// checked for it (apigw.Config).
+	OriginVerifySHA256 []byte
+	Limits             market.Limits // LIMIT_*: see limitSettings
+}
+
+// DefaultLimits are the limits unless LIMIT_* says otherwise, on AWS and
+// in the local runner alike: far above what a real shopper, company or
+// carrier does, far below what a script does.
+var DefaultLimits = market.Limits{
+	OrdersPerClient:       market.Limit{Max: 30, Window: 10 * time.Minute},
+	OrdersTotal:           market.Limit{Max: 1000, Window: 10 * time.Minute},
+	OpenOrdersPerPhone:    5,
+	OffersPerOrder:        3,
+	CarrierOrders:         3,
+	ReleasesPerCarrier:    market.Limit{Max: 5, Window: time.Hour},
+	SignInCodesPerClient:  market.Limit{Max: 10, Window: time.Hour},
+	SignInCodesTotal:      market.Limit{Max: 300, Window: time.Hour},
+	SignInChecksPerClient: market.Limit{Max: 30, Window: time.Hour},
+}
+
+// limitSettings names the environment variable of each limit.
+func limitSettings(l *market.Limits) (rates map[string]*market.Limit, counts map[string]*int) {
+	return map[string]*market.Limit{
+			"LIMIT_ORDERS_PER_CLIENT":        &l.OrdersPerClient,
+			"LIMIT_ORDERS_TOTAL":             &l.OrdersTotal,
+			"LIMIT_CARRIER_RELEASES":         &l.ReleasesPerCarrier,
+			"LIMIT_SIGNIN_CODES_PER_CLIENT":  &l.SignInCodesPerClient,
+			"LIMIT_SIGNIN_CODES_TOTAL":       &l.SignInCodesTotal,
+			"LIMIT_SIGNIN_CHECKS_PER_CLIENT": &l.SignInChecksPerClient,
+		}, map[string]*int{
+			"LIMIT_OPEN_ORDERS_PER_PHONE": &l.OpenOrdersPerPhone,
+			"LIMIT_OFFERS_PER_ORDER":      &l.OffersPerOrder,
+			"LIMIT_CARRIER_ORDERS":        &l.CarrierOrders,
+		}
+}
+
+// ReadLimits reads the LIMIT_* settings through getenv over DefaultLimits:
+// a rate is N/DURATION (market.ParseLimit) or off, a count a whole number
+// (0 for no bound).
+func ReadLimits(getenv func(string) string) (market.Limits, error) {
+	l := DefaultLimits
+	rates, counts := limitSettings(&l)
+	for _, name := range slices.Sorted(maps.Keys(rates)) {
+		if v := getenv(name); v != "" {
+			parsed, err := market.ParseLimit(v)
+			if err != nil {
+				return market.Limits{}, fmt.Errorf("config: %s: %w", name, err)
+			}
+			*rates[name] = parsed
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(counts)) {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 {
+				return market.Limits{}, fmt.Errorf("config: %s %q is not a whole number (0 for no bound)", name, v)
+			}
+			*counts[name] = n
+		}
+	}
+	return l, nil
 }
 
 // ReadAPIEnv reads and validates the API configuration through getenv.
@@ -35,6 +106,16 @@ func ReadAPIEnv(getenv func(string) string) (APIEnv, error) {
 		return APIEnv{}, err
 	}
 	e.LogLevel = level
+	if v := strings.TrimSpace(getenv("ORIGIN_VERIFY_SHA256")); v != "" {
+		sum, err := hex.DecodeString(v)
+		if err != nil || len(sum) != sha256.Size {
+			return APIEnv{}, errors.New("config: ORIGIN_VERIFY_SHA256 is not a hex SHA-256")
+		}
+		e.OriginVerifySHA256 = sum
+	}
+	if e.Limits, err = ReadLimits(getenv); err != nil {
+		return APIEnv{}, err
+	}
 	return e, nil
 }
 

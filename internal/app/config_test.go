@@ -1,12 +1,15 @@
 package app_test
 
 import (
+	"bytes"
 	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/market"
 )
 
 // env returns a getenv over m.
@@ -21,8 +24,8 @@ func TestReadAPIEnv(t *testing.T) {
 		want    app.APIEnv
 		wantErr string // substring of the error; "" for success
 	}{
-		{name: "defaults", env: nil, want: app.APIEnv{Currency: "USD", LogLevel: slog.LevelInfo}},
-		{name: "currency", env: map[string]string{"CURRENCY": "EUR"}, want: app.APIEnv{Currency: "EUR", LogLevel: slog.LevelInfo}},
+		{name: "defaults", env: nil, want: app.APIEnv{Currency: "USD", LogLevel: slog.LevelInfo, Limits: app.DefaultLimits}},
+		{name: "currency", env: map[string]string{"CURRENCY": "EUR"}, want: app.APIEnv{Currency: "EUR", LogLevel: slog.LevelInfo, Limits: app.DefaultLimits}},
 		{name: "lower-case currency", env: map[string]string{"CURRENCY": "usd"}, wantErr: "CURRENCY"},
 		{name: "two-letter currency", env: map[string]string{"CURRENCY": "US"}, wantErr: "CURRENCY"},
 		{name: "four-letter currency", env: map[string]string{"CURRENCY": "EURO"}, wantErr: "CURRENCY"},
@@ -30,16 +33,36 @@ func TestReadAPIEnv(t *testing.T) {
 		{name: "currency with a space", env: map[string]string{"CURRENCY": "EUR "}, wantErr: "CURRENCY"},
 		{
 			name: "CORS list", env: map[string]string{"CORS_ALLOWED_ORIGINS": "https://shop.example.com, http://localhost:8080 ,,  "},
-			want: app.APIEnv{Currency: "USD", AllowedOrigins: []string{"https://shop.example.com", "http://localhost:8080"}, LogLevel: slog.LevelInfo},
+			want: app.APIEnv{Currency: "USD", AllowedOrigins: []string{"https://shop.example.com", "http://localhost:8080"}, LogLevel: slog.LevelInfo, Limits: app.DefaultLimits},
 		},
 		{
 			name: "one origin", env: map[string]string{"CORS_ALLOWED_ORIGINS": "*"},
-			want: app.APIEnv{Currency: "USD", AllowedOrigins: []string{"*"}, LogLevel: slog.LevelInfo},
+			want: app.APIEnv{Currency: "USD", AllowedOrigins: []string{"*"}, LogLevel: slog.LevelInfo, Limits: app.DefaultLimits},
 		},
-		{name: "only commas", env: map[string]string{"CORS_ALLOWED_ORIGINS": " , ,"}, want: app.APIEnv{Currency: "USD", LogLevel: slog.LevelInfo}},
-		{name: "log level debug", env: map[string]string{"LOG_LEVEL": "debug"}, want: app.APIEnv{Currency: "USD", LogLevel: slog.LevelDebug}},
-		{name: "log level WARN", env: map[string]string{"LOG_LEVEL": "WARN"}, want: app.APIEnv{Currency: "USD", LogLevel: slog.LevelWarn}},
+		{name: "only commas", env: map[string]string{"CORS_ALLOWED_ORIGINS": " , ,"}, want: app.APIEnv{Currency: "USD", LogLevel: slog.LevelInfo, Limits: app.DefaultLimits}},
+		{name: "log level debug", env: map[string]string{"LOG_LEVEL": "debug"}, want: app.APIEnv{Currency: "USD", LogLevel: slog.LevelDebug, Limits: app.DefaultLimits}},
+		{name: "log level WARN", env: map[string]string{"LOG_LEVEL": "WARN"}, want: app.APIEnv{Currency: "USD", LogLevel: slog.LevelWarn, Limits: app.DefaultLimits}},
 		{name: "bad log level", env: map[string]string{"LOG_LEVEL": "verbose"}, wantErr: "LOG_LEVEL"},
+		{
+			name: "origin secret's hash", env: map[string]string{"ORIGIN_VERIFY_SHA256": strings.Repeat("ab", 32)},
+			want: app.APIEnv{Currency: "USD", LogLevel: slog.LevelInfo, Limits: app.DefaultLimits, OriginVerifySHA256: bytes.Repeat([]byte{0xab}, 32)},
+		},
+		{name: "origin secret itself", env: map[string]string{"ORIGIN_VERIFY_SHA256": "s3cret"}, wantErr: "ORIGIN_VERIFY_SHA256"},
+		{name: "short origin hash", env: map[string]string{"ORIGIN_VERIFY_SHA256": "abcd"}, wantErr: "ORIGIN_VERIFY_SHA256"},
+		{
+			name: "limits", env: map[string]string{"LIMIT_ORDERS_PER_CLIENT": "5/1m", "LIMIT_SIGNIN_CODES_TOTAL": "off", "LIMIT_CARRIER_ORDERS": "0", "LIMIT_OPEN_ORDERS_PER_PHONE": "2"},
+			want: app.APIEnv{Currency: "USD", LogLevel: slog.LevelInfo, Limits: func() market.Limits {
+				l := app.DefaultLimits
+				l.OrdersPerClient = market.Limit{Max: 5, Window: time.Minute}
+				l.SignInCodesTotal = market.Limit{}
+				l.CarrierOrders = 0
+				l.OpenOrdersPerPhone = 2
+				return l
+			}()},
+		},
+		{name: "a rate without window", env: map[string]string{"LIMIT_ORDERS_TOTAL": "1000"}, wantErr: "LIMIT_ORDERS_TOTAL"},
+		{name: "a negative count", env: map[string]string{"LIMIT_CARRIER_ORDERS": "-1"}, wantErr: "LIMIT_CARRIER_ORDERS"},
+		{name: "a count as a rate", env: map[string]string{"LIMIT_OFFERS_PER_ORDER": "3/1h"}, wantErr: "LIMIT_OFFERS_PER_ORDER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

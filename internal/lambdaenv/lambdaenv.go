@@ -129,7 +129,8 @@ func Load(ctx context.Context) (*Function, error) {
 	logger := lambdainit.Logger(env.LogLevel)
 	slog.SetDefault(logger)
 	f := &Function{
-		Deps:    app.Deps{DB: db, Currency: env.Currency, AllowedOrigins: env.AllowedOrigins, Logger: logger},
+		Deps: app.Deps{DB: db, Currency: env.Currency, AllowedOrigins: env.AllowedOrigins, Logger: logger,
+			OriginVerifySHA256: env.OriginVerifySHA256, Limits: env.Limits},
 		AWS:     awsCfg,
 		secrets: secrets,
 	}

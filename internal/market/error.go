@@ -20,6 +20,7 @@ const (
 	CodeRouteNotFound        Code = "route_not_found"        // no such route
 	CodeMethodNotAllowed     Code = "method_not_allowed"     // the route exists, but not for that method
 	CodeConflict             Code = "conflict"               // the request conflicts with the current state
+	CodeCarrierLimit         Code = "carrier_limit"          // the carrier holds as many orders as it may
 	CodePreconditionFailed   Code = "version_mismatch"       // If-Match named a stale version
 	CodePreconditionRequired Code = "version_required"       // a change needs If-Match or a version
 	CodeUnavailableProducts  Code = "unavailable_products"   // unknown or inactive products in an order
