@@ -5,9 +5,11 @@
 // in a file (-s3-file) so that uploaded photos outlive the process as the
 // products do. Its subcommands fill a database (seed), mint local tokens
 // (token) and manage carriers (carrier); `go run ./cmd/local -h` lists
-// them with the server's flags.
+// them with the server's flags. It listens on this machine only unless
+// -expose, and an exposed runner serves its SMS outbox (every sign-in
+// code) only with -sms-outbox.
 //
-//	go run ./cmd/local [-addr :8080] [-dsn 'root@tcp(127.0.0.1:3306)/delivery'] [-s3-file path]
+//	go run ./cmd/local [-addr 127.0.0.1:8080] [-expose [-sms-outbox]] [-dsn 'root@tcp(127.0.0.1:3306)/delivery'] [-s3-file path]
 //	go run ./cmd/local seed|token|carrier [flags]
 package main
 

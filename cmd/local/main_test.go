@@ -29,7 +29,8 @@ func TestMain(m *testing.M) {
 // line each, and the server's flags.
 func TestCommandLine(t *testing.T) {
 	isolate(t)
-	everyCommand := []string{"seed ", "token ", "carrier ", "-addr", "-dsn", "-s3-file"}
+	everyCommand := []string{"seed ", "token ", "carrier ", "-addr", "-dsn", "-s3-file", "-expose", "-sms-outbox"}
+	exposeWords := []string{"add -expose to allow it", "-sms-outbox"}
 	tests := []struct {
 		name       string
 		args       []string
@@ -41,7 +42,13 @@ func TestCommandLine(t *testing.T) {
 		{"stray argument after flags", []string{"-addr", "127.0.0.1:0", "bogus"}, 2, append([]string{`unexpected argument "bogus"`}, everyCommand...)},
 		{"a command after flags", []string{"-addr", "127.0.0.1:0", "seed"}, 2, []string{`unexpected argument "seed"`}},
 		{"unknown flag", []string{"-port", "8080"}, 2, append([]string{"flag provided but not defined: -port"}, everyCommand...)},
-		{"help", []string{"-h"}, 0, everyCommand},
+		{"help", []string{"-h"}, 0, append([]string{`(default "127.0.0.1:8080")`}, everyCommand...)},
+		{"every interface without -expose", []string{"-addr", ":0"}, 2, append([]string{"-addr :0 lets other machines reach the runner"}, exposeWords...)},
+		{"every IPv4 interface without -expose", []string{"-addr", "0.0.0.0:0"}, 2, exposeWords},
+		{"every IPv6 interface without -expose", []string{"-addr", "[::]:0"}, 2, exposeWords},
+		{"another address without -expose", []string{"-addr", "192.0.2.1:0"}, 2, exposeWords},
+		{"outbox without -expose", []string{"-addr", "127.0.0.1:0", "-sms-outbox"}, 2, []string{"-sms-outbox only applies with -expose"}},
+		{"outbox alone", []string{"-sms-outbox"}, 2, []string{"-sms-outbox only applies with -expose"}},
 		{"seed help", []string{"seed", "-h"}, 0, []string{"-dsn", "-products", "-companies"}},
 		{"seed without a database", []string{"seed"}, 2, []string{"-dsn is required"}},
 		{"seed with a stray argument", []string{"seed", "-dsn", "root@tcp(127.0.0.1:1)/x", "1000"}, 2, []string{`unexpected argument "1000"`}},

@@ -28,6 +28,11 @@ import (
 )
 
 const (
+	// defaultAddr keeps the runner to this machine: its outbox shows
+	// every sign-in code, and its tokens and key are development ones.
+	defaultAddr = "127.0.0.1:8080"
+	// exposedAddr is where -expose listens when -addr is not given.
+	exposedAddr      = ":8080"
 	embeddedDatabase = "delivery"
 	shutdownTimeout  = 10 * time.Second
 	connectTimeout   = 30 * time.Second
@@ -52,7 +57,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	flags := flag.NewFlagSet("local", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	flags.Usage = func() { printUsage(stderr, flags) }
-	addr := flags.String("addr", ":8080", "address to serve the storefront and API on")
+	addr := flags.String("addr", defaultAddr, "address to serve the storefront and API on: this machine only (loopback) unless -expose")
+	expose := flags.Bool("expose", false, "let other machines reach the runner: allows a -addr beyond loopback, and listens on "+exposedAddr+" (every interface) when -addr is not given; the SMS outbox page is then not served unless -sms-outbox, and sign-in codes are printed here instead")
+	smsOutbox := flags.Bool("sms-outbox", false, "with -expose, serve the SMS outbox at /_local/sms, every sign-in code included, to anyone who can reach the runner (on loopback it is always served)")
 	dsn := flags.String("dsn", os.Getenv("DELIVERY_DSN"), "MySQL DSN to use instead of the embedded database, e.g. 'root@tcp(127.0.0.1:3306)/delivery' (env DELIVERY_DSN)")
 	s3File := flags.String("s3-file", os.Getenv("DELIVERY_S3_FILE"), "bolt file to keep the photos' S3 in (env DELIVERY_S3_FILE); default: in memory with the embedded database, <user cache dir>/delivery/local-s3-<database>.bolt with -dsn; '' for memory")
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -65,13 +72,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if err := cli.Parse(flags, args); err != nil {
 		return err
 	}
-	s3FileSet := false
-	flags.Visit(func(f *flag.Flag) { s3FileSet = s3FileSet || f.Name == "s3-file" })
+	s3FileSet, addrSet := false, false
+	flags.Visit(func(f *flag.Flag) {
+		s3FileSet = s3FileSet || f.Name == "s3-file"
+		addrSet = addrSet || f.Name == "addr"
+	})
+	if *expose && !addrSet {
+		*addr = exposedAddr
+	}
+	if err := checkExposure(ctx, *addr, *expose, *smsOutbox); err != nil {
+		return cli.Refuse(stderr, flags.Usage, "local: %v", err)
+	}
+	hideOutbox := *expose && !*smsOutbox
 	apiEnv, err := app.ReadAPIEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: apiEnv.LogLevel}))
+	logHandler := localrun.WithoutOrderIDs(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: apiEnv.LogLevel}))
+	logger := slog.New(logHandler)
 
 	db, where, closeDB, err := openDatabase(ctx, *dsn)
 	if err != nil {
@@ -110,7 +128,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	market, err := localrun.New(localrun.Config{
 		DB: db, Currency: apiEnv.Currency, AllowedOrigins: apiEnv.AllowedOrigins,
-		Logger: logger, Keyring: keyring, SMSConsole: stdout, SiteURL: base, S3File: photosFile,
+		Logger: logger, Keyring: keyring, SMSConsole: stdout, SiteURL: base, S3File: photosFile, Limits: apiEnv.Limits,
+		HideOutbox: hideOutbox,
 	})
 	if errors.Is(err, locals3.ErrLocked) {
 		return fmt.Errorf("-s3-file %s is held by another process, likely a runner on the same database: stop it, or give this one another -s3-file", photosFile)
@@ -131,12 +150,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	}
 
-	server := &http.Server{Handler: market.Handler, ReadHeaderTimeout: 10 * time.Second}
+	// The server's own complaints (a panic, a bad request) go to the same
+	// log, through the same redaction.
+	server := &http.Server{Handler: market.Handler, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(logHandler, slog.LevelError)}
 	fmt.Fprintf(stdout, "Delivery marketplace, running locally\n")
 	fmt.Fprintf(stdout, "  storefront  %s/\n", base)
 	fmt.Fprintf(stdout, "  API         %s/api/products\n", base)
 	fmt.Fprintf(stdout, "  database    %s (schema version %d%s)\n", where, version, seededNote(seeded))
-	fmt.Fprintf(stdout, "  SMS outbox  %s/_local/sms (carriers' SMS are also printed here)\n", base)
+	switch {
+	case hideOutbox:
+		fmt.Fprintf(stdout, "  SMS outbox  not served (-expose without -sms-outbox): every SMS, sign-in codes included, is printed here\n")
+	case *expose:
+		fmt.Fprintf(stdout, "  SMS outbox  %s/_local/sms, open to anyone who can reach this runner (-sms-outbox); carriers' SMS are also printed here\n", base)
+	default:
+		fmt.Fprintf(stdout, "  SMS outbox  %s/_local/sms (carriers' SMS are also printed here)\n", base)
+	}
 	if photosFile == "" {
 		fmt.Fprintf(stdout, "  photos      %s/images/ from an S3 stand-in in memory at %s/s3/ (uploaded photos are gone when this process stops)\n", base, base)
 	} else {
@@ -273,4 +302,50 @@ func displayAddr(a net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// checkExposure refuses a command line that would let other machines
+// reach the runner without -expose, and -sms-outbox without -expose,
+// where it would change nothing.
+func checkExposure(ctx context.Context, addr string, expose, smsOutbox bool) error {
+	if smsOutbox && !expose {
+		return errors.New("-sms-outbox only applies with -expose: on loopback the outbox is always served")
+	}
+	if expose {
+		return nil
+	}
+	loopback, err := isLoopback(ctx, addr)
+	if err != nil {
+		return fmt.Errorf("-addr %s: %w", addr, err)
+	}
+	if !loopback {
+		return fmt.Errorf("-addr %s lets other machines reach the runner; add -expose to allow it (and -sms-outbox to serve them the SMS outbox, every sign-in code included)", addr)
+	}
+	return nil
+}
+
+// isLoopback reports whether a listen address is on this machine only: a
+// loopback address, or a name that resolves to loopback addresses alone.
+// An empty host (":8080") is every interface.
+func isLoopback(ctx context.Context, addr string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, err
+	}
+	if host == "" {
+		return false, nil
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback(), nil
+	}
+	ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil {
+		return false, err
+	}
+	for _, ip := range ips {
+		if !ip.IP.IsLoopback() {
+			return false, nil
+		}
+	}
+	return len(ips) > 0, nil
 }
