@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -12,8 +13,9 @@ import (
 )
 
 // DecodeStrict decodes exactly one JSON value from body into v, refusing
-// unknown fields, wrong types and trailing data, and turns every failure
-// into a CodeInvalid error that says what was wrong.
+// unknown fields, wrong types, trailing data, a key twice in one object and
+// a field name in another case, and turns every failure into a CodeInvalid
+// error that says what was wrong.
 func DecodeStrict(body []byte, v any) error {
 	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] != '{' && json.Valid(trimmed) {
 		return market.Errorf(market.CodeInvalid, "the body must be a JSON object")
@@ -25,6 +27,9 @@ func DecodeStrict(body []byte, v any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return market.Errorf(market.CodeInvalid, "the body must hold exactly one JSON value")
+	}
+	if err := checkKeys(body, reflect.TypeOf(v)); err != nil {
+		return decodeError(err)
 	}
 	return nil
 }
