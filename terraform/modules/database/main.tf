@@ -175,6 +175,49 @@ resource "aws_db_instance" "this" {
   depends_on = [aws_cloudwatch_log_group.exports, aws_iam_role_policy_attachment.monitoring]
 }
 
+# --- Function users: one MySQL user per function, each with a secret of its own --------------------------
+
+# Each function that connects to MySQL signs in as a user of its own, whose grants are only what it needs (the
+# migrate function creates the users and their grants from these secrets: internal/admin), so that a public
+# function such as the catalog cannot write, and the master user is migrate's alone. The secret has the shape of
+# the RDS-managed one, {"username","password"}, so the functions read either the same way.
+#
+# The password comes from Secrets Manager's generator (the AWS provider is the only one this configuration
+# installs) and is kept by ignore_changes, since the data source gives a new one on every plan. To change a
+# password: terraform apply -replace='module.database.aws_secretsmanager_secret_version.function_user["<name>"]',
+# then ./setup.sh deploy, whose migrate sets it in MySQL (docs/deploy.md, "Rotating secrets").
+data "aws_secretsmanager_random_password" "function_user" {
+  for_each = local.function_users
+
+  password_length     = 40
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret" "function_user" {
+  for_each = local.function_users
+
+  name_prefix             = "${var.identifier}/user-${each.key}-"
+  description             = "MySQL user of the ${each.key} function of ${var.identifier}: {\"username\",\"password\"}; migrate creates the user and its grants"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.secret_recovery_window_days
+
+  tags = merge(var.tags, { Name = "${var.identifier}-user-${each.key}" })
+}
+
+resource "aws_secretsmanager_secret_version" "function_user" {
+  for_each = local.function_users
+
+  secret_id = aws_secretsmanager_secret.function_user[each.key].id
+  secret_string = jsonencode({
+    username = "fn_${each.key}"
+    password = data.aws_secretsmanager_random_password.function_user[each.key].random_password
+  })
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
+}
+
 # --- RDS Proxy: Lambda fan-out onto a bounded pool of MySQL connections -------------------------------
 
 # Every warm Lambda container keeps its own small pool; with the proxy in between, MySQL sees at most
@@ -186,6 +229,9 @@ locals {
   proxy_enabled = var.proxy_enabled
   proxy_count   = local.proxy_enabled ? 1 : 0
   secret_arn    = aws_db_instance.this.master_user_secret[0].secret_arn
+
+  function_users       = toset(var.function_users)
+  function_secret_arns = { for k, s in aws_secretsmanager_secret.function_user : k => s.arn }
 }
 
 data "aws_region" "current" {}
@@ -205,7 +251,7 @@ resource "aws_iam_role" "proxy" {
   count = local.proxy_count
 
   name_prefix        = "${var.identifier}-proxy-"
-  description        = "RDS Proxy of ${var.identifier}: reads the master user secret only"
+  description        = "RDS Proxy of ${var.identifier}: reads the database users' secrets only"
   assume_role_policy = data.aws_iam_policy_document.proxy_assume.json
 
   tags = var.tags
@@ -213,9 +259,9 @@ resource "aws_iam_role" "proxy" {
 
 data "aws_iam_policy_document" "proxy" {
   statement {
-    sid       = "ReadTheMasterUserSecret"
+    sid       = "ReadTheDatabaseUserSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [local.secret_arn]
+    resources = concat([local.secret_arn], values(local.function_secret_arns))
   }
 
   # With a customer managed key the secret is encrypted under it; the AWS managed aws/secretsmanager key needs no
@@ -240,7 +286,7 @@ data "aws_iam_policy_document" "proxy" {
 resource "aws_iam_role_policy" "proxy" {
   count = local.proxy_count
 
-  name   = "read-master-user-secret"
+  name   = "read-database-user-secrets"
   role   = aws_iam_role.proxy[0].id
   policy = data.aws_iam_policy_document.proxy.json
 }
@@ -350,6 +396,19 @@ resource "aws_db_proxy" "this" {
     description = "The RDS-managed master user secret"
     iam_auth    = "DISABLED"
     secret_arn  = local.secret_arn
+  }
+
+  # One per function user: the proxy signs a client in with the user and password of the secret whose user
+  # name it presents, and opens MySQL connections as that user.
+  dynamic "auth" {
+    for_each = local.function_secret_arns
+
+    content {
+      auth_scheme = "SECRETS"
+      description = "MySQL user of the ${auth.key} function"
+      iam_auth    = "DISABLED"
+      secret_arn  = auth.value
+    }
   }
 
   tags = merge(var.tags, { Name = "${var.identifier}-proxy" })

@@ -87,3 +87,8 @@ output "max_connections_upper_bound" {
   description = "Upper bound of the instance's default max_connections ({DBInstanceClassMemory/12582880} with the class's nominal memory) for the burstable classes; null for other classes."
   value       = local.max_connections
 }
+
+output "function_user_secret_arns" {
+  description = "ARN of each function user's secret ({\"username\",\"password\"}), by function name: the function's DB_SECRET_ARN, the one secret its role may read."
+  value       = local.function_secret_arns
+}

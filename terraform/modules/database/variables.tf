@@ -326,6 +326,28 @@ variable "proxy_idle_client_timeout" {
   }
 }
 
+variable "function_users" {
+  description = "Functions that connect to MySQL as a user of their own (fn_<name>): a Secrets Manager secret each, with a generated password, and an auth entry of the proxy. The migrate function creates the users and their grants."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for f in var.function_users : can(regex("^[a-z][a-z0-9]{0,28}$", f))])
+    error_message = "function_users must be lowercase names of 1 to 29 letters and digits (the MySQL user is fn_<name>, at most 32 characters)."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted function user secret can be restored (0 deletes it at once)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or from 7 to 30."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -111,6 +111,7 @@ module "database" {
   master_username              = "delivery_admin"
   max_allocated_storage        = 100
   performance_insights_enabled = false
+  function_users               = var.db_function_users
 
   proxy_enabled                              = var.db_proxy_enabled
   vpc_id                                     = module.network.vpc_id

@@ -84,8 +84,13 @@ output "db_name" {
 }
 
 output "db_secret_arn" {
-  description = "RDS-managed master user secret (DB_SECRET_ARN)."
+  description = "RDS-managed master user secret: migrate's DB_SECRET_ARN, and the operators' on the bastion."
   value       = module.database.master_user_secret_arn
+}
+
+output "db_user_secret_arns" {
+  description = "Secret of each function's own MySQL user, by function name (its DB_SECRET_ARN); migrate creates the users from them."
+  value       = module.database.function_user_secret_arns
 }
 
 output "bastion_instance_id" {

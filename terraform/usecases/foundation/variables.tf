@@ -99,6 +99,12 @@ variable "db_major_version_upgrade" {
   default     = false
 }
 
+variable "db_function_users" {
+  description = "The backend's functions that connect to MySQL, each as a user of its own with only its grants (a secret each, made here; migrate creates the users). Every one of the backend's VPC functions but migrate, which signs in as the master user."
+  type        = list(string)
+  default     = ["listproducts", "priceorder", "updateproduct", "placeorder", "fulfilment", "signin", "authorizer", "imageprocessor"]
+}
+
 variable "db_proxy_enabled" {
   description = "Reach MySQL through an RDS Proxy (true for production: it bounds the connections of Lambda fan-out); false drops its cost in a small dev environment, where the functions connect to the instance."
   type        = bool

@@ -47,6 +47,12 @@ mock_provider "aws" {
       name = "default"
     }
   }
+  # The proxy's auth entries must be ARNs (the provider checks them), and a mocked secret's would be random text.
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = {
+      arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-AbCdEf"
+    }
+  }
   mock_data "aws_ssm_parameter" {
     defaults = {
       value = "ami-0123456789abcdef0"
@@ -93,6 +99,11 @@ run "foundation_with_proxy" {
   assert {
     condition     = output.db_engine_lifecycle_support == "open-source-rds-extended-support-disabled"
     error_message = "The foundation's database is not enrolled in RDS Extended Support unless someone decides it."
+  }
+
+  assert {
+    condition     = toset(keys(output.db_user_secret_arns)) == toset(["listproducts", "priceorder", "updateproduct", "placeorder", "fulfilment", "signin", "authorizer", "imageprocessor"])
+    error_message = "Every VPC function of the backend but migrate has a MySQL user secret of its own."
   }
 }
 
@@ -311,4 +322,79 @@ run "database_enrolment_cannot_change_in_place" {
   }
 
   expect_failures = [aws_db_instance.this]
+}
+
+# Each function user: a secret of its own with the RDS secret's shape, an auth entry of the proxy, and the proxy's
+# role may read it.
+run "database_function_users" {
+  command = apply
+
+  module {
+    source = "../../modules/database"
+  }
+
+  variables {
+    identifier                                 = "delivery-prod-mysql"
+    subnet_ids                                 = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    security_group_ids                         = ["sg-0123456789abcdef0"]
+    kms_key_arn                                = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    vpc_id                                     = "vpc-0123456789abcdef0"
+    proxy_client_security_group_ids            = ["sg-0aaaaaaaaaaaaaaaa"]
+    secrets_manager_endpoint_security_group_id = "sg-0bbbbbbbbbbbbbbbb"
+    function_users                             = ["listproducts", "signin"]
+  }
+
+  override_resource {
+    target = aws_db_instance.this
+    values = {
+      master_user_secret = [{
+        secret_arn    = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf"
+        kms_key_id    = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+        secret_status = "active"
+      }]
+    }
+  }
+
+  assert {
+    condition     = { for k, v in aws_secretsmanager_secret_version.function_user : k => jsondecode(v.secret_string).username } == { listproducts = "fn_listproducts", signin = "fn_signin" }
+    error_message = "Each function user's secret names its MySQL user, fn_<function>."
+  }
+
+  assert {
+    condition     = alltrue([for v in aws_secretsmanager_secret_version.function_user : toset(keys(jsondecode(v.secret_string))) == toset(["username", "password"]) && jsondecode(v.secret_string).password != ""])
+    error_message = "A function user's secret is {\"username\",\"password\"}, like the RDS-managed one."
+  }
+
+  assert {
+    condition     = alltrue([for s in aws_secretsmanager_secret.function_user : s.kms_key_id == "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"])
+    error_message = "The function users' secrets are encrypted with the data key."
+  }
+
+  assert {
+    condition     = toset([for a in aws_db_proxy.this[0].auth : a.secret_arn]) == toset(concat(["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf"], values(output.function_user_secret_arns))) && alltrue([for a in aws_db_proxy.this[0].auth : a.auth_scheme == "SECRETS" && a.iam_auth == "DISABLED"])
+    error_message = "The proxy signs in the master user and every function user, each with its own secret."
+  }
+
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.proxy.statement : s.resources if contains(s.actions, "secretsmanager:GetSecretValue")]) == toset(concat(["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf"], values(output.function_user_secret_arns)))
+    error_message = "The proxy's role may read the master secret and the function users' secrets, no other."
+  }
+}
+
+run "database_refuses_a_long_function_user" {
+  command = plan
+
+  module {
+    source = "../../modules/database"
+  }
+
+  variables {
+    identifier         = "delivery-prod-mysql"
+    subnet_ids         = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    security_group_ids = ["sg-0123456789abcdef0"]
+    proxy_enabled      = false
+    function_users     = ["a-function-name-that-mysql-would-refuse"]
+  }
+
+  expect_failures = [var.function_users]
 }
