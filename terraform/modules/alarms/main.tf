@@ -252,3 +252,73 @@ resource "aws_cloudwatch_metric_alarm" "rds_free_storage" {
 
   tags = var.tags
 }
+
+# --- SMS -------------------------------------------------------------------------
+
+# The month's SMS spend, account-wide in the region: once it reaches the spend limit SNS stops sending every SMS,
+# sign-in codes included, so the alarm fires while there is still room to act (raise the limit, find a flood).
+# SNS publishes the figure a few times an hour; the maximum of an hour is the latest.
+resource "aws_cloudwatch_metric_alarm" "sms_spend" {
+  count = var.sms_monthly_spend_limit == null ? 0 : 1
+
+  alarm_name          = "${var.name}-sms-spend"
+  alarm_description   = "The account's SMS spend this month reached ${var.sms_spend_alarm_percent} % of its ${var.sms_monthly_spend_limit} USD limit; at the limit SNS sends no SMS at all (docs/deploy.md, \"SMS\")."
+  namespace           = "AWS/SNS"
+  metric_name         = "SMSMonthToDateSpentUSD"
+  statistic           = "Maximum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = var.sms_monthly_spend_limit * var.sms_spend_alarm_percent / 100
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+
+  tags = var.tags
+}
+
+# Order offers to the carriers' topic that SNS could not deliver (a carrier's phone unreachable or opted out, the
+# sandbox, the spend limit reached, no origination identity for the destination).
+resource "aws_cloudwatch_metric_alarm" "sms_topic_failures" {
+  count = var.sms_topic_name == null ? 0 : 1
+
+  alarm_name          = "${var.name}-sms-topic-failures"
+  alarm_description   = "SNS failed to deliver ${var.sms_failures_threshold} or more order SMS of topic ${var.sms_topic_name} within 15 minutes; its delivery-status log (sns/<region>/<account>/DirectPublishToPhoneNumber/Failure) says why."
+  namespace           = "AWS/SNS"
+  metric_name         = "NumberOfNotificationsFailed"
+  dimensions          = { TopicName = var.sms_topic_name }
+  statistic           = "Sum"
+  period              = 900
+  evaluation_periods  = 1
+  threshold           = var.sms_failures_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+
+  tags = var.tags
+}
+
+# Every SMS, topic or direct (sign-in codes, cancel notices): SNS publishes SMSSuccessRate per destination country
+# and message type, so a Metrics Insights query averages it over all of them.
+resource "aws_cloudwatch_metric_alarm" "sms_success_rate" {
+  count = var.watch_sms_success_rate ? 1 : 0
+
+  alarm_name          = "${var.name}-sms-success-rate"
+  alarm_description   = "Fewer than ${var.sms_success_rate_percent} % of the SMS sent in the region were delivered, for 15 minutes (sign-in codes and order SMS alike)."
+  evaluation_periods  = 3
+  threshold           = var.sms_success_rate_percent / 100
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+
+  metric_query {
+    id          = "rate"
+    expression  = "SELECT AVG(SMSSuccessRate) FROM SCHEMA(\"AWS/SNS\", Country, SMSType)"
+    period      = 300
+    return_data = true
+  }
+
+  tags = var.tags
+}

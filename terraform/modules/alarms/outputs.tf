@@ -18,5 +18,8 @@ output "alarm_names" {
     [for a in aws_cloudwatch_metric_alarm.dlq_depth : a.alarm_name],
     aws_cloudwatch_metric_alarm.rds_cpu[*].alarm_name,
     aws_cloudwatch_metric_alarm.rds_free_storage[*].alarm_name,
+    aws_cloudwatch_metric_alarm.sms_spend[*].alarm_name,
+    aws_cloudwatch_metric_alarm.sms_topic_failures[*].alarm_name,
+    aws_cloudwatch_metric_alarm.sms_success_rate[*].alarm_name,
   )
 }

@@ -109,3 +109,59 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "sms_monthly_spend_limit" {
+  description = "The account's monthly SMS spend limit in USD (aws_sns_sms_preferences) the spend alarm is measured against; null skips it (the environment that does not own the SMS preferences)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.sms_monthly_spend_limit == null || try(var.sms_monthly_spend_limit > 0, false)
+    error_message = "sms_monthly_spend_limit must be null or more than 0."
+  }
+}
+
+variable "sms_spend_alarm_percent" {
+  description = "Share of the monthly SMS spend limit at which the spend alarm fires, before SNS stops sending SMS at the limit."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.sms_spend_alarm_percent > 0 && var.sms_spend_alarm_percent < 100
+    error_message = "sms_spend_alarm_percent must be between 0 and 100 (exclusive)."
+  }
+}
+
+variable "sms_topic_name" {
+  description = "Name of the carriers' SMS topic watched for failed deliveries; null skips the alarm."
+  type        = string
+  default     = null
+}
+
+variable "sms_failures_threshold" {
+  description = "Failed SMS deliveries of the topic within 15 minutes that raise the alarm."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.sms_failures_threshold >= 1
+    error_message = "sms_failures_threshold must be at least 1."
+  }
+}
+
+variable "watch_sms_success_rate" {
+  description = "Alarm on the region's SMS success rate (every SMS the account sends, direct or by topic); one environment per account and region is enough."
+  type        = bool
+  default     = false
+}
+
+variable "sms_success_rate_percent" {
+  description = "Share of SMS delivered below which (for 15 minutes) the success-rate alarm fires."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.sms_success_rate_percent > 0 && var.sms_success_rate_percent <= 100
+    error_message = "sms_success_rate_percent must be between 0 (exclusive) and 100."
+  }
+}

@@ -109,6 +109,8 @@ locals {
     },
   )
 
+  # The route's template ($context.resourcePath, /api/orders/{orderId}), never the request's path ($context.path):
+  # an order's id is its shopper's only key to it, and a log must not hand it to whoever reads the log.
   access_log_format = jsonencode({
     requestId          = "$context.requestId"
     extendedRequestId  = "$context.extendedRequestId"
@@ -117,7 +119,6 @@ locals {
     userAgent          = "$context.identity.userAgent"
     httpMethod         = "$context.httpMethod"
     resourcePath       = "$context.resourcePath"
-    path               = "$context.path"
     status             = "$context.status"
     protocol           = "$context.protocol"
     responseLength     = "$context.responseLength"
@@ -291,4 +292,83 @@ resource "aws_lambda_permission" "authorizer" {
   function_name = var.authorizer.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/authorizers/*"
+}
+
+# --- Only CloudFront: a regional WAF that wants the origin header ---------------------------------
+
+# CloudFront adds a secret header to every request it sends here (origin_verify_header_name). A REST API's own
+# execute-api address cannot be switched off without a custom domain, and a resource policy cannot look at
+# headers, so this web ACL blocks every request without the exact header before API Gateway does any work: a
+# direct hit costs neither a Lambda invocation nor an authorizer call. The functions check the header's hash
+# too (ORIGIN_VERIFY_SHA256), so that the API stays closed if the web ACL is ever detached.
+resource "aws_wafv2_web_acl" "this" {
+  count = var.require_origin_header ? 1 : 0
+
+  name        = "${var.name}-origin"
+  description = "Blocks requests to ${var.name} that did not come through its CloudFront distribution"
+  scope       = "REGIONAL"
+
+  default_action {
+    allow {}
+  }
+
+  rule {
+    name     = "require-origin-header"
+    priority = 0
+
+    action {
+      block {}
+    }
+
+    statement {
+      not_statement {
+        statement {
+          byte_match_statement {
+            search_string         = var.origin_verify_secret
+            positional_constraint = "EXACTLY"
+
+            field_to_match {
+              single_header {
+                name = lower(var.origin_verify_header_name)
+              }
+            }
+
+            text_transformation {
+              priority = 0
+              type     = "NONE"
+            }
+          }
+        }
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-origin-header-missing"
+      sampled_requests_enabled   = false
+    }
+  }
+
+  # Sampled requests would keep the secret header of the requests that pass.
+  visibility_config {
+    cloudwatch_metrics_enabled = true
+    metric_name                = "${var.name}-origin"
+    sampled_requests_enabled   = false
+  }
+
+  tags = merge(var.tags, { Name = "${var.name}-origin" })
+
+  lifecycle {
+    precondition {
+      condition     = var.origin_verify_secret != null && try(length(var.origin_verify_secret) >= 32, false)
+      error_message = "require_origin_header needs origin_verify_secret, at least 32 characters."
+    }
+  }
+}
+
+resource "aws_wafv2_web_acl_association" "this" {
+  count = var.require_origin_header ? 1 : 0
+
+  resource_arn = aws_api_gateway_stage.this.arn
+  web_acl_arn  = aws_wafv2_web_acl.this[0].arn
 }

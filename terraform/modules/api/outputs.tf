@@ -47,3 +47,8 @@ output "account_cloudwatch_role_arn" {
   description = "The region-wide API Gateway CloudWatch Logs role this module set (null when manage_account_cloudwatch_role is false)."
   value       = one(aws_iam_role.cloudwatch[*].arn)
 }
+
+output "web_acl_arn" {
+  description = "ARN of the regional WAF web ACL that lets only requests with the origin header through (null without require_origin_header)."
+  value       = one(aws_wafv2_web_acl.this[*].arn)
+}

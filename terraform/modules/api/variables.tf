@@ -160,6 +160,30 @@ variable "log_kms_key_arn" {
   default     = null
 }
 
+variable "require_origin_header" {
+  description = "Associate a regional WAF web ACL with the stage that blocks every request without origin_verify_header_name set to origin_verify_secret (what CloudFront adds), so that the execute-api address answers nothing else."
+  type        = bool
+  default     = false
+}
+
+variable "origin_verify_header_name" {
+  description = "Name of the header CloudFront adds to every request to this API."
+  type        = string
+  default     = "X-Origin-Verify"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9-]{0,63}$", var.origin_verify_header_name))
+    error_message = "origin_verify_header_name must be an HTTP header name."
+  }
+}
+
+variable "origin_verify_secret" {
+  description = "The header's value (the secret CloudFront sends); required with require_origin_header."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -42,3 +42,8 @@ output "managed_policy_arns" {
   description = "AWS managed policies attached to the role: X-Ray, and ENI management when in a VPC."
   value       = local.managed_policy_arns
 }
+
+output "environment" {
+  description = "The function's environment variables (settings and ARNs only: no secret is ever passed in one)."
+  value       = var.environment
+}

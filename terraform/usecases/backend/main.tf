@@ -81,6 +81,8 @@ locals {
   site_url = trimsuffix(data.terraform_remote_state.storefront.outputs.storefront_url, "/")
   notifier = local.site_url != "" ? toset(["notifycarrier"]) : toset([])
 
+  manage_sms_preferences = coalesce(var.manage_sms_preferences, var.manage_account_settings)
+
   jwt_issuer   = "${var.project}-${var.environment}"
   jwt_audience = "${var.project}-api-${var.environment}"
 
@@ -89,44 +91,60 @@ locals {
     DB_HOST        = try(local.foundation.db_host, local.foundation.db_address)
     DB_PORT        = tostring(local.foundation.db_port)
     DB_NAME        = local.foundation.db_name
-    DB_SECRET_ARN  = local.foundation.db_secret_arn
     DB_TLS_CA_FILE = "/var/task/rds-ca-bundle.pem"
     LOG_LEVEL      = var.log_level
   }
 
+  # The API functions refuse a request whose X-Origin-Verify header does not hash to this (internal/apigw): only
+  # CloudFront, which adds the header, gets an answer. The hash, not the secret, so that the functions'
+  # configuration does not show the secret.
   api_env = merge(local.db_env, {
     CURRENCY             = var.currency
     CORS_ALLOWED_ORIGINS = join(",", local.cors_allowed_origins)
+    ORIGIN_VERIFY_SHA256 = sha256(local.origin_verify_secret)
   })
 
-  read_db_secret = [
-    {
-      sid       = "ReadDatabaseSecret"
-      effect    = "Allow"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = [local.foundation.db_secret_arn]
-    },
-    {
-      sid       = "DecryptDatabaseSecret"
-      effect    = "Allow"
-      actions   = ["kms:Decrypt"]
-      resources = [local.foundation.data_kms_key_arn]
-    },
-  ]
+  # Each function signs in to MySQL as a user of its own, with only the grants it needs (internal/admin,
+  # FunctionGrants), from a secret of its own that its role alone may read; migrate alone signs in as the master
+  # user, and creates the others. A foundation state from before the function users has none: the plan stops
+  # (terraform_data.build_check) rather than fall back to the master user.
+  db_user_secret_arns = try(local.foundation.db_user_secret_arns, {})
+  db_secret_arn = {
+    for k in keys(local.vpc_functions) : k => k == "migrate" ? local.foundation.db_secret_arn : lookup(local.db_user_secret_arns, k, "")
+  }
+  db_users_missing = [for k, arn in local.db_secret_arn : k if arn == ""]
+  read_db_secret = {
+    for k, arn in local.db_secret_arn : k => [
+      {
+        sid       = "ReadDatabaseSecret"
+        effect    = "Allow"
+        actions   = ["secretsmanager:GetSecretValue"]
+        resources = [arn]
+      },
+      {
+        sid       = "DecryptDatabaseSecret"
+        effect    = "Allow"
+        actions   = ["kms:Decrypt"]
+        resources = [local.foundation.data_kms_key_arn]
+      },
+    ]
+  }
+  # What migrate creates: every function user the foundation made a secret for.
+  db_users = { for k, arn in local.db_user_secret_arns : k => arn if k != "migrate" }
 
   # The functions that run in the VPC (they all reach MySQL through the Secrets Manager endpoint).
   vpc_functions = {
     listproducts = {
       description = "GET /api/products and /api/companies: the public catalog"
       environment = local.api_env
-      statements  = local.read_db_secret
+      statements  = []
       memory      = 256
       timeout     = 10
     }
     priceorder = {
       description = "POST /api/orders/quote: prices a cart"
       environment = local.api_env
-      statements  = local.read_db_secret
+      statements  = []
       memory      = 256
       timeout     = 10
     }
@@ -134,24 +152,24 @@ locals {
     updateproduct = {
       description = "Company product management, photo upload forms"
       environment = merge(local.api_env, { UPLOADS_BUCKET = module.photos.uploads_bucket_name })
-      statements = concat(local.read_db_secret, [{
+      statements = [{
         sid       = "SignPhotoUploads"
         effect    = "Allow"
         actions   = ["s3:PutObject"]
         resources = ["${module.photos.uploads_bucket_arn}/uploads/*"]
-      }])
+      }]
       memory  = 256
       timeout = 10
     }
     placeorder = {
       description = "Places, reads and cancels orders; notifies the carriers asynchronously"
       environment = merge(local.api_env, { NOTIFY_FUNCTION_NAME = local.notifycarrier_arn })
-      statements = concat(local.read_db_secret, [{
+      statements = [{
         sid       = "NotifyCarrierAsync"
         effect    = "Allow"
         actions   = ["lambda:InvokeFunction"]
         resources = [local.notifycarrier_arn]
-      }])
+      }]
       memory  = 256
       timeout = 15
     }
@@ -163,7 +181,7 @@ locals {
         JWT_AUDIENCE              = local.jwt_audience
       })
       # The public key only: the authorizer can check tokens but never mint one.
-      statements = concat(local.read_db_secret, [
+      statements = [
         {
           sid       = "ReadJwtPublicKey"
           effect    = "Allow"
@@ -176,7 +194,7 @@ locals {
           actions   = ["kms:Decrypt"]
           resources = [aws_kms_key.app.arn]
         },
-      ])
+      ]
       memory  = 256
       timeout = 10
     }
@@ -188,7 +206,7 @@ locals {
         JWT_ISSUER                 = local.jwt_issuer
         JWT_AUDIENCE               = local.jwt_audience
       })
-      statements = concat(local.read_db_secret, [
+      statements = [
         {
           sid       = "ReadJwtSigningKey"
           effect    = "Allow"
@@ -201,7 +219,7 @@ locals {
           actions   = ["kms:Decrypt"]
           resources = [aws_kms_key.app.arn]
         },
-      ])
+      ]
       direct_sms = true
       memory     = 256
       timeout    = 10
@@ -209,7 +227,7 @@ locals {
     fulfilment = {
       description = "Carrier and company order routes, company profile; texts a carrier whose order is cancelled"
       environment = local.api_env
-      statements  = local.read_db_secret
+      statements  = []
       direct_sms  = true
       memory      = 256
       timeout     = 10
@@ -225,7 +243,7 @@ locals {
         UPLOADS_BUCKET = module.photos.uploads_bucket_name
         IMAGES_BUCKET  = module.photos.images_bucket_name
       })
-      statements = concat(local.read_db_secret, [
+      statements = [
         {
           sid       = "ReadAndDeleteUploads"
           effect    = "Allow"
@@ -258,7 +276,7 @@ locals {
           actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
           resources = [aws_kms_key.app.arn]
         },
-      ])
+      ]
       memory  = 1536
       timeout = 30
       retries = 2
@@ -267,13 +285,25 @@ locals {
     # Also keeps the SMS topic's subscriptions equal to the active carriers' phones (setup.sh carrier).
     migrate = {
       description = "Applies the embedded migrations and manages carriers; invoked by setup.sh only"
-      environment = merge(local.db_env, { SMS_TOPIC_ARN = module.sms.topic_arn })
-      statements = concat(local.read_db_secret, [{
-        sid       = "SyncCarrierSubscriptions"
-        effect    = "Allow"
-        actions   = ["sns:Subscribe", "sns:Unsubscribe", "sns:ListSubscriptionsByTopic"]
-        resources = [module.sms.topic_arn]
-      }])
+      environment = merge(local.db_env, {
+        SMS_TOPIC_ARN = module.sms.topic_arn
+        DB_USERS      = jsonencode(local.db_users)
+      })
+      statements = [
+        {
+          sid       = "SyncCarrierSubscriptions"
+          effect    = "Allow"
+          actions   = ["sns:Subscribe", "sns:Unsubscribe", "sns:ListSubscriptionsByTopic"]
+          resources = [module.sms.topic_arn]
+        },
+        {
+          # The functions' passwords, which migrate sets in MySQL.
+          sid       = "ReadFunctionUserSecrets"
+          effect    = "Allow"
+          actions   = ["secretsmanager:GetSecretValue"]
+          resources = values(local.db_users)
+        },
+      ]
       memory  = 256
       timeout = 300
     }
@@ -303,6 +333,11 @@ resource "terraform_data" "build_check" {
     precondition {
       condition     = fileexists("${local.build_dir}/rds-ca-bundle.pem")
       error_message = "build/rds-ca-bundle.pem is missing: run ./setup.sh deploy (it downloads the RDS CA bundle and builds the zips with it)."
+    }
+
+    precondition {
+      condition     = length(local.db_users_missing) == 0
+      error_message = "The foundation has no MySQL user secret for ${join(", ", local.db_users_missing)}: add them to its db_function_users and apply the foundation first (./setup.sh deploy does), so that no function signs in as the master user."
     }
 
     precondition {
@@ -373,7 +408,7 @@ module "sms" {
 
   name                   = "${local.name}-carrier-sms"
   monthly_spend_limit    = var.sms_monthly_spend_limit
-  manage_sms_preferences = coalesce(var.manage_sms_preferences, var.manage_account_settings)
+  manage_sms_preferences = local.manage_sms_preferences
 }
 
 # --- Functions ------------------------------------------------------------------------------
@@ -441,8 +476,8 @@ module "function" {
   memory_size                    = each.value.memory
   timeout                        = each.value.timeout
   reserved_concurrent_executions = lookup(local.reserved, each.key, -1)
-  environment                    = each.value.environment
-  policy_statements              = each.value.statements
+  environment                    = merge(each.value.environment, { DB_SECRET_ARN = local.db_secret_arn[each.key] })
+  policy_statements              = concat(local.read_db_secret[each.key], each.value.statements)
   allow_direct_sms               = try(each.value.direct_sms, false)
   vpc_subnet_ids                 = local.foundation.private_subnet_ids
   vpc_security_group_ids         = [local.foundation.lambda_security_group_id]
@@ -498,6 +533,33 @@ module "photos" {
   s3_endpoint_id = try(local.foundation.private_s3_endpoint_id, null)
 }
 
+# --- CloudFront's origin secret ----------------------------------------------------------------
+
+# The storefront's CloudFront adds X-Origin-Verify: <secret> to every request to the API (read from this state),
+# the API's web ACL blocks every request without it and the API functions check its hash: so the API answers
+# only through CloudFront, where the WAF's per-IP limit applies, and the viewer's address CloudFront passes
+# (CloudFront-Viewer-Address) can be trusted. Secrets Manager's generator, as the AWS provider is the only one
+# installed; terraform_data keeps the first value, since the data source gives a new one on every plan.
+# Rotate: terraform apply -replace=terraform_data.origin_verify in the backend, then the storefront
+# (docs/deploy.md, "Rotating secrets").
+data "aws_secretsmanager_random_password" "origin_verify" {
+  password_length     = 48
+  exclude_punctuation = true
+}
+
+resource "terraform_data" "origin_verify" {
+  input = data.aws_secretsmanager_random_password.origin_verify.random_password
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
+locals {
+  origin_verify_header_name = "X-Origin-Verify"
+  origin_verify_secret      = terraform_data.origin_verify.output
+}
+
 # --- API ------------------------------------------------------------------------------------
 
 module "api" {
@@ -517,8 +579,13 @@ module "api" {
     function_name = module.function["authorizer"].function_name
     invoke_arn    = module.function["authorizer"].invoke_arn
   }
-  authorizer_cache_ttl   = 300
-  stage_name             = "v1"
+  authorizer_cache_ttl = 300
+  stage_name           = "v1"
+
+  require_origin_header     = true
+  origin_verify_header_name = local.origin_verify_header_name
+  origin_verify_secret      = local.origin_verify_secret
+
   throttling_rate_limit  = var.api_throttling_rate_limit
   throttling_burst_limit = var.api_throttling_burst_limit
   log_retention_days     = var.log_retention_days
@@ -537,4 +604,10 @@ module "alarms" {
   api_stage_name        = module.api.stage_name
   dlq_names             = [aws_sqs_queue.notify_dlq.name, aws_sqs_queue.photos_dlq.name]
   db_instance_id        = local.foundation.db_instance_id
+
+  # The spend and the success rate are the account's in the region: watched by the environment that owns the SMS
+  # preferences (and so the limit), like the preferences themselves.
+  sms_monthly_spend_limit = local.manage_sms_preferences && var.sms_monthly_spend_limit > 0 ? var.sms_monthly_spend_limit : null
+  sms_topic_name          = module.sms.topic_name
+  watch_sms_success_rate  = local.manage_sms_preferences
 }

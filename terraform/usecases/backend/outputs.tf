@@ -4,13 +4,29 @@ output "name" {
 }
 
 output "api_invoke_url" {
-  description = "Base URL of the API stage (routes are below it: <url>/api/products)."
+  description = "Base URL of the API stage (routes are below it: <url>/api/products). Not a way in: it answers only requests that came through the storefront's CloudFront (403 otherwise); use the storefront URL."
   value       = module.api.invoke_url
 }
 
 output "api_origin_domain_name" {
   description = "Host name of the API stage, for the storefront's CloudFront origin."
   value       = module.api.origin_domain_name
+}
+
+output "origin_verify_header_name" {
+  description = "Header the storefront's CloudFront adds to every request to the API (its value is origin_verify_secret)."
+  value       = local.origin_verify_header_name
+}
+
+output "origin_verify_secret" {
+  description = "Secret CloudFront sends in origin_verify_header_name: the API's web ACL blocks, and its functions refuse, every request without it."
+  value       = local.origin_verify_secret
+  sensitive   = true
+}
+
+output "api_web_acl_arn" {
+  description = "Regional WAF web ACL of the API stage, which blocks requests that did not come through CloudFront."
+  value       = module.api.web_acl_arn
 }
 
 output "api_stage_name" {

@@ -77,6 +77,22 @@ mock_provider "aws" {
       execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
     }
   }
+  # The origin secret: Secrets Manager's generator would give 48 characters.
+  mock_data "aws_secretsmanager_random_password" {
+    defaults = {
+      random_password = "0123456789abcdefghijABCDEFGHIJ0123456789abcdefgh"
+    }
+  }
+  mock_resource "aws_api_gateway_stage" {
+    defaults = {
+      arn = "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/v1"
+    }
+  }
+  mock_resource "aws_wafv2_web_acl" {
+    defaults = {
+      arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/delivery-prod-api-origin/11111111-2222-3333-4444-555555555555"
+    }
+  }
   mock_resource "aws_cloudwatch_event_rule" {
     defaults = {
       arn = "arn:aws:events:eu-west-1:123456789012:rule/mock"
@@ -112,6 +128,16 @@ override_data {
       db_port                  = 3306
       db_name                  = "delivery"
       db_secret_arn            = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf"
+      db_user_secret_arns = {
+        listproducts   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-listproducts-AbCdEf"
+        priceorder     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-priceorder-AbCdEf"
+        updateproduct  = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-updateproduct-AbCdEf"
+        placeorder     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-placeorder-AbCdEf"
+        fulfilment     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-fulfilment-AbCdEf"
+        signin         = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-signin-AbCdEf"
+        authorizer     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-authorizer-AbCdEf"
+        imageprocessor = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-imageprocessor-AbCdEf"
+      }
     }
   }
 }
@@ -305,10 +331,10 @@ run "functions_iam" {
   assert {
     condition = jsonencode(module.function["listproducts"].policy_statements) == jsonencode([
       { sid = "WriteOwnLogs", effect = "Allow", actions = ["logs:CreateLogStream", "logs:PutLogEvents"], resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/delivery-prod-listproducts:log-stream:*"] },
-      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf"] },
+      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-listproducts-AbCdEf"] },
       { sid = "DecryptDatabaseSecret", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/20000000-0000-0000-0000-000000000000"] },
     ])
-    error_message = "listproducts may write its own logs and read the database secret, nothing else: ${jsonencode(module.function["listproducts"].policy_statements)}"
+    error_message = "listproducts may write its own logs and read its own database user's secret, nothing else: ${jsonencode(module.function["listproducts"].policy_statements)}"
   }
 
   assert {
@@ -319,7 +345,7 @@ run "functions_iam" {
   assert {
     condition = jsonencode(module.function["updateproduct"].policy_statements) == jsonencode([
       { sid = "WriteOwnLogs", effect = "Allow", actions = ["logs:CreateLogStream", "logs:PutLogEvents"], resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/delivery-prod-updateproduct:log-stream:*"] },
-      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf"] },
+      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-updateproduct-AbCdEf"] },
       { sid = "DecryptDatabaseSecret", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/20000000-0000-0000-0000-000000000000"] },
       { sid = "SignPhotoUploads", effect = "Allow", actions = ["s3:PutObject"], resources = ["arn:aws:s3:::delivery-prod-uploads-abc123/uploads/*"] },
     ])
@@ -329,7 +355,7 @@ run "functions_iam" {
   assert {
     condition = jsonencode(module.function["placeorder"].policy_statements) == jsonencode([
       { sid = "WriteOwnLogs", effect = "Allow", actions = ["logs:CreateLogStream", "logs:PutLogEvents"], resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/delivery-prod-placeorder:log-stream:*"] },
-      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf"] },
+      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-placeorder-AbCdEf"] },
       { sid = "DecryptDatabaseSecret", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/20000000-0000-0000-0000-000000000000"] },
       { sid = "NotifyCarrierAsync", effect = "Allow", actions = ["lambda:InvokeFunction"], resources = ["arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-notifycarrier"] },
     ])
@@ -339,7 +365,7 @@ run "functions_iam" {
   assert {
     condition = jsonencode(module.function["authorizer"].policy_statements) == jsonencode([
       { sid = "WriteOwnLogs", effect = "Allow", actions = ["logs:CreateLogStream", "logs:PutLogEvents"], resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/delivery-prod-authorizer:log-stream:*"] },
-      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf"] },
+      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-authorizer-AbCdEf"] },
       { sid = "DecryptDatabaseSecret", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/20000000-0000-0000-0000-000000000000"] },
       { sid = "ReadJwtPublicKey", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod/jwt-public-key-GhIjKl"] },
       { sid = "DecryptJwtPublicKey", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/40000000-0000-0000-0000-000000000000"] },
@@ -350,7 +376,7 @@ run "functions_iam" {
   assert {
     condition = jsonencode(module.function["signin"].policy_statements) == jsonencode([
       { sid = "WriteOwnLogs", effect = "Allow", actions = ["logs:CreateLogStream", "logs:PutLogEvents"], resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/delivery-prod-signin:log-stream:*"] },
-      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf"] },
+      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-signin-AbCdEf"] },
       { sid = "DecryptDatabaseSecret", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/20000000-0000-0000-0000-000000000000"] },
       { sid = "ReadJwtSigningKey", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod/jwt-signing-key-AbCdEf"] },
       { sid = "DecryptJwtSigningKey", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/40000000-0000-0000-0000-000000000000"] },
@@ -361,7 +387,7 @@ run "functions_iam" {
   assert {
     condition = jsonencode(module.function["imageprocessor"].policy_statements) == jsonencode([
       { sid = "WriteOwnLogs", effect = "Allow", actions = ["logs:CreateLogStream", "logs:PutLogEvents"], resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/delivery-prod-imageprocessor:log-stream:*"] },
-      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf"] },
+      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-imageprocessor-AbCdEf"] },
       { sid = "DecryptDatabaseSecret", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/20000000-0000-0000-0000-000000000000"] },
       { sid = "ReadAndDeleteUploads", effect = "Allow", actions = ["s3:GetObject", "s3:DeleteObject"], resources = ["arn:aws:s3:::delivery-prod-uploads-abc123/uploads/*"] },
       { sid = "TellGoneUploads", effect = "Allow", actions = ["s3:ListBucket"], resources = ["arn:aws:s3:::delivery-prod-uploads-abc123"] },
@@ -379,8 +405,9 @@ run "functions_iam" {
       { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf"] },
       { sid = "DecryptDatabaseSecret", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/20000000-0000-0000-0000-000000000000"] },
       { sid = "SyncCarrierSubscriptions", effect = "Allow", actions = ["sns:Subscribe", "sns:Unsubscribe", "sns:ListSubscriptionsByTopic"], resources = ["arn:aws:sns:eu-west-1:123456789012:delivery-prod-carrier-sms"] },
+      { sid = "ReadFunctionUserSecrets", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-authorizer-AbCdEf", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-fulfilment-AbCdEf", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-imageprocessor-AbCdEf", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-listproducts-AbCdEf", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-placeorder-AbCdEf", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-priceorder-AbCdEf", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-signin-AbCdEf", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-updateproduct-AbCdEf"] },
     ])
-    error_message = "migrate may manage the carriers' topic subscriptions only: ${jsonencode(module.function["migrate"].policy_statements)}"
+    error_message = "migrate may read the master secret and the function users' secrets (it creates the users) and manage the carriers' topic subscriptions, nothing else: ${jsonencode(module.function["migrate"].policy_statements)}"
   }
 
   assert {
@@ -396,9 +423,36 @@ run "functions_iam" {
     error_message = "notifycarrier may publish to the carriers' topic (with its key) and report to placeorder and its DLQ, nothing else: ${jsonencode(module.notifycarrier["notifycarrier"].policy_statements)}"
   }
 
-  # The first environment owns the account-wide settings.
+  # Each function signs in to MySQL as its own user; migrate alone as the master user, and it is told which users
+  # to create.
   assert {
-    condition     = output.account_cloudwatch_role_arn != null && output.sms_delivery_status_role_arn != null
+    condition     = alltrue([for k, f in module.function : f.environment.DB_SECRET_ARN == (k == "migrate" ? "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-11111111-2222-3333-4444-555555555555-AbCdEf" : "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-${k}-AbCdEf")])
+    error_message = "Every function's DB_SECRET_ARN is its own user's secret, migrate's the master one: ${jsonencode({ for k, f in module.function : k => f.environment.DB_SECRET_ARN })}"
+  }
+
+  assert {
+    condition     = jsondecode(module.function["migrate"].environment.DB_USERS) == { for k in ["authorizer", "fulfilment", "imageprocessor", "listproducts", "placeorder", "priceorder", "signin", "updateproduct"] : k => "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-${k}-AbCdEf" }
+    error_message = "migrate's DB_USERS names every function user's secret: ${module.function["migrate"].environment.DB_USERS}"
+  }
+
+  # The API functions know the origin secret's hash, never the secret itself.
+  assert {
+    condition = alltrue([
+      for k, f in module.function : contains(["listproducts", "priceorder", "updateproduct", "placeorder", "fulfilment", "signin"], k) ?
+      can(regex("^[0-9a-f]{64}$", lookup(f.environment, "ORIGIN_VERIFY_SHA256", ""))) && lookup(f.environment, "ORIGIN_VERIFY_SHA256", "") == sha256(output.origin_verify_secret) :
+      !contains(keys(f.environment), "ORIGIN_VERIFY_SHA256")
+    ]) && alltrue([for k, f in module.function : !strcontains(jsonencode(f.environment), output.origin_verify_secret)])
+    error_message = "Every API function gets ORIGIN_VERIFY_SHA256, the lowercase hex SHA-256 of the origin secret, and no function gets the secret."
+  }
+
+  assert {
+    condition     = output.api_web_acl_arn != null && output.origin_verify_header_name == "X-Origin-Verify" && length(output.origin_verify_secret) == 48
+    error_message = "The API stage has its web ACL, and the origin secret is 48 characters."
+  }
+
+  # The first environment owns the account-wide settings, and watches the account's SMS spend and success rate.
+  assert {
+    condition     = output.account_cloudwatch_role_arn != null && output.sms_delivery_status_role_arn != null && contains(module.alarms.alarm_names, "delivery-prod-sms-spend") && contains(module.alarms.alarm_names, "delivery-prod-sms-success-rate") && contains(module.alarms.alarm_names, "delivery-prod-sms-topic-failures")
     error_message = "The owner of the account settings sets API Gateway's logging role and the SMS preferences."
   }
 }
@@ -627,4 +681,114 @@ run "gateway_responses_refuse_a_2xx_status" {
   }
 
   expect_failures = [var.gateway_responses]
+}
+
+# --- Only CloudFront reaches the API ----------------------------------------------------------
+
+# A mocked apply, so that the association's stage ARN is known.
+run "api_requires_the_origin_header" {
+  command = apply
+
+  module {
+    source = "../../modules/api"
+  }
+
+  variables {
+    name                  = "delivery-prod-api"
+    routes                = [{ method = "GET", path = "/api/orders/{orderId}", function = "placeorder", auth = "public" }]
+    functions             = { placeorder = { function_name = "delivery-prod-placeorder", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-placeorder/invocations" } }
+    authorizer            = { function_name = "delivery-prod-authorizer", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-authorizer/invocations" }
+    gateway_responses     = { DEFAULT_4XX = { code = "invalid_request", message = "refused" } }
+    require_origin_header = true
+    origin_verify_secret  = "0123456789abcdefghijABCDEFGHIJ0123456789abcdefgh"
+  }
+
+  assert {
+    condition     = aws_wafv2_web_acl.this[0].scope == "REGIONAL" && length(aws_wafv2_web_acl.this[0].default_action[0].allow) == 1 && length(aws_wafv2_web_acl.this[0].rule) == 1
+    error_message = "The API's web ACL is regional, with one rule."
+  }
+
+  assert {
+    condition = [for r in aws_wafv2_web_acl.this[0].rule : [
+      r.priority, length(r.action[0].block),
+      r.statement[0].not_statement[0].statement[0].byte_match_statement[0].search_string,
+      r.statement[0].not_statement[0].statement[0].byte_match_statement[0].positional_constraint,
+      r.statement[0].not_statement[0].statement[0].byte_match_statement[0].field_to_match[0].single_header[0].name,
+      [for t in r.statement[0].not_statement[0].statement[0].byte_match_statement[0].text_transformation : t.type],
+    ]] == [[0, 1, "0123456789abcdefghijABCDEFGHIJ0123456789abcdefgh", "EXACTLY", "x-origin-verify", ["NONE"]]]
+    error_message = "The rule blocks every request whose X-Origin-Verify header is not exactly the secret."
+  }
+
+  assert {
+    condition     = !aws_wafv2_web_acl.this[0].visibility_config[0].sampled_requests_enabled && alltrue([for r in aws_wafv2_web_acl.this[0].rule : !r.visibility_config[0].sampled_requests_enabled])
+    error_message = "The web ACL keeps no sampled requests, which would hold the secret header."
+  }
+
+  assert {
+    condition     = aws_wafv2_web_acl_association.this[0].resource_arn == aws_api_gateway_stage.this.arn && aws_wafv2_web_acl_association.this[0].web_acl_arn == aws_wafv2_web_acl.this[0].arn
+    error_message = "The web ACL is associated with the API's stage."
+  }
+
+  # No order id in the access log: the route's template, never the request's path.
+  assert {
+    condition     = !strcontains(aws_api_gateway_stage.this.access_log_settings[0].format, "$context.path") && strcontains(aws_api_gateway_stage.this.access_log_settings[0].format, "\"$context.resourcePath\"")
+    error_message = "The access log records $context.resourcePath and never $context.path (which holds an order's id)."
+  }
+}
+
+run "api_refuses_a_short_origin_secret" {
+  command = plan
+
+  module {
+    source = "../../modules/api"
+  }
+
+  variables {
+    name                  = "delivery-prod-api"
+    routes                = [{ method = "GET", path = "/api/products", function = "listproducts", auth = "public" }]
+    functions             = { listproducts = { function_name = "delivery-prod-listproducts", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-listproducts/invocations" } }
+    authorizer            = { function_name = "delivery-prod-authorizer", invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-authorizer/invocations" }
+    gateway_responses     = { DEFAULT_4XX = { code = "invalid_request", message = "refused" } }
+    require_origin_header = true
+    origin_verify_secret  = "short"
+  }
+
+  expect_failures = [aws_wafv2_web_acl.this]
+}
+
+# --- SMS alarms -------------------------------------------------------------------------------
+
+run "sms_alarms" {
+  command = plan
+
+  module {
+    source = "../../modules/alarms"
+  }
+
+  variables {
+    name                    = "delivery-prod"
+    sms_monthly_spend_limit = 50
+    sms_topic_name          = "delivery-prod-carrier-sms"
+    watch_sms_success_rate  = true
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.sms_spend[0].namespace == "AWS/SNS" && aws_cloudwatch_metric_alarm.sms_spend[0].metric_name == "SMSMonthToDateSpentUSD" && aws_cloudwatch_metric_alarm.sms_spend[0].threshold == 40 && aws_cloudwatch_metric_alarm.sms_spend[0].comparison_operator == "GreaterThanOrEqualToThreshold"
+    error_message = "The spend alarm fires at 80 % of the monthly limit, before SNS stops sending."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.sms_topic_failures[0].metric_name == "NumberOfNotificationsFailed" && aws_cloudwatch_metric_alarm.sms_topic_failures[0].dimensions["TopicName"] == "delivery-prod-carrier-sms"
+    error_message = "Failed deliveries of the carriers' topic raise an alarm."
+  }
+
+  assert {
+    condition     = strcontains(one(aws_cloudwatch_metric_alarm.sms_success_rate[0].metric_query).expression, "SMSSuccessRate") && aws_cloudwatch_metric_alarm.sms_success_rate[0].threshold == 0.8 && aws_cloudwatch_metric_alarm.sms_success_rate[0].comparison_operator == "LessThanThreshold"
+    error_message = "A success rate of every SMS under 80 % raises an alarm."
+  }
+
+  assert {
+    condition     = alltrue([for a in concat(aws_cloudwatch_metric_alarm.sms_spend, aws_cloudwatch_metric_alarm.sms_topic_failures, aws_cloudwatch_metric_alarm.sms_success_rate) : length(a.alarm_actions) == 1 && length(a.ok_actions) == 1])
+    error_message = "The SMS alarms notify the ops topic."
+  }
 }
