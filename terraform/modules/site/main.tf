@@ -7,25 +7,27 @@ locals {
   partition  = data.aws_partition.current.partition
 
   # AWS managed CloudFront policies.
-  caching_optimized_policy_id      = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-  caching_disabled_policy_id       = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-  all_viewer_except_host_policy_id = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-  custom_certificate               = var.acm_certificate_arn != null
-  site_origin_id                   = "site"
-  api_origin_id                    = "api"
-  images_origin_id                 = "images"
+  caching_optimized_policy_id = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+  caching_disabled_policy_id  = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+  custom_certificate          = var.acm_certificate_arn != null
+  site_origin_id              = "site"
+  api_origin_id               = "api"
+  images_origin_id            = "images"
   # The cacheable API paths and the query parameters their answers depend on (internal/apigw/catalog.go).
   catalog_paths            = ["/api/products", "/api/companies"]
   catalog_query_parameters = ["companyId", "cursor", "limit", "q"]
+  # The request headers the API reads (internal/apigw), besides Authorization; an origin request policy takes at
+  # most 10 headers, the viewer's address included.
+  api_request_headers = ["Access-Control-Request-Headers", "Access-Control-Request-Method", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "Origin", "User-Agent"]
   # Images from the site's own origin only (the product photos are under /images/); requests to it and to
   # connect_src_origins (the console's photo uploads go straight to the uploads bucket).
   connect_src                         = join(" ", concat(["'self'"], var.connect_src_origins))
   content_security_policy_same_origin = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src ${local.connect_src}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; upgrade-insecure-requests"
 }
 
-# --- Log bucket (CloudFront standard logs and S3 server access logs) ---------------
+# --- Log bucket (CloudFront's access log and S3 server access logs) ---------------
 
-# Log delivery (CloudFront standard logs, S3 server access logs) writes with the log-delivery-write ACL and needs SSE-S3 on the target bucket.
+# S3 server access logs write with the log-delivery-write ACL and need SSE-S3 on the target bucket; CloudFront's access log (standard logging v2) is delivered under the bucket policy.
 resource "aws_s3_bucket" "logs" {
   bucket_prefix = "${var.name}-logs-"
   force_destroy = var.force_destroy
@@ -115,6 +117,36 @@ data "aws_iam_policy_document" "logs_bucket" {
       test     = "Bool"
       variable = "aws:SecureTransport"
       values   = ["false"]
+    }
+  }
+
+  # CloudFront's standard logging v2 (below) delivers through CloudWatch Logs' delivery service.
+  statement {
+    sid       = "CloudFrontAccessLogsV2"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.logs.arn}/AWSLogs/${local.account_id}/*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["delivery.logs.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:logs:us-east-1:${local.account_id}:delivery-source:*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "s3:x-amz-acl"
+      values   = ["bucket-owner-full-control"]
     }
   }
 
@@ -473,6 +505,39 @@ resource "aws_cloudfront_response_headers_policy" "security" {
   }
 }
 
+# --- Product photos: images only -------------------------------------------------------------
+
+# /images/* is served on the site's own origin, where a script would run with the site's rights (the carrier's
+# token is in its localStorage). Only the image processor writes there, and only JPEGs, but should anything else
+# ever land in the bucket (an operator's copy, a future writer), this function serves it as a 404 in plain text
+# rather than with its own type: with nosniff and the site's CSP (the security headers policy above, also on
+# /images/*) no browser renders it. A viewer-response function, because only the response knows the type; it
+# runs on 2xx answers (CloudFront runs none on 4xx and 5xx), and a 304 carries no type and is left alone.
+resource "aws_cloudfront_function" "images_only" {
+  name    = "${var.name}-images-only"
+  runtime = "cloudfront-js-2.0"
+  comment = "Serves only image/* from /images/ of ${var.name}; anything else becomes a plain-text 404"
+  publish = true
+  code    = <<-EOT
+    function handler(event) {
+      var response = event.response;
+      if (response.statusCode !== 200 && response.statusCode !== 206) {
+        return response;
+      }
+      var type = response.headers['content-type'];
+      if (type && /^image\/[a-z0-9.+-]+(;|$)/i.test(type.value.trim())) {
+        return response;
+      }
+      response.statusCode = 404;
+      response.statusDescription = 'Not Found';
+      response.headers['content-type'] = { value: 'text/plain; charset=utf-8' };
+      response.headers['cache-control'] = { value: 'no-store' };
+      delete response.headers['content-disposition'];
+      return response;
+    }
+  EOT
+}
+
 # --- API caching: the public catalog reads ----------------------------------------------
 
 # GET /api/products and GET /api/companies answer with Cache-Control: public, max-age, stale-while-revalidate and a
@@ -538,6 +603,69 @@ resource "aws_cloudfront_origin_request_policy" "catalog" {
   }
 }
 
+# --- The rest of the API ------------------------------------------------------------------------------
+
+# The API functions limit orders and sign-ins per client, by the viewer's address as CloudFront saw it
+# (CloudFront-Viewer-Address, trusted only with the origin header). No managed policy gives both that header and
+# every viewer header but Host (forwarding the viewer's Host makes API Gateway refuse the request), so the origin
+# request policy names the headers the API reads: a header the API starts to read needs a line here. The viewer's
+# address is in no cache key.
+resource "aws_cloudfront_origin_request_policy" "api" {
+  name    = "${var.name}-api"
+  comment = "What the ${var.name} API reads besides Authorization: its request headers and the viewer's address"
+
+  cookies_config {
+    cookie_behavior = "none"
+  }
+
+  headers_config {
+    header_behavior = "whitelist"
+
+    headers {
+      items = concat(local.api_request_headers, ["CloudFront-Viewer-Address"])
+    }
+  }
+
+  query_strings_config {
+    query_string_behavior = "all"
+  }
+}
+
+# An origin request policy cannot carry Authorization and a policy that never caches cannot name it either, so
+# this one keys on it with a 1-second ceiling: every answer of these routes says Cache-Control: no-store (API
+# Gateway's own included), which CloudFront obeys, so nothing is kept; the key only makes sure that nothing could
+# ever be shared between two tokens, or two query strings.
+resource "aws_cloudfront_cache_policy" "api" {
+  name        = "${var.name}-api"
+  comment     = "The ${var.name} API: never kept (its answers say no-store); passes Authorization to the origin"
+  min_ttl     = 0
+  default_ttl = 0
+  max_ttl     = 1
+
+  parameters_in_cache_key_and_forwarded_to_origin {
+    enable_accept_encoding_gzip   = true
+    enable_accept_encoding_brotli = true
+
+    cookies_config {
+      cookie_behavior = "none"
+    }
+
+    headers_config {
+      header_behavior = "whitelist"
+
+      headers {
+        items = ["Authorization"]
+      }
+    }
+
+    query_strings_config {
+      query_string_behavior = "all"
+    }
+  }
+}
+
+# Its access log is standard logging v2 (aws_cloudwatch_log_delivery.access below), which tfsec does not see.
+#tfsec:ignore:aws-cloudfront-enable-logging
 resource "aws_cloudfront_distribution" "this" {
   enabled             = true
   comment             = "${var.name} storefront and API"
@@ -564,6 +692,17 @@ resource "aws_cloudfront_distribution" "this" {
     origin_id   = local.api_origin_id
     domain_name = var.api_origin_domain_name
     origin_path = var.api_origin_path
+
+    # Proof that a request came through this distribution: the API's web ACL blocks, and its functions refuse,
+    # any request without it. CloudFront replaces a header of that name sent by a viewer.
+    dynamic "custom_header" {
+      for_each = nonsensitive(var.api_origin_verify_secret == null) ? [] : [var.api_origin_verify_header_name]
+
+      content {
+        name  = custom_header.value
+        value = var.api_origin_verify_secret
+      }
+    }
 
     custom_origin_config {
       http_port              = 80
@@ -595,6 +734,11 @@ resource "aws_cloudfront_distribution" "this" {
     compress                   = false
     cache_policy_id            = local.caching_optimized_policy_id
     response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
+
+    function_association {
+      event_type   = "viewer-response"
+      function_arn = aws_cloudfront_function.images_only.arn
+    }
   }
 
   # The public catalog reads, cached as their answers say (ordered before /api/*, which would otherwise match them).
@@ -614,8 +758,8 @@ resource "aws_cloudfront_distribution" "this" {
     }
   }
 
-  # The rest of the API: never cached; every viewer header but Host (Authorization, Idempotency-Key, If-Match, ...)
-  # reaches API Gateway.
+  # The rest of the API: never cached (every answer says no-store); Authorization through the cache policy, the
+  # other headers the API reads and the viewer's address through the origin request policy.
   ordered_cache_behavior {
     path_pattern               = "/api/*"
     target_origin_id           = local.api_origin_id
@@ -623,15 +767,9 @@ resource "aws_cloudfront_distribution" "this" {
     allowed_methods            = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
-    cache_policy_id            = local.caching_disabled_policy_id
-    origin_request_policy_id   = local.all_viewer_except_host_policy_id
+    cache_policy_id            = aws_cloudfront_cache_policy.api.id
+    origin_request_policy_id   = aws_cloudfront_origin_request_policy.api.id
     response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
-  }
-
-  logging_config {
-    bucket          = aws_s3_bucket.logs.bucket_domain_name
-    prefix          = "cloudfront/"
-    include_cookies = false
   }
 
   restrictions {
@@ -655,4 +793,55 @@ resource "aws_cloudfront_distribution" "this" {
   tags = merge(var.tags, { Name = var.name })
 
   depends_on = [aws_s3_bucket_acl.logs]
+}
+
+# --- CloudFront's access log: standard logging v2, without the URL -------------------------------------
+
+# The legacy standard log writes every request's path and query string, and /api/orders/<id> is the shopper's only
+# key to an order. Standard logging v2 writes only the fields listed here: when, from where (the viewer's address,
+# for a flood), how (method, protocol, TLS), what came of it (status, bytes, cache result, type, times), never the
+# path, the query string, the Referer (the tracking page's address) or cookies. The API's access log keeps the
+# route's template (/api/orders/{orderId}) for what was asked. The delivery lives in us-east-1, as CloudFront's.
+locals {
+  access_log_fields = [
+    "timestamp", "date", "time", "x-edge-location", "c-ip", "c-port", "cs-method", "cs-protocol", "cs-protocol-version",
+    "ssl-protocol", "sc-status", "sc-bytes", "cs-bytes", "sc-content-type", "x-edge-result-type",
+    "x-edge-response-result-type", "x-edge-detailed-result-type", "x-edge-request-id", "time-taken", "time-to-first-byte",
+    "cs(User-Agent)",
+  ]
+}
+
+resource "aws_cloudwatch_log_delivery_source" "access" {
+  provider = aws.us_east_1
+
+  name         = "${var.name}-cdn-access"
+  log_type     = "ACCESS_LOGS"
+  resource_arn = aws_cloudfront_distribution.this.arn
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_log_delivery_destination" "access" {
+  provider = aws.us_east_1
+
+  name          = "${var.name}-cdn-access"
+  output_format = "w3c"
+
+  delivery_destination_configuration {
+    destination_resource_arn = aws_s3_bucket.logs.arn
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_log_delivery" "access" {
+  provider = aws.us_east_1
+
+  delivery_source_name     = aws_cloudwatch_log_delivery_source.access.name
+  delivery_destination_arn = aws_cloudwatch_log_delivery_destination.access.arn
+  record_fields            = local.access_log_fields
+
+  tags = var.tags
+
+  depends_on = [aws_s3_bucket_policy.logs]
 }

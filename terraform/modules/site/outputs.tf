@@ -47,3 +47,9 @@ output "web_acl_arn" {
   description = "ARN of the WAF web ACL attached to the distribution."
   value       = aws_wafv2_web_acl.this.arn
 }
+
+output "api_origin_custom_headers" {
+  description = "Headers CloudFront adds to every request to the API origin (name and value; the value is the origin secret)."
+  value       = [for h in one([for o in aws_cloudfront_distribution.this.origin : o.custom_header if o.origin_id == local.api_origin_id]) : { name = h.name, value = h.value }]
+  sensitive   = true
+}

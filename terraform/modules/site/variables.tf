@@ -144,6 +144,24 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "api_origin_verify_header_name" {
+  description = "Header added to every request to the API origin, which the API requires (its web ACL and its functions)."
+  type        = string
+  default     = "X-Origin-Verify"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9-]{0,63}$", var.api_origin_verify_header_name))
+    error_message = "api_origin_verify_header_name must be an HTTP header name."
+  }
+}
+
+variable "api_origin_verify_secret" {
+  description = "Value of api_origin_verify_header_name: the secret the backend generated and its API checks. null sends no header (the API then refuses every request)."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -41,5 +41,10 @@ module "site" {
   price_class                  = var.price_class
   catalog_max_ttl_seconds      = var.catalog_max_ttl_seconds
   waf_rate_limit_per_5_minutes = var.waf_rate_limit_per_5_minutes
-  force_destroy                = var.force_destroy
+
+  # The backend's secret, which its API requires of every request (a backend state from before it has none: then
+  # CloudFront sends no header, and the backend's next apply, which creates it, is followed by this one's).
+  api_origin_verify_header_name = try(local.backend.origin_verify_header_name, "X-Origin-Verify")
+  api_origin_verify_secret      = try(local.backend.origin_verify_secret, null)
+  force_destroy                 = var.force_destroy
 }

@@ -43,6 +43,8 @@ override_data {
       api_stage_name                     = "v1"
       images_bucket_regional_domain_name = "delivery-prod-images-abc123.s3.eu-west-1.amazonaws.com"
       uploads_origin                     = "https://delivery-prod-uploads-abc123.s3.eu-west-1.amazonaws.com"
+      origin_verify_header_name          = "X-Origin-Verify"
+      origin_verify_secret               = "0123456789abcdefghijABCDEFGHIJ0123456789abcdefgh"
     }
   }
 }
@@ -55,6 +57,14 @@ run "storefront" {
   assert {
     condition     = length(output.storefront_origins) == 1
     error_message = "Without aliases the storefront has one origin, its cloudfront.net name."
+  }
+
+  # The backend's origin secret reaches CloudFront's API origin, and the API origin alone.
+  assert {
+    condition = [for o in module.site.api_origin_custom_headers : [o.name, o.value]] == [
+      ["X-Origin-Verify", "0123456789abcdefghijABCDEFGHIJ0123456789abcdefgh"],
+    ]
+    error_message = "CloudFront sends X-Origin-Verify with the backend's secret to the API origin."
   }
 }
 
@@ -92,6 +102,71 @@ run "site" {
     api_origin_path           = "/v1"
     images_origin_domain_name = "delivery-prod-images-abc123.s3.eu-west-1.amazonaws.com"
     connect_src_origins       = ["https://delivery-prod-uploads-abc123.s3.eu-west-1.amazonaws.com"]
+    api_origin_verify_secret  = "0123456789abcdefghijABCDEFGHIJ0123456789abcdefgh"
+  }
+
+  # Only the API origin gets the secret header.
+  assert {
+    condition = { for o in aws_cloudfront_distribution.this.origin : o.origin_id => [for h in o.custom_header : [h.name, h.value]] } == {
+      site   = []
+      images = []
+      api    = [["X-Origin-Verify", "0123456789abcdefghijABCDEFGHIJ0123456789abcdefgh"]]
+    }
+    error_message = "The API origin, and no other, gets X-Origin-Verify with the secret."
+  }
+
+  # The rest of the API: the viewer's address reaches the origin through the origin request policy, and is in no
+  # cache key; Authorization through the cache policy, which never keeps anything longer than a second.
+  assert {
+    condition     = aws_cloudfront_origin_request_policy.api.headers_config[0].header_behavior == "whitelist" && contains(aws_cloudfront_origin_request_policy.api.headers_config[0].headers[0].items, "CloudFront-Viewer-Address") && length(aws_cloudfront_origin_request_policy.api.headers_config[0].headers[0].items) <= 10
+    error_message = "The API's origin request policy forwards CloudFront-Viewer-Address (and at most 10 headers, CloudFront's limit)."
+  }
+
+  assert {
+    condition     = toset(aws_cloudfront_origin_request_policy.api.headers_config[0].headers[0].items) == toset(["Access-Control-Request-Headers", "Access-Control-Request-Method", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "Origin", "User-Agent", "CloudFront-Viewer-Address"]) && aws_cloudfront_origin_request_policy.api.query_strings_config[0].query_string_behavior == "all" && aws_cloudfront_origin_request_policy.api.cookies_config[0].cookie_behavior == "none"
+    error_message = "The API gets the headers it reads, every query string and no cookie."
+  }
+
+  assert {
+    condition     = aws_cloudfront_cache_policy.api.parameters_in_cache_key_and_forwarded_to_origin[0].headers_config[0].headers[0].items == toset(["Authorization"]) && aws_cloudfront_cache_policy.api.max_ttl == 1 && aws_cloudfront_cache_policy.api.default_ttl == 0 && aws_cloudfront_cache_policy.api.min_ttl == 0
+    error_message = "The API's cache policy passes Authorization and keeps nothing the origin does not allow, at most a second."
+  }
+
+  assert {
+    condition = alltrue([
+      for p in [aws_cloudfront_cache_policy.api, aws_cloudfront_cache_policy.catalog] :
+      !contains(p.parameters_in_cache_key_and_forwarded_to_origin[0].headers_config[0].headers[0].items, "CloudFront-Viewer-Address")
+    ]) && !contains(aws_cloudfront_origin_request_policy.catalog.headers_config[0].headers[0].items, "CloudFront-Viewer-Address")
+    error_message = "The viewer's address is in no cache key."
+  }
+
+  # /images/*: the security headers (nosniff, the site's CSP) and the function that serves only images.
+  assert {
+    condition = one([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : [for f in b.function_association : f.event_type] if b.path_pattern == "/images/*"]) == ["viewer-response"] && alltrue([
+      for b in aws_cloudfront_distribution.this.ordered_cache_behavior : length(b.function_association) == 0 if b.path_pattern != "/images/*"
+    ])
+    error_message = "/images/* runs the images-only function on the viewer response; no other behaviour runs a function."
+  }
+
+  assert {
+    condition     = aws_cloudfront_function.images_only.runtime == "cloudfront-js-2.0" && aws_cloudfront_function.images_only.publish && strcontains(aws_cloudfront_function.images_only.code, "image") && strcontains(aws_cloudfront_function.images_only.code, "statusCode = 404")
+    error_message = "The images-only function is published and turns a non-image answer into a 404."
+  }
+
+  assert {
+    condition     = aws_cloudfront_response_headers_policy.security.security_headers_config[0].content_type_options[0].override && strcontains(aws_cloudfront_response_headers_policy.security.security_headers_config[0].content_security_policy[0].content_security_policy, "default-src 'self'") && strcontains(aws_cloudfront_response_headers_policy.security.security_headers_config[0].content_security_policy[0].content_security_policy, "img-src 'self'")
+    error_message = "The security headers policy (on /images/* too) sends nosniff and the site's Content-Security-Policy."
+  }
+
+  # CloudFront's access log: standard logging v2, and never the URL (an order's id is in /api/orders/<id>).
+  assert {
+    condition     = length(aws_cloudfront_distribution.this.logging_config) == 0 && aws_cloudwatch_log_delivery_source.access.log_type == "ACCESS_LOGS"
+    error_message = "The distribution has no legacy standard log (it writes the URL); its access log is standard logging v2."
+  }
+
+  assert {
+    condition     = length(setintersection(toset(aws_cloudwatch_log_delivery.access.record_fields), toset(["cs-uri-stem", "cs-uri-query", "cs(Referer)", "cs(Cookie)"]))) == 0 && contains(aws_cloudwatch_log_delivery.access.record_fields, "c-ip") && contains(aws_cloudwatch_log_delivery.access.record_fields, "sc-status")
+    error_message = "The access log has the viewer's address and the status, never the path, the query string, the Referer or cookies."
   }
 
   # The catalog's cache key: exactly what GET /api/products and /api/companies answer on (internal/apigw).
@@ -122,8 +197,8 @@ run "site" {
   }
 
   assert {
-    condition     = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.cache_policy_id if b.path_pattern == "/api/*"] == ["4135ea2d-6df8-44a3-9df3-4b5a84be39ad"] && alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.viewer_protocol_policy == "https-only" if startswith(b.path_pattern, "/api/")])
-    error_message = "The rest of /api/* is never cached (managed CachingDisabled), and the API is HTTPS only."
+    condition     = alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.viewer_protocol_policy == "https-only" if startswith(b.path_pattern, "/api/")])
+    error_message = "The API is HTTPS only."
   }
 
   # The WAF: a rate limit per IP, then AWS's managed rule groups.
@@ -185,6 +260,26 @@ run "site_wiring" {
     values = { id = "oooooooo-1111-2222-3333-444444444444" }
   }
   override_resource {
+    target = aws_cloudfront_cache_policy.api
+    values = { id = "aaaaaaaa-1111-2222-3333-444444444444" }
+  }
+  override_resource {
+    target = aws_cloudfront_origin_request_policy.api
+    values = { id = "pppppppp-1111-2222-3333-444444444444" }
+  }
+  override_resource {
+    target = aws_cloudfront_function.images_only
+    values = { arn = "arn:aws:cloudfront::123456789012:function/delivery-prod-images-only" }
+  }
+  override_resource {
+    target = aws_cloudfront_distribution.this
+    values = { arn = "arn:aws:cloudfront::123456789012:distribution/E2QWRUHEXAMPLE" }
+  }
+  override_resource {
+    target = aws_cloudwatch_log_delivery_destination.access
+    values = { arn = "arn:aws:logs:us-east-1:123456789012:delivery-destination:delivery-prod-cdn-access" }
+  }
+  override_resource {
     target = aws_s3_bucket.this
     values = { arn = "arn:aws:s3:::delivery-prod-site-abc123", bucket_regional_domain_name = "delivery-prod-site-abc123.s3.eu-west-1.amazonaws.com" }
   }
@@ -208,5 +303,20 @@ run "site_wiring" {
       ["/api/companies", "cccccccc-1111-2222-3333-444444444444", "oooooooo-1111-2222-3333-444444444444"],
     ]
     error_message = "The two catalog paths are cached with the catalog cache policy and its origin request policy."
+  }
+
+  assert {
+    condition     = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : [b.cache_policy_id, b.origin_request_policy_id] if b.path_pattern == "/api/*"] == [["aaaaaaaa-1111-2222-3333-444444444444", "pppppppp-1111-2222-3333-444444444444"]]
+    error_message = "The rest of /api/* uses the API's cache policy (Authorization, nothing kept) and origin request policy (the viewer's address)."
+  }
+
+  assert {
+    condition     = one([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : [for f in b.function_association : f.function_arn] if b.path_pattern == "/images/*"]) == ["arn:aws:cloudfront::123456789012:function/delivery-prod-images-only"]
+    error_message = "/images/* runs the images-only function."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_delivery_source.access.resource_arn == aws_cloudfront_distribution.this.arn && aws_cloudwatch_log_delivery_destination.access.delivery_destination_configuration[0].destination_resource_arn == "arn:aws:s3:::delivery-prod-logs-abc123"
+    error_message = "The distribution's access log goes to the log bucket."
   }
 }
