@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deploys the delivery marketplace to your AWS account with Terraform.
 #
-#   ./setup.sh deploy            build, apply foundation -> backend -> storefront, migrate, upload the site
+#   ./setup.sh deploy            build, apply foundation -> backend, migrate, apply storefront, upload the site
 #   ./setup.sh plan              show what deploy would change
 #   ./setup.sh destroy           tear everything down (asks first; CONFIRM=yes to skip the question)
 #   ./setup.sh token <company>   print a 24 h company token (company id, or a name: created if missing)
@@ -24,6 +24,8 @@
 #   TF_LOCK_TABLE              DynamoDB lock table (default: <project>-tfstate-lock, created if missing)
 #   MANAGE_ACCOUNT_SETTINGS    true or false: this environment owns API Gateway's logging role and the SMS
 #                              preferences of the account and region (default: decided, see docs/deploy.md)
+#   ROTATE_ORIGIN_SECRET       yes: a new secret for the header CloudFront proves itself to the API with
+#                              (docs/deploy.md, "Rotating secrets")
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -55,7 +57,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -359,6 +361,7 @@ run_migrations() {
   fn="$(tf_output backend migrate_function_name)"
   result="$(invoke "$fn" '{"action":"migrate"}')"
   info "schema version $(jq -r '.version' <<<"$result")"
+  info "function database users: $(jq -r '.users // {} | to_entries | map("\(.key)=\(.value)") | join(" ")' <<<"$result")"
 }
 
 ensure_company() { # ensure_company <name> -> company id
@@ -424,7 +427,15 @@ cmd_deploy() {
 
   tf_apply foundation
   release_account_settings
-  tf_apply backend
+  local rotate=()
+  if [ "${ROTATE_ORIGIN_SECRET:-}" = "yes" ]; then
+    info "ROTATE_ORIGIN_SECRET=yes: a new origin secret; the API answers 403 until CloudFront sends it (some minutes)"
+    rotate=(-replace=terraform_data.origin_verify)
+  fi
+  tf_apply backend "${rotate[@]+"${rotate[@]}"}"
+  # At once: the backend has just pointed each function at its own MySQL user, which migrate creates (with its
+  # grants and the password of its secret); until then those functions are refused by MySQL and answer 503.
+  run_migrations
   tf_apply storefront
   # The backend reads the storefront's state: its origin for CORS (of the API and of the photo uploads
   # bucket), its URL for the links in carrier SMS (SITE_URL) and its distribution, the one allowed to read
@@ -443,7 +454,6 @@ cmd_deploy() {
   fi
 
   ensure_signing_key
-  run_migrations
   upload_site
 
   step "Creating the first company ($COMPANY_NAME)"
@@ -457,7 +467,7 @@ cmd_deploy() {
   step "Done"
   cat <<EOF
     Storefront:        $url   (CloudFront may take a few minutes to serve the first deployment)
-    API:               $url/api   (direct: $(tf_output backend api_invoke_url)/api)
+    API:               $url/api   (only through the storefront's address: the API refuses any other way in)
     Bastion (SSH):     $(tf_output foundation bastion_ssh_command)
     Bastion (SSM):     $(tf_output foundation bastion_ssm_port_forward_command)
     Company token:     (company $company_id "$COMPANY_NAME", valid 24 h; ./setup.sh token <company> for another)
