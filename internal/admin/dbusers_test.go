@@ -56,8 +56,11 @@ func TestParseUsers(t *testing.T) {
 			}
 		})
 	}
-	if _, err := admin.UsersFromEnv(func(string) string { return "" }, nil); err == nil {
-		t.Error("UsersFromEnv without DB_USERS = nil error, want one")
+	if users, err := admin.UsersFromEnv(func(string) string { return "" }, nil); err != nil || len(users) != 0 {
+		t.Errorf("UsersFromEnv without DB_USERS = %v, %v; want none", users, err)
+	}
+	if _, err := admin.UsersFromEnv(func(string) string { return `{"migrate":"arn:a"}` }, nil); err == nil {
+		t.Error("UsersFromEnv with a function that has no grants = nil error, want one")
 	}
 }
 
