@@ -20,14 +20,16 @@ type codeSent struct {
 }
 
 // SessionCode serves POST /api/{carrier,company}/session/code
-// {"phone"}: 202 with the same body whether or not the phone is known, 429
-// once the phone asked too often, 400 for a malformed phone.
+// {"phone"}: 202 with the same body whether or not the phone is known or a
+// code was sent, 429 once the client (or everyone together) asked too
+// often, 400 for a malformed phone.
 func SessionCode(flow market.SignIn) Endpoint {
 	return func(ctx context.Context, in Input) (Reply, error) {
 		var req market.CodeRequest
 		if err := DecodeStrict(in.Body, &req); err != nil {
 			return Reply{}, err
 		}
+		req.Client = in.Client
 		if err := flow.RequestCode(ctx, req); err != nil {
 			return Reply{}, err
 		}
@@ -49,7 +51,8 @@ type companySession struct {
 }
 
 // CarrierSession serves POST /api/carrier/session {"phone","code"}: 200
-// with a carrier token, 401 for any code that does not sign in.
+// with a carrier token, 401 for any code that does not sign in, 429 once
+// the client tried too many codes.
 func CarrierSession(flow market.SignIn, signer Signer) Endpoint {
 	return session(flow, signer, func(k auth.Keyring, s market.SignInSubject) (any, error) {
 		t, err := k.CarrierSession(s.ID)
@@ -73,6 +76,7 @@ func session(flow market.SignIn, signer Signer, mint func(auth.Keyring, market.S
 		if err := DecodeStrict(in.Body, &req); err != nil {
 			return Reply{}, err
 		}
+		req.Client = in.Client
 		if signer == nil {
 			return Reply{}, errors.New("sign-in: no signing key configured")
 		}

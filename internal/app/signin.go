@@ -16,9 +16,9 @@ import (
 // SignIn is the handler of the signin Lambda: carriers and companies sign
 // in with a code sent by SMS and get a 12 h token.
 func SignIn(d Deps) *apigw.Function {
-	store := mysql.NewSignInStore(d.DB)
-	carriers := market.SignIn{Kind: market.SignInCarrier, Store: store, Texts: d.Texts, Log: d.Logger, MinAnswer: market.SignInMinAnswer}
-	companies := market.SignIn{Kind: market.SignInCompany, Store: store, Texts: d.Texts, Log: d.Logger, MinAnswer: market.SignInMinAnswer}
+	store, limiter := mysql.NewSignInStore(d.DB), d.limiter()
+	carriers := market.SignIn{Kind: market.SignInCarrier, Store: store, Texts: d.Texts, Log: d.Logger, MinAnswer: market.SignInMinAnswer, Limits: d.Limits, Limiter: limiter}
+	companies := market.SignIn{Kind: market.SignInCompany, Store: store, Texts: d.Texts, Log: d.Logger, MinAnswer: market.SignInMinAnswer, Limits: d.Limits, Limiter: limiter}
 	return apigw.NewFunction("signin", d.api(), map[string]apigw.Endpoint{
 		"POST /api/carrier/session/code": apigw.SessionCode(carriers),
 		"POST /api/carrier/session":      apigw.CarrierSession(carriers, d.Signer),

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/auth"
@@ -212,7 +215,8 @@ func TestMintedTokensNeverCross(t *testing.T) {
 }
 
 // TestSignInNoEnumeration: a known and an unknown phone get the same
-// answers, the unknown one no SMS, and the same limit.
+// answers, the unknown one no SMS, and the same bound, past which the
+// answer is still the same and nothing is sent.
 func TestSignInNoEnumeration(t *testing.T) {
 	for _, kind := range []string{"carrier", "company"} {
 		t.Run(kind, func(t *testing.T) {
@@ -238,19 +242,98 @@ func TestSignInNoEnumeration(t *testing.T) {
 			if n := s.textsTo(nobodysPhone); n != 0 {
 				t.Errorf("%d SMS to a phone of nobody; want none", n)
 			}
-			for _, phone := range []string{known, nobodysPhone} {
-				r := s.do(t, http.MethodPost, path, "", nil, phoneBody(phone))
-				seconds, err := strconv.Atoi(r.header.Get("Retry-After"))
-				if r.status != http.StatusTooManyRequests || r.errorCode() != "throttled" || err != nil || seconds < 1 || seconds > int(market.SignInWindow/time.Second) {
-					t.Errorf("4th code for %s = %d %s Retry-After %q; want 429 throttled with the seconds to wait", phone, r.status, r.rawBody, r.header.Get("Retry-After"))
-				}
+			k := s.do(t, http.MethodPost, path, "", nil, phoneBody(known))
+			u := s.do(t, http.MethodPost, path, "", nil, phoneBody(nobodysPhone))
+			if k.status != http.StatusAccepted || u.status != k.status || u.rawBody != k.rawBody || k.header.Get("Retry-After") != "" {
+				t.Errorf("request over the bound: known %d %s, unknown %d %s; want the same 202", k.status, k.rawBody, u.status, u.rawBody)
+			}
+			if n := s.textsTo(known); n != market.SignInMaxCodes {
+				t.Errorf("%d SMS to the known phone after a request over the bound; want still %d", n, market.SignInMaxCodes)
 			}
 			// Wrong codes: the same 401 for both phones.
 			sessionPath := "/api/" + kind + "/session"
-			k := s.do(t, http.MethodPost, sessionPath, "", nil, sessionBody(known, wrongOf(s.codeFor(t, known))))
-			u := s.do(t, http.MethodPost, sessionPath, "", nil, sessionBody(nobodysPhone, "123456"))
+			k = s.do(t, http.MethodPost, sessionPath, "", nil, sessionBody(known, wrongOf(s.codeFor(t, known))))
+			u = s.do(t, http.MethodPost, sessionPath, "", nil, sessionBody(nobodysPhone, "123456"))
 			if k.status != http.StatusUnauthorized || k.errorCode() != "unauthorized" || u.status != k.status || u.rawBody != k.rawBody {
 				t.Errorf("wrong code: known %d %s, unknown %d %s; want the same 401", k.status, k.rawBody, u.status, u.rawBody)
+			}
+		})
+	}
+}
+
+// signInEvent is a sign-in request as API Gateway hands it to the signin
+// function, from the client at sourceIP.
+func signInEvent(path, sourceIP, body string) events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{
+		Resource: path, Path: path, HTTPMethod: http.MethodPost,
+		Headers: map[string]string{"Content-Type": "application/json"},
+		Body:    body,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			ResourcePath: path, HTTPMethod: http.MethodPost,
+			Identity: events.APIGatewayRequestIdentity{SourceIP: sourceIP},
+		},
+	}
+}
+
+// TestSignInFunctionLimitsClients: the signin function takes its limits
+// from Deps and counts them in the database, per client address over
+// every phone and both kinds: 429 with Retry-After past a client's bound,
+// which another client does not share.
+func TestSignInFunctionLimitsClients(t *testing.T) {
+	tests := []struct {
+		name   string
+		limits market.Limits
+		max    int
+		// body is the n-th request's, to path.
+		path func(n int) string
+		body func(n int) string
+		// served is what a request within the bound answers.
+		served int
+	}{
+		{
+			name:   "code requests",
+			limits: market.Limits{SignInCodesPerClient: market.Limit{Max: 2, Window: time.Hour}},
+			max:    2,
+			path:   func(n int) string { return []string{"/api/carrier/session/code", "/api/company/session/code"}[n%2] },
+			body:   func(n int) string { return phoneBody(fmt.Sprintf("+3519399900%02d", 10+n)) },
+			served: http.StatusAccepted,
+		},
+		{
+			name:   "code checks",
+			limits: market.Limits{SignInChecksPerClient: market.Limit{Max: 5, Window: time.Hour}},
+			max:    5,
+			path:   func(n int) string { return []string{"/api/carrier/session", "/api/company/session"}[n%2] },
+			body:   func(n int) string { return sessionBody(fmt.Sprintf("+3519399900%02d", 10+n), "123456") },
+			served: http.StatusUnauthorized,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			db := dbtest.MustOpenDB(t)
+			keyring := newKeyring(t)
+			fn := app.SignIn(app.Deps{DB: db, Logger: slog.New(slog.DiscardHandler), Texts: notify.NewOutbox(nil), Limits: tt.limits,
+				Signer: func(context.Context) (auth.Keyring, error) { return keyring, nil }})
+			call := func(n int, client string) events.APIGatewayProxyResponse {
+				t.Helper()
+				resp, err := fn.Handle(context.Background(), signInEvent(tt.path(n), client, tt.body(n)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return resp
+			}
+			for n := range tt.max {
+				if resp := call(n, "203.0.113.66"); resp.StatusCode != tt.served {
+					t.Fatalf("request %d = %d %s; want %d", n+1, resp.StatusCode, resp.Body, tt.served)
+				}
+			}
+			resp := call(tt.max, "203.0.113.66")
+			seconds, err := strconv.Atoi(resp.Headers["Retry-After"])
+			if resp.StatusCode != http.StatusTooManyRequests || err != nil || seconds < 1 || !strings.Contains(resp.Body, "this address") {
+				t.Errorf("request over the client's bound = %d %s Retry-After %q; want 429 about the address, with the seconds to wait", resp.StatusCode, resp.Body, resp.Headers["Retry-After"])
+			}
+			if resp := call(tt.max, "192.0.2.1"); resp.StatusCode != tt.served {
+				t.Errorf("another client = %d %s; want %d", resp.StatusCode, resp.Body, tt.served)
 			}
 		})
 	}

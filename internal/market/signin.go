@@ -27,15 +27,21 @@ const (
 
 // The rules of SMS sign-in.
 const (
-	// SignInCodeTTL is how long a code can be used.
-	SignInCodeTTL = 10 * time.Minute
-	// SignInMaxAttempts is how many guesses a code allows, right or wrong;
-	// after them the code is dead.
-	SignInMaxAttempts = 5
-	// SignInMaxCodes codes may be requested for one phone (of one kind)
-	// within SignInWindow; more are throttled.
+	// SignInMaxCodes codes at most are sent to one phone (of one kind)
+	// within SignInWindow: that bounds what anyone can make a number
+	// receive, and the guesses anyone can make at its codes. A request
+	// over it is answered as one that sent a code, and sends nothing.
 	SignInMaxCodes = 3
 	SignInWindow   = 15 * time.Minute
+	// SignInCodeTTL is how long a code can be used. It is the window, so
+	// that whenever a phone may get no new code, the codes it got within
+	// the window are still live: a stranger who asks for codes for
+	// someone's phone only sends its owner codes they can use.
+	SignInCodeTTL = SignInWindow
+	// SignInMaxAttempts is how many guesses a code allows, right or wrong;
+	// after them the code is dead. A guess is tried against every live
+	// code of the phone and counts against each it is tried against.
+	SignInMaxAttempts = 5
 	// SignInRetention is how long a code's row is kept: far past its
 	// expiry and the throttle window, short enough that requests for
 	// numbers nobody has cannot pile up.
@@ -49,8 +55,9 @@ const (
 )
 
 // SignInCodeSent is the one answer to a code request, whether or not the
-// phone belongs to anyone: the answer must not tell.
-const SignInCodeSent = "If this number belongs to an active account, a 6-digit code is on its way. It is valid for 10 minutes."
+// phone belongs to anyone and whether or not a code was sent: the answer
+// must not tell.
+var SignInCodeSent = fmt.Sprintf("If this number belongs to an active account, a 6-digit code is on its way. It is valid for %d minutes.", int(SignInCodeTTL/time.Minute))
 
 // SignInCodeSMS is the text that carries a code: the code and nothing
 // else about the person, in GSM-7 so that it is one plain SMS.
@@ -104,6 +111,9 @@ type SignInStore interface {
 	// NewestCode returns the newest unused code of kind and phone that
 	// expires after now, or CodeNotFound.
 	NewestCode(ctx context.Context, kind SignInKind, phone string, now time.Time) (SignInCode, error)
+	// LiveCodes returns up to limit unused codes of kind and phone that
+	// expire after now, oldest first; none is not an error.
+	LiveCodes(ctx context.Context, kind SignInKind, phone string, now time.Time, limit int) ([]SignInCode, error)
 	// CountAttempt counts one attempt on the code with id if it is unused,
 	// expires after now and has had fewer than max; false (and nothing
 	// changed) if not. Concurrent calls never count more than max.
@@ -114,15 +124,22 @@ type SignInStore interface {
 	UseCode(ctx context.Context, id int64, now time.Time) (bool, error)
 }
 
-// CodeRequest is the body of POST /api/{carrier,company}/session/code.
+// CodeRequest is the body of POST /api/{carrier,company}/session/code,
+// and the client it came from.
 type CodeRequest struct {
 	Phone *string `json:"phone"`
+	// Client is the address the request came from, never read from the
+	// body: the per-client limits key on it (ClientKey).
+	Client string `json:"-"`
 }
 
-// SessionRequest is the body of POST /api/{carrier,company}/session.
+// SessionRequest is the body of POST /api/{carrier,company}/session, and
+// the client it came from.
 type SessionRequest struct {
 	Phone *string `json:"phone"`
 	Code  *string `json:"code"`
+	// Client is the address the request came from, as in CodeRequest.
+	Client string `json:"-"`
 }
 
 // SignIn is SMS sign-in for one kind: it sends codes and redeems them.
@@ -135,11 +152,25 @@ type SignIn struct {
 	// Log is told when a code could not be sent; slog.Default() when nil.
 	Log *slog.Logger
 	// MinAnswer is how long a code request takes at least. A known phone
-	// waits for the SMS to be handed to SNS and an unknown one does not,
-	// so without a floor the answer's timing would tell which phones
-	// belong to someone.
+	// waits for the SMS to be handed to SNS and an unknown one (or one
+	// over SignInMaxCodes) does not, so without a floor the answer's
+	// timing would tell which phones belong to someone.
 	MinAnswer time.Duration
+	// Limits holds the per-client and total bounds on code requests and
+	// checks (SignInCodesPerClient, SignInCodesTotal,
+	// SignInChecksPerClient), counted by Limiter; a nil Limiter counts
+	// nothing.
+	Limits  Limits
+	Limiter *RateLimiter
 }
+
+// The rate-limit kinds of sign-in. Carriers and companies share them, so
+// that one client gets one budget whichever kind it asks for.
+const (
+	signInCodesKind  = "signin-codes"
+	signInTotalKind  = "signin-codes-total"
+	signInChecksKind = "signin-checks"
+)
 
 // SignInMinAnswer is the floor the deployed functions use: well above the
 // time SNS takes to accept an SMS.
@@ -160,9 +191,11 @@ func (s SignIn) now() time.Time {
 }
 
 // RequestCode sends a new code to the phone if it belongs to an active
-// account of s.Kind, and answers the same whether or not it does: nil, or
-// CodeThrottled (with RetryAfter) once SignInMaxCodes codes were requested
-// for the phone within SignInWindow, or CodeInvalid for a malformed phone.
+// account of s.Kind and got fewer than SignInMaxCodes within SignInWindow,
+// and answers nil whether or not it does. CodeThrottled (with RetryAfter)
+// when req.Client asked for too many codes, or everyone together did:
+// those speak of the client and of everyone, never of the phone.
+// CodeInvalid for a malformed phone.
 func (s SignIn) RequestCode(ctx context.Context, req CodeRequest) error {
 	phone, err := requiredPhone(req.Phone)
 	if err != nil {
@@ -180,6 +213,16 @@ func (s SignIn) RequestCode(ctx context.Context, req CodeRequest) error {
 				floor.Stop()
 			}
 		}()
+	}
+	// The client's bound first, so that one client's flood is refused
+	// before it spends what everyone shares.
+	if err := s.Limiter.Allow(ctx, signInCodesKind, ClientKey(req.Client), s.Limits.SignInCodesPerClient,
+		"too many sign-in codes asked for from this address"); err != nil {
+		return err
+	}
+	if err := s.Limiter.Allow(ctx, signInTotalKind, "", s.Limits.SignInCodesTotal,
+		"too many sign-in codes asked for just now"); err != nil {
+		return err
 	}
 	subject, err := s.Store.SignInSubject(ctx, s.Kind, phone)
 	known := err == nil
@@ -208,11 +251,12 @@ func (s SignIn) RequestCode(ctx context.Context, req CodeRequest) error {
 		return err
 	}
 	if len(others) >= SignInMaxCodes {
-		// A refused request does not count against the next window.
-		if err := s.Store.RemoveCode(ctx, id); err != nil {
-			return err
-		}
-		return throttled(others[0], now)
+		// Nothing is sent, and the answer is that of a sent code: a
+		// refusal would tell that someone asked for this phone, and the
+		// codes sent within the window are still live for its owner. A
+		// request that sent nothing does not count against the next
+		// window.
+		return s.Store.RemoveCode(ctx, id)
 	}
 	if !known {
 		return nil
@@ -226,26 +270,15 @@ func (s SignIn) RequestCode(ctx context.Context, req CodeRequest) error {
 	return nil
 }
 
-// throttled is the answer to a request over the limit: when the oldest
-// request in the window leaves it, one more is allowed.
-func throttled(oldest, now time.Time) error {
-	wait := oldest.Add(SignInWindow).Sub(now)
-	seconds := int((wait + time.Second - 1) / time.Second)
-	if seconds < 1 {
-		seconds = 1
-	}
-	return &Error{
-		Code:    CodeThrottled,
-		Message: fmt.Sprintf("at most %d codes per %d minutes for one number; try again in %d seconds", SignInMaxCodes, int(SignInWindow/time.Minute), seconds),
-		Details: RetryAfter{Seconds: seconds},
-	}
-}
-
-// Redeem checks a code against the newest live code of the phone and
-// returns who it signs in. Every attempt counts, right or wrong; a code
-// signs in once. Every failure is the same CodeUnauthorized, whether the
-// phone is unknown or the code wrong, expired, used or out of attempts;
-// CodeInvalid for a malformed phone or code.
+// Redeem checks a code against every live code of the phone, each with
+// its own attempts, and returns who it signs in: the owner can use any
+// code their phone got, one a stranger's request caused included. Every
+// attempt counts, right or wrong, against each code it is tried against;
+// a code signs in once, and a sign-in retires the phone's other codes.
+// Every failure is the same CodeUnauthorized, whether the phone is
+// unknown or the code wrong, expired, used or out of attempts;
+// CodeThrottled (with RetryAfter) when req.Client tried too many codes,
+// over every phone; CodeInvalid for a malformed phone or code.
 func (s SignIn) Redeem(ctx context.Context, req SessionRequest) (SignInSubject, error) {
 	phone, err := requiredPhone(req.Phone)
 	if err != nil {
@@ -258,21 +291,34 @@ func (s SignIn) Redeem(ctx context.Context, req SessionRequest) (SignInSubject, 
 	if !isCode(code) {
 		return SignInSubject{}, FieldError("code", "code must be the %d digits sent by SMS", signInCodeDigits)
 	}
+	if err := s.Limiter.Allow(ctx, signInChecksKind, ClientKey(req.Client), s.Limits.SignInChecksPerClient,
+		"too many sign-in codes tried from this address"); err != nil {
+		return SignInSubject{}, err
+	}
 	now := s.now()
-	c, err := s.Store.NewestCode(ctx, s.Kind, phone, now)
-	if ErrorCode(err) == CodeNotFound {
-		return SignInSubject{}, errWrongCode
-	}
+	// No more than SignInMaxCodes, the oldest: a request over the bound
+	// holds a code of its own for the moment until it removes it, and a
+	// code never sent must not be one more to guess at.
+	live, err := s.Store.LiveCodes(ctx, s.Kind, phone, now, SignInMaxCodes)
 	if err != nil {
 		return SignInSubject{}, err
 	}
-	// The attempt is counted before the code is compared, so that
-	// concurrent guesses get SignInMaxAttempts comparisons in all.
-	counted, err := s.Store.CountAttempt(ctx, c.ID, SignInMaxAttempts, now)
-	if err != nil {
-		return SignInSubject{}, err
+	var c *SignInCode
+	for i := range live {
+		// The attempt is counted before the code is compared, so that
+		// concurrent guesses get SignInMaxAttempts comparisons per code
+		// in all.
+		counted, err := s.Store.CountAttempt(ctx, live[i].ID, SignInMaxAttempts, now)
+		if err != nil {
+			return SignInSubject{}, err
+		}
+		k := live[i]
+		if counted && k.SubjectID != nil && k.Hash != nil && k.Salt != nil && codeMatches(code, *k.Salt, *k.Hash) {
+			c = &live[i]
+			break
+		}
 	}
-	if !counted || c.SubjectID == nil || c.Hash == nil || c.Salt == nil || !codeMatches(code, *c.Salt, *c.Hash) {
+	if c == nil {
 		return SignInSubject{}, errWrongCode
 	}
 	used, err := s.Store.UseCode(ctx, c.ID, now)
@@ -281,6 +327,17 @@ func (s SignIn) Redeem(ctx context.Context, req SessionRequest) (SignInSubject, 
 	}
 	if !used {
 		return SignInSubject{}, errWrongCode
+	}
+	// The owner is in: the phone's other codes would serve only a
+	// guesser now.
+	for _, other := range live {
+		if other.ID == c.ID {
+			continue
+		}
+		if _, err := s.Store.UseCode(ctx, other.ID, now); err != nil {
+			s.logger().WarnContext(ctx, "sign-in: other codes not retired", "kind", string(s.Kind), "error", err)
+			break
+		}
 	}
 	// The phone must still be the same account's: a carrier removed, or a
 	// company that changed its phone, since the code was sent is refused.

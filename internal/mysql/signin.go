@@ -112,6 +112,24 @@ func (s *SignInStore) NewestCode(ctx context.Context, kind market.SignInKind, ph
 	return c, translate("newest sign-in code", err)
 }
 
+const liveSignInCodes = `SELECT id, kind, phone, subject_id, code_hash, salt, attempts, created_at, expires_at
+	FROM sign_in_codes
+	WHERE kind = ? AND phone = ? AND expires_at > ? AND used_at IS NULL
+	ORDER BY created_at, id LIMIT ?`
+
+// LiveCodes returns up to limit unused codes of kind and phone that expire
+// after now, oldest first.
+func (s *SignInStore) LiveCodes(ctx context.Context, kind market.SignInKind, phone string, now time.Time, limit int) ([]market.SignInCode, error) {
+	codes := []market.SignInCode{}
+	if err := sqlx.SelectContext(ctx, s.db, &codes, liveSignInCodes, string(kind), phone, now.UTC(), limit); err != nil {
+		return nil, translate("live sign-in codes", err)
+	}
+	for i := range codes {
+		codes[i].CreatedAt, codes[i].ExpiresAt = codes[i].CreatedAt.UTC(), codes[i].ExpiresAt.UTC()
+	}
+	return codes, nil
+}
+
 // Both updates hold their condition in the WHERE clause, so the database
 // decides each race: of concurrent attempts only max find attempts < max,
 // and of concurrent uses only one finds used_at NULL.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -196,7 +197,8 @@ func TestSignInByCode(t *testing.T) {
 }
 
 // TestSignInUnknownPhone: an unknown or inactive phone is answered as a
-// known one, gets no SMS, and counts against the same limit.
+// known one, gets no SMS, and counts against the same bound, past which
+// the answer is still the same.
 func TestSignInUnknownPhone(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -219,8 +221,9 @@ func TestSignInUnknownPhone(t *testing.T) {
 			if sent := f.texts.all(); len(sent) != 0 {
 				t.Errorf("sent %+v to a phone of nobody", sent)
 			}
-			_, err := f.request(t, tt.kind, tt.phone)
-			wantCode(t, err, market.CodeThrottled)
+			if _, err := f.request(t, tt.kind, tt.phone); err != nil {
+				t.Fatalf("request over the bound = %v, want nil", err)
+			}
 			var nulls int
 			if err := f.db.GetContext(context.Background(), &nulls, `SELECT COUNT(*) FROM sign_in_codes
 				WHERE phone = ? AND subject_id IS NULL AND code_hash IS NULL AND salt IS NULL`, tt.phone); err != nil {
@@ -237,38 +240,45 @@ func TestSignInUnknownPhone(t *testing.T) {
 	}
 }
 
-func TestSignInThrottle(t *testing.T) {
+// TestSignInPhoneBound: past SignInMaxCodes within the window a request
+// is answered as any other, sends nothing and leaves nothing; the codes
+// sent are still live for the owner until a new one may be sent.
+func TestSignInPhoneBound(t *testing.T) {
 	f := newSignInFixture(t)
+	var sent []string
 	for i := range market.SignInMaxCodes {
 		f.clock.set(signInStart.Add(time.Duration(i) * time.Minute))
-		if _, err := f.request(t, market.SignInCarrier, carrierPhone); err != nil {
-			t.Fatalf("request %d = %v", i+1, err)
+		code, err := f.request(t, market.SignInCarrier, carrierPhone)
+		if err != nil || code == "" {
+			t.Fatalf("request %d = %q, %v", i+1, code, err)
+		}
+		sent = append(sent, code)
+	}
+	for _, at := range []time.Duration{3*time.Minute + 500*time.Millisecond, market.SignInWindow - time.Second} {
+		f.clock.set(signInStart.Add(at))
+		code, err := f.request(t, market.SignInCarrier, carrierPhone)
+		if err != nil || code != "" {
+			t.Fatalf("request over the bound at +%s = %q, %v; want nil and no SMS", at, code, err)
 		}
 	}
-	f.clock.set(signInStart.Add(3*time.Minute + 500*time.Millisecond))
-	_, err := f.request(t, market.SignInCarrier, carrierPhone)
-	wantCode(t, err, market.CodeThrottled)
-	var me *market.Error
-	if !errors.As(err, &me) || me.Details != (market.RetryAfter{Seconds: 720}) {
-		t.Errorf("throttled details = %#v; want 720 s, until the first code leaves the window", me)
-	}
 	if n := f.rows(t, carrierPhone); n != market.SignInMaxCodes {
-		t.Errorf("%d rows after a throttled request; it must not count", n)
+		t.Errorf("%d rows after requests over the bound; they must not count", n)
 	}
-	if sent := len(f.texts.all()); sent != market.SignInMaxCodes {
-		t.Errorf("%d SMS sent; want %d", sent, market.SignInMaxCodes)
-	}
-	// The limit is per kind and per phone.
+	// The bound is per kind and per phone.
 	if _, err := f.request(t, market.SignInCompany, carrierPhone); err != nil {
 		t.Errorf("company code for the carrier's phone = %v, want nil", err)
 	}
 	if _, err := f.request(t, market.SignInCarrier, unknownPhone); err != nil {
 		t.Errorf("code for another phone = %v, want nil", err)
 	}
-
+	if sent := len(f.texts.all()); sent != market.SignInMaxCodes {
+		t.Errorf("%d SMS sent; want %d", sent, market.SignInMaxCodes)
+	}
+	// The last moment no new code may be sent: the first is still live.
 	f.clock.set(signInStart.Add(market.SignInWindow - time.Second))
-	_, err = f.request(t, market.SignInCarrier, carrierPhone)
-	wantCode(t, err, market.CodeThrottled)
+	if _, err := f.redeem(market.SignInCarrier, carrierPhone, sent[0]); err != nil {
+		t.Errorf("Redeem(first code) while no new one may be sent = %v", err)
+	}
 	f.clock.set(signInStart.Add(market.SignInWindow))
 	code, err := f.request(t, market.SignInCarrier, carrierPhone)
 	if err != nil || code == "" {
@@ -339,24 +349,32 @@ func TestSignInExpiry(t *testing.T) {
 	}
 }
 
-// TestSignInNewestCodeOnly: a new code replaces the one before.
-func TestSignInNewestCodeOnly(t *testing.T) {
-	f := newSignInFixture(t)
-	first, err := f.request(t, market.SignInCarrier, carrierPhone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.clock.set(signInStart.Add(time.Second))
-	second, err := f.request(t, market.SignInCarrier, carrierPhone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if first != second {
-		_, err = f.redeem(market.SignInCarrier, carrierPhone, first)
-		wantCode(t, err, market.CodeUnauthorized)
-	}
-	if _, err := f.redeem(market.SignInCarrier, carrierPhone, second); err != nil {
-		t.Errorf("Redeem(newest) = %v", err)
+// TestSignInAnyLiveCode: each live code of the phone signs in, whoever
+// asked for it; a sign-in retires the others.
+func TestSignInAnyLiveCode(t *testing.T) {
+	for use := range market.SignInMaxCodes {
+		t.Run(fmt.Sprintf("code %d", use+1), func(t *testing.T) {
+			f := newSignInFixture(t)
+			var codes []string
+			for i := range market.SignInMaxCodes {
+				f.clock.set(signInStart.Add(time.Duration(i) * time.Second))
+				code, err := f.request(t, market.SignInCarrier, carrierPhone)
+				if err != nil {
+					t.Fatal(err)
+				}
+				codes = append(codes, code)
+			}
+			if _, err := f.redeem(market.SignInCarrier, carrierPhone, codes[use]); err != nil {
+				t.Fatalf("Redeem(code %d) = %v", use+1, err)
+			}
+			var unused int
+			if err := f.db.GetContext(context.Background(), &unused, `SELECT COUNT(*) FROM sign_in_codes WHERE phone = ? AND used_at IS NULL`, carrierPhone); err != nil {
+				t.Fatal(err)
+			}
+			if unused != 0 {
+				t.Errorf("%d codes unused after a sign-in; want the others retired", unused)
+			}
+		})
 	}
 }
 
@@ -466,6 +484,93 @@ func TestSignInConcurrentGuesses(t *testing.T) {
 	wantCode(t, err, market.CodeUnauthorized)
 }
 
+// TestSignInConcurrentGuessesAcrossCodes: with every code the bound
+// allows live, many concurrent wrong guesses compare each code exactly
+// SignInMaxAttempts times, never more, and then none signs in.
+func TestSignInConcurrentGuessesAcrossCodes(t *testing.T) {
+	f := newSignInFixture(t)
+	var codes []string
+	for i := range market.SignInMaxCodes {
+		f.clock.set(signInStart.Add(time.Duration(i) * time.Second))
+		code, err := f.request(t, market.SignInCompany, companyPhone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, code)
+	}
+	guess := "000000"
+	for i := 0; slices.Contains(codes, guess); i++ {
+		guess = fmt.Sprintf("%06d", i+1)
+	}
+	const guessers = 30
+	var wg sync.WaitGroup
+	for range guessers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f.redeem(market.SignInCompany, companyPhone, guess); market.ErrorCode(err) != market.CodeUnauthorized {
+				t.Errorf("concurrent wrong guess = %v, want unauthorized", err)
+			}
+		}()
+	}
+	wg.Wait()
+	var attempts []int
+	if err := f.db.SelectContext(context.Background(), &attempts, `SELECT attempts FROM sign_in_codes WHERE phone = ? ORDER BY id`, companyPhone); err != nil {
+		t.Fatal(err)
+	}
+	if len(attempts) != market.SignInMaxCodes {
+		t.Fatalf("%d codes; want %d", len(attempts), market.SignInMaxCodes)
+	}
+	for i, n := range attempts {
+		if n != market.SignInMaxAttempts {
+			t.Errorf("code %d: %d attempts after %d concurrent guesses; want exactly %d", i+1, n, guessers, market.SignInMaxAttempts)
+		}
+	}
+	for i, code := range codes {
+		_, err := f.redeem(market.SignInCompany, companyPhone, code)
+		if market.ErrorCode(err) != market.CodeUnauthorized {
+			t.Errorf("Redeem(code %d) after every attempt = %v, want unauthorized", i+1, err)
+		}
+	}
+}
+
+// TestSignInClientLimitsInTheDatabase: checks from one client spread over
+// many phones, concurrently, are allowed exactly up to the client's bound
+// and answered 429 past it, while another client is served.
+func TestSignInClientLimitsInTheDatabase(t *testing.T) {
+	f := newSignInFixture(t)
+	const max = 8
+	flow := f.flow(market.SignInCarrier)
+	flow.Limits = market.Limits{SignInChecksPerClient: market.Limit{Max: max, Window: time.Hour}}
+	flow.Limiter = &market.RateLimiter{Store: mysql.NewRateStore(f.db), Now: f.clock.Now}
+	check := func(client, phone string) error {
+		code := "123456"
+		_, err := flow.Redeem(context.Background(), market.SessionRequest{Phone: &phone, Code: &code, Client: client})
+		return err
+	}
+	const calls = 3 * max
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	got := map[market.Code]int{}
+	for i := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := check("203.0.113.66", fmt.Sprintf("+3519300%05d", i))
+			mu.Lock()
+			defer mu.Unlock()
+			got[market.ErrorCode(err)]++
+		}()
+	}
+	wg.Wait()
+	if got[market.CodeUnauthorized] != max || got[market.CodeThrottled] != calls-max {
+		t.Errorf("%d concurrent checks: %v; want %d unauthorized and the rest throttled", calls, got, max)
+	}
+	if err := check("192.0.2.1", carrierPhone); market.ErrorCode(err) != market.CodeUnauthorized {
+		t.Errorf("another client's check = %v; want it served (unauthorized: a wrong code)", err)
+	}
+}
+
 func TestSignInConcurrentRightCodeSignsInOnce(t *testing.T) {
 	f := newSignInFixture(t)
 	code, err := f.request(t, market.SignInCompany, companyPhone)
@@ -509,7 +614,7 @@ func TestSignInConcurrentRequestsStayUnderTheLimit(t *testing.T) {
 			defer wg.Done()
 			phone := carrierPhone
 			err := f.flow(market.SignInCarrier).RequestCode(context.Background(), market.CodeRequest{Phone: &phone})
-			if err != nil && market.ErrorCode(err) != market.CodeThrottled {
+			if err != nil {
 				t.Errorf("RequestCode = %v", err)
 			}
 		}()
