@@ -366,6 +366,9 @@ func TestSignInBadInputOverHTTP(t *testing.T) {
 		{"session: short code", "/api/company/session", sessionBody(testCompanyPhone, "12345"), "", http.StatusBadRequest},
 		{"session: bad phone", "/api/company/session", sessionBody("+0", "123456"), "", http.StatusBadRequest},
 		{"session: unknown field", "/api/carrier/session", `{"phone":"` + testCarrierPhone + `","code":"123456","ttl":"90d"}`, "", http.StatusBadRequest},
+		// The client's address is the gateway's to say, never the body's.
+		{"code: client in the body", "/api/carrier/session/code", `{"phone":"` + testCarrierPhone + `","Client":"192.0.2.1"}`, "", http.StatusBadRequest},
+		{"session: client in the body", "/api/company/session", `{"phone":"` + testCompanyPhone + `","code":"123456","client":"192.0.2.1"}`, "", http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
