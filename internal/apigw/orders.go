@@ -10,7 +10,9 @@ import (
 // PlaceOrder serves POST /api/orders: it stores the order at current
 // prices, once per Idempotency-Key, and answers 201 with it. A retry with
 // the same key and body gets the same answer (and Idempotent-Replayed:
-// true); the same key with another body, 409.
+// true), whatever the limits; the same key with another body, 409. An
+// order over a limit of the client's address, of everyone together or of
+// the customer's phone is 429 with Retry-After (market.Checkout.Place).
 func PlaceOrder(checkout market.Checkout) Endpoint {
 	return func(ctx context.Context, in Input) (Reply, error) {
 		key := in.Header("Idempotency-Key")
@@ -21,7 +23,7 @@ func PlaceOrder(checkout market.Checkout) Endpoint {
 		if err := DecodeStrict(in.Body, &req); err != nil {
 			return Reply{}, err
 		}
-		order, replayed, err := checkout.Place(ctx, key, req)
+		order, replayed, err := checkout.Place(ctx, in.Client, key, req)
 		if err != nil {
 			return Reply{}, err
 		}

@@ -96,7 +96,7 @@ func UpdateProduct(d Deps) *apigw.Function {
 // not API requests.
 func PlaceOrder(d Deps) *apigw.Function {
 	orders := mysql.NewOrderStore(d.DB)
-	checkout := market.Checkout{Orders: orders, Currency: d.Currency, Notifier: d.Notifier}
+	checkout := market.Checkout{Orders: orders, Currency: d.Currency, Notifier: d.Notifier, Limits: d.Limits, Limiter: d.limiter()}
 	return apigw.NewFunction("placeorder", d.api(), map[string]apigw.Endpoint{
 		"POST /api/orders":                  apigw.PlaceOrder(checkout),
 		"GET /api/orders/{orderId}":         apigw.GetOrder(orders),

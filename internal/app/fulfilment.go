@@ -15,5 +15,5 @@ func Fulfilment(d Deps) *apigw.Function {
 }
 
 func fulfilmentService(d Deps) market.Fulfilment {
-	return market.Fulfilment{Store: mysql.NewFulfilmentStore(d.DB), Texts: d.Texts, Log: d.Logger}
+	return market.Fulfilment{Store: mysql.NewFulfilmentStore(d.DB), Texts: d.Texts, Log: d.Logger, Limits: d.Limits, Limiter: d.limiter()}
 }

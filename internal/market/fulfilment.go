@@ -81,6 +81,13 @@ type Fulfilment struct {
 	Texts TextSender
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Limits bound the orders one carrier holds (CarrierOrders) and gives
+	// back (ReleasesPerCarrier, counted by Limiter), and how often a
+	// released order is offered again (OffersPerOrder); the zero Limits
+	// bound nothing.
+	Limits Limits
+	// Limiter counts the carriers' releases; nil counts none.
+	Limiter *RateLimiter
 }
 
 func (f Fulfilment) now() time.Time {
@@ -99,12 +106,34 @@ func (f Fulfilment) CarrierMove(ctx context.Context, carrier int64, deliveryID s
 	if !ValidDeliveryID(deliveryID) {
 		return CarrierOrder{}, Errorf(CodeNotFound, "no such order")
 	}
+	if action == ActionRelease {
+		if err := f.allowRelease(ctx, carrier, deliveryID); err != nil {
+			return CarrierOrder{}, err
+		}
+	}
 	if _, err := f.Store.Move(ctx, Move{
-		DeliveryID: deliveryID, Action: action, Actor: Actor{Kind: ActorCarrier, ID: carrier}, At: f.at(),
+		DeliveryID: deliveryID, Action: action, Actor: Actor{Kind: ActorCarrier, ID: carrier}, At: f.at(), Limits: f.Limits,
 	}); err != nil {
 		return CarrierOrder{}, err
 	}
 	return f.Store.CarrierOrder(ctx, carrier, deliveryID, f.now())
+}
+
+// allowRelease counts a carrier's release against ReleasesPerCarrier: each
+// one offers the order to every carrier again, so giving orders back
+// without end would text them without end. Only a release that can
+// happen is counted: one of an order the carrier does not hold (a double
+// tap, a stale page) is left to Move to refuse, and costs nothing.
+func (f Fulfilment) allowRelease(ctx context.Context, carrier int64, deliveryID string) error {
+	l := f.Limits.ReleasesPerCarrier
+	if f.Limiter == nil || l.Off() {
+		return nil
+	}
+	o, err := f.Store.CarrierOrder(ctx, carrier, deliveryID, f.now())
+	if err != nil || !o.Mine || o.Status != OrderAccepted {
+		return err
+	}
+	return f.Limiter.Allow(ctx, carrierReleaseKind, strconv.FormatInt(carrier, 10), l, releasesRefusal(l))
 }
 
 // CarrierOrder returns one order as carrier sees it.
@@ -201,6 +230,7 @@ func (f Fulfilment) ReleaseCarrierOrders(ctx context.Context, carrier int64) (Ha
 			}
 			_, err := f.Store.Move(ctx, Move{
 				DeliveryID: o.DeliveryID, Action: ActionRelease, Actor: Actor{Kind: ActorSystem}, Holder: carrier, At: f.at(),
+				Limits: f.Limits,
 			})
 			switch {
 			case err == nil:

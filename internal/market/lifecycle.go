@@ -179,6 +179,41 @@ type Move struct {
 	// actor releases only its own.
 	Holder int64
 	At     time.Time
+	// Limits are the bounds the store applies in the move's transaction:
+	// for a claim, the orders the carrier may hold (CheckCarrierLoad); for
+	// a release, how often the order is offered (NextOffer).
+	Limits Limits
+}
+
+// CountsRelease reports whether the move is a release the carrier is
+// counted for: its own giving back, not the system's release of the
+// orders of a carrier the operator removed.
+func (m Move) CountsRelease() bool {
+	return m.Action == ActionRelease && m.Actor.Kind == ActorCarrier
+}
+
+// CheckCarrierLoad decides whether a carrier holding held orders not yet
+// delivered (accepted or picked up) may claim one more under bound
+// (Limits.CarrierOrders; 0 is no bound): over it, CodeCarrierLimit with
+// the bound, so that no carrier can take many orders, and their
+// customers' details, at once. The store counts held inside the claim's
+// transaction under a lock of the carrier, so that concurrent claims of
+// one carrier never pass the bound together.
+func CheckCarrierLoad(held, bound int) error {
+	if bound <= 0 || held < bound {
+		return nil
+	}
+	return &Error{
+		Code: CodeCarrierLimit,
+		Message: fmt.Sprintf("you already hold %d orders that are not yet delivered, the most a carrier may hold at once: "+
+			"deliver or release one before claiming another", bound),
+		Details: CarrierLimit{Limit: bound},
+	}
+}
+
+// CarrierLimit is the detail of a CodeCarrierLimit error.
+type CarrierLimit struct {
+	Limit int `json:"limit"`
 }
 
 // HeldBy is the carrier who must hold the order for the move to apply.
@@ -311,7 +346,12 @@ type FulfilmentStore interface {
 	// It returns CodeNotFound if the order does not exist or (for a
 	// carrier other than the one holding it, or a company with no lines
 	// in it) is not the actor's, and CodeConflict (ConflictError,
-	// NotReadyError) if its status does not allow the move.
+	// NotReadyError) if its status does not allow the move. A claim of a
+	// placed order by a carrier who holds m.Limits.CarrierOrders already
+	// returns CodeCarrierLimit (CheckCarrierLoad); a release the carrier
+	// is counted for (Move.CountsRelease) adds one to the carrier's
+	// releases; a released order is due for its next offer as NextOffer
+	// says.
 	Move(ctx context.Context, m Move) (Moved, error)
 	// MarkReady marks company's part of the order ready; already ready is
 	// not an error. CodeNotFound as for Move; CodeConflict unless the

@@ -280,6 +280,15 @@ type NewOrder struct {
 	Currency    string
 	Area        string
 	CreatedAt   time.Time
+	// Limits are the bounds the store applies in the order's transaction:
+	// OpenOrdersPerPhone (CheckOpenOrders) and OffersPerOrder (NextOffer).
+	Limits Limits
+}
+
+// OfferAgainAt is when the sweep first offers the order again, or nil if
+// its first offer is also its last.
+func (o NewOrder) OfferAgainAt() *time.Time {
+	return NextOffer(FirstOffer, o.Limits.OffersPerOrder, o.CreatedAt.Add(OfferAgainAfter))
 }
 
 // NotificationDue is an order whose notification the retry sweep must look at.
@@ -300,8 +309,16 @@ type OrderStore interface {
 	// same transaction that claims the idempotency key. When the key was
 	// already used with the same request it returns that order and true;
 	// with another request, CodeConflict. It returns CodeInvalid and
-	// CodeUnavailableProducts as Pricer.Quote does.
+	// CodeUnavailableProducts as Pricer.Quote does, and CodeThrottled
+	// (CheckOpenOrders) when the customer's phone has as many open orders
+	// as o.Limits allow, counted in the same transaction under a lock of
+	// that phone, so that concurrent orders of one phone never pass the
+	// bound together. A refused order leaves its key unused.
 	Place(ctx context.Context, o NewOrder) (Order, bool, error)
+	// Replay returns the order placed earlier with the key whose hash is
+	// keyHash and true, or false if the key has placed no order (yet);
+	// CodeConflict if it placed one for another request.
+	Replay(ctx context.Context, keyHash, requestHash string) (Order, bool, error)
 	// PruneIdempotencyKeys forgets up to limit idempotency keys created
 	// before before, oldest first, and says how many it forgot. Their
 	// orders stay.
@@ -348,18 +365,53 @@ type Checkout struct {
 	Currency string
 	Notifier CarrierNotifier // nil: orders stay pending for the sweep
 	Now      func() time.Time
+	// Limits bound the orders of one client address and of everyone
+	// together (OrdersPerClient, OrdersTotal, counted by Limiter), the
+	// open orders of one customer phone (OpenOrdersPerPhone) and how
+	// often an order is offered to the carriers (OffersPerOrder); the
+	// zero Limits bound nothing.
+	Limits Limits
+	// Limiter counts the rate-limited orders; nil counts none.
+	Limiter *RateLimiter
 }
 
 // Place validates and stores an order at current prices, once per
 // idempotency key, and hands a newly placed order to the notifier. It
 // reports whether the order is one placed earlier with the same key.
-func (c Checkout) Place(ctx context.Context, key string, req OrderRequest) (Order, bool, error) {
+// client is the address the request came from (apigw.Input.Client).
+//
+// The checks run in an order that spares real shoppers: a malformed
+// request is refused before anything is counted; a retry of an order
+// already placed is answered with it before any limit, so a shopper whose
+// answer was lost always gets their order back; then the client's own
+// bound, so that one client's flood is refused before it spends what
+// everyone shares; then the bound of everyone together; and last, in the
+// order's own transaction, the customer phone's open orders.
+func (c Checkout) Place(ctx context.Context, client, key string, req OrderRequest) (Order, bool, error) {
 	if err := ValidateIdempotencyKey(key); err != nil {
 		return Order{}, false, err
 	}
 	req, err := req.Normalize()
 	if err != nil {
 		return Order{}, false, err
+	}
+	keyHash, requestHash := HashIdempotencyKey(key), req.Hash()
+	if c.rateLimited() {
+		prior, replayed, err := c.Orders.Replay(ctx, keyHash, requestHash)
+		if err != nil {
+			return Order{}, false, err
+		}
+		if replayed {
+			return answered(prior), true, nil
+		}
+		if err := c.Limiter.Allow(ctx, ordersPerClientKind, ClientKey(client), c.Limits.OrdersPerClient,
+			ordersPerClientRefusal(c.Limits.OrdersPerClient)); err != nil {
+			return Order{}, false, err
+		}
+		if err := c.Limiter.Allow(ctx, ordersTotalKind, "", c.Limits.OrdersTotal,
+			ordersTotalRefusal(c.Limits.OrdersTotal)); err != nil {
+			return Order{}, false, err
+		}
 	}
 	now := time.Now
 	if c.Now != nil {
@@ -374,12 +426,13 @@ func (c Checkout) Place(ctx context.Context, key string, req OrderRequest) (Orde
 	}
 	order, replayed, err := c.Orders.Place(ctx, NewOrder{
 		ID:          id,
-		KeyHash:     HashIdempotencyKey(key),
-		RequestHash: req.Hash(),
+		KeyHash:     keyHash,
+		RequestHash: requestHash,
 		Request:     req,
 		Currency:    c.Currency,
 		Area:        DeliveryArea(req.Customer.Address),
 		CreatedAt:   createdAt,
+		Limits:      c.Limits,
 	})
 	if err != nil {
 		return Order{}, false, err
@@ -387,9 +440,21 @@ func (c Checkout) Place(ctx context.Context, key string, req OrderRequest) (Orde
 	if !replayed && c.Notifier != nil {
 		c.Notifier.HandOff(ctx, order)
 	}
-	// The answer to a retry is the answer to the first request.
-	order.Notification, order.Timeline, order.Cancellable = nil, nil, nil
-	return order, replayed, nil
+	return answered(order), replayed, nil
+}
+
+// rateLimited reports whether placing an order counts against a rate
+// limit. Only then must a retry be told from a new order before the
+// store places it.
+func (c Checkout) rateLimited() bool {
+	return c.Limiter != nil && (!c.Limits.OrdersPerClient.Off() || !c.Limits.OrdersTotal.Off())
+}
+
+// answered is an order as placing it answers: the answer to a retry is
+// the answer to the first request.
+func answered(o Order) Order {
+	o.Notification, o.Timeline, o.Cancellable = nil, nil, nil
+	return o
 }
 
 // OrderFromQuote builds the order a store places from the quote priced in

@@ -83,3 +83,24 @@ func (s *CarrierStore) get(ctx context.Context, op, query string, arg any) (mark
 	}
 	return c, translate(op, err)
 }
+
+const carrierReleases = `SELECT id, releases FROM carriers ORDER BY id`
+
+// Releases returns how many orders each carrier has given back, by
+// carrier id, for the operator's list of carriers: a carrier who releases
+// often keeps orders from others and has each one texted to every carrier
+// again.
+func (s *CarrierStore) Releases(ctx context.Context) (map[int64]int, error) {
+	var rows []struct {
+		ID       int64 `db:"id"`
+		Releases int   `db:"releases"`
+	}
+	if err := sqlx.SelectContext(ctx, s.db, &rows, carrierReleases); err != nil {
+		return nil, translate("carrier releases", err)
+	}
+	counts := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		counts[r.ID] = r.Releases
+	}
+	return counts, nil
+}

@@ -50,24 +50,38 @@ WHERE id = ? AND status IN ('placed', 'accepted')
   AND (SELECT COUNT(*) FROM order_parts p WHERE p.order_id = ? AND p.company_id = ?) = 1`
 )
 
+// What a claim and a release do to the carrier besides the order. The
+// carrier's row is locked before the claim's first plain read, so that the
+// count of its orders, a consistent read, sees every claim of the same
+// carrier that held the lock before: concurrent claims of one carrier are
+// counted one after the other and never pass the bound together. A
+// carrier's release takes the same lock first (by counting it), so that
+// both take the carrier's row and then the order's, in that order.
+const (
+	lockCarrier      = `SELECT id FROM carriers WHERE id = ? FOR UPDATE`
+	countCarrierHeld = `SELECT COUNT(*) FROM orders WHERE carrier_id = ? AND status IN ('accepted', 'picked_up')`
+	countRelease     = `UPDATE carriers SET releases = releases + 1 WHERE id = ?`
+)
+
 // movedRow is the order as it stands after a move, or as diagnose finds it.
 type movedRow struct {
 	ID         string `db:"id"`
 	DeliveryID string `db:"delivery_id"`
 	Status     string `db:"status"`
 	CarrierID  *int64 `db:"carrier_id"`
+	Offers     int    `db:"offers"`
 	// Part is whether the acting company has lines in the order, and
 	// Unready how many parts are not ready yet.
 	Part    bool `db:"part"`
 	Unready int  `db:"unready"`
 }
 
-const movedByDeliveryID = `SELECT o.id, o.delivery_id, o.status, o.carrier_id,
+const movedByDeliveryID = `SELECT o.id, o.delivery_id, o.status, o.carrier_id, o.offers,
     EXISTS (SELECT 1 FROM order_parts p WHERE p.order_id = o.id AND p.company_id = ?) AS part,
     (SELECT COUNT(*) FROM order_parts p WHERE p.order_id = o.id AND p.state <> 'ready') AS unready
 FROM orders o WHERE o.delivery_id = ?`
 
-const movedByOrderID = `SELECT o.id, o.delivery_id, o.status, o.carrier_id,
+const movedByOrderID = `SELECT o.id, o.delivery_id, o.status, o.carrier_id, o.offers,
     EXISTS (SELECT 1 FROM order_parts p WHERE p.order_id = o.id AND p.company_id = ?) AS part,
     (SELECT COUNT(*) FROM order_parts p WHERE p.order_id = o.id AND p.state <> 'ready') AS unready
 FROM orders o WHERE o.id = ?`
@@ -81,13 +95,35 @@ func (s *FulfilmentStore) Move(ctx context.Context, m market.Move) (market.Moved
 	at := m.At.UTC()
 	var moved market.Moved
 	err := inTxRetrying(ctx, s.db, func(tx *sqlx.Tx) error {
+		bounded := m.Action == market.ActionClaim && m.Limits.CarrierOrders > 0
+		if bounded {
+			if err := lockCarrierRow(ctx, tx, m.Actor.ID); err != nil {
+				return err
+			}
+		}
+		if m.CountsRelease() {
+			if _, err := tx.ExecContext(ctx, countRelease, m.Actor.ID); err != nil {
+				return fmt.Errorf("count release: %w", err)
+			}
+		}
 		// The id a delivery id names never changes; the status read here
 		// may, and only the UPDATE's WHERE clause decides.
 		row, err := s.read(ctx, tx, m)
 		if err != nil {
 			return err
 		}
-		n, err := s.update(ctx, tx, row.ID, m, at)
+		// A claim of an order that is not placed (or a repeated one) is
+		// answered by the UPDATE below, whatever the carrier holds.
+		if bounded && row.Status == market.OrderPlaced {
+			var held int
+			if err := sqlx.GetContext(ctx, tx, &held, countCarrierHeld, m.Actor.ID); err != nil {
+				return fmt.Errorf("count carrier's orders: %w", err)
+			}
+			if err := market.CheckCarrierLoad(held, m.Limits.CarrierOrders); err != nil {
+				return err
+			}
+		}
+		n, err := s.update(ctx, tx, row, m, at)
 		if err != nil {
 			return err
 		}
@@ -153,15 +189,29 @@ func (s *FulfilmentStore) read(ctx context.Context, tx *sqlx.Tx, m market.Move) 
 	return row, err
 }
 
-func (s *FulfilmentStore) update(ctx context.Context, tx *sqlx.Tx, id string, m market.Move, at time.Time) (int64, error) {
+// lockCarrierRow locks the carrier's row for tx. A carrier without a row
+// (only in tests: the authorizer admits known carriers only) has nothing
+// to lock.
+func lockCarrierRow(ctx context.Context, tx *sqlx.Tx, carrier int64) error {
+	var ids []int64
+	if err := sqlx.SelectContext(ctx, tx, &ids, lockCarrier, carrier); err != nil {
+		return fmt.Errorf("lock carrier: %w", err)
+	}
+	return nil
+}
+
+func (s *FulfilmentStore) update(ctx context.Context, tx *sqlx.Tx, row movedRow, m market.Move, at time.Time) (int64, error) {
+	id := row.ID
 	var res sql.Result
 	var err error
 	switch {
 	case m.Action == market.ActionClaim:
 		res, err = tx.ExecContext(ctx, claimOrder, m.Actor.ID, at, at, id)
 	case m.Action == market.ActionRelease:
-		// Offered to the carriers again at the next sweep.
-		res, err = tx.ExecContext(ctx, releaseOrder, at, at, id, m.HeldBy())
+		// Offered to the carriers again at the next sweep, unless it has
+		// had its last offer. No offer is made while an order is
+		// accepted, so the count read above still holds.
+		res, err = tx.ExecContext(ctx, releaseOrder, market.NextOffer(row.Offers, m.Limits.OffersPerOrder, at), at, id, m.HeldBy())
 	case m.Action == market.ActionPickUp:
 		res, err = tx.ExecContext(ctx, pickUpOrder, at, at, id, m.Actor.ID, id)
 	case m.Action == market.ActionDeliver:

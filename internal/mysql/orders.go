@@ -2,7 +2,9 @@ package mysql
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -105,8 +107,17 @@ func (s *OrderStore) placeOnce(ctx context.Context, o market.NewOrder) (market.O
 			return market.Order{}, false, fmt.Errorf("insert idempotency key: %w", err)
 		}
 		tx.Rollback()
-		order, err := s.replay(ctx, o)
+		order, err := s.replay(ctx, o.KeyHash, o.RequestHash)
 		return order, err == nil, err
+	}
+	if o.Limits.OpenOrdersPerPhone > 0 {
+		open, err := openOrdersOfPhone(ctx, tx, o.Request.Customer.Phone, o.CreatedAt)
+		if err != nil {
+			return market.Order{}, false, err
+		}
+		if err := market.CheckOpenOrders(open, o.Limits.OpenOrdersPerPhone); err != nil {
+			return market.Order{}, false, err
+		}
 	}
 
 	pricer := market.Pricer{Products: NewProductStore(tx), Currency: o.Currency}
@@ -119,7 +130,7 @@ func (s *OrderStore) placeOnce(ctx context.Context, o market.NewOrder) (market.O
 	if _, err := tx.ExecContext(ctx, insertOrder,
 		order.ID, order.DeliveryID, order.Status, order.Currency, order.ItemCount, order.Total,
 		c.Name, c.Phone, c.Address, c.Note, order.Area, order.Notification.Status,
-		order.Notification.NextAttemptAt, order.CreatedAt.Add(market.OfferAgainAfter), order.CreatedAt, order.CreatedAt,
+		order.Notification.NextAttemptAt, o.OfferAgainAt(), order.CreatedAt, order.CreatedAt,
 	); err != nil {
 		return market.Order{}, false, fmt.Errorf("insert order: %w", err)
 	}
@@ -161,6 +172,32 @@ func (s *OrderStore) placeOnce(ctx context.Context, o market.NewOrder) (market.O
 	return order, false, nil
 }
 
+// The open orders of a customer phone. The lock row is taken before the
+// transaction's first plain read, so that the count, a consistent read,
+// sees every order of the phone committed by the transactions that held
+// the lock before.
+const (
+	lockPhone = `INSERT INTO order_phone_locks (phone_hash, locked_at) VALUES (?, ?)
+ON DUPLICATE KEY UPDATE locked_at = ?`
+	countOpenOrders = `SELECT COUNT(*) FROM orders
+WHERE customer_phone = ? AND status IN ('placed', 'accepted', 'picked_up')`
+)
+
+// openOrdersOfPhone locks phone for tx and counts its orders not yet
+// delivered or cancelled.
+func openOrdersOfPhone(ctx context.Context, tx *sqlx.Tx, phone string, at time.Time) (int, error) {
+	sum := sha256.Sum256([]byte(phone))
+	key := hex.EncodeToString(sum[:])
+	if _, err := tx.ExecContext(ctx, lockPhone, key, at, at); err != nil {
+		return 0, fmt.Errorf("lock customer phone: %w", err)
+	}
+	var open int
+	if err := sqlx.GetContext(ctx, tx, &open, countOpenOrders, phone); err != nil {
+		return 0, fmt.Errorf("count open orders of a phone: %w", err)
+	}
+	return open, nil
+}
+
 const pruneIdempotencyKeys = `DELETE FROM order_idempotency WHERE created_at < ? ORDER BY created_at LIMIT ?`
 
 // PruneIdempotencyKeys forgets idempotency keys past their retention.
@@ -171,21 +208,34 @@ func (s *OrderStore) PruneIdempotencyKeys(ctx context.Context, before time.Time,
 
 const idempotencyByKey = `SELECT request_hash, order_id FROM order_idempotency WHERE key_hash = ?`
 
+// Replay returns the order placed earlier with a key, if any.
+func (s *OrderStore) Replay(ctx context.Context, keyHash, requestHash string) (market.Order, bool, error) {
+	order, err := s.replay(ctx, keyHash, requestHash)
+	if errors.Is(err, errRaced) {
+		// Not placed, or not yet committed: Place decides.
+		return market.Order{}, false, nil
+	}
+	if err != nil {
+		return market.Order{}, false, translate("replay order", err)
+	}
+	return order, true, nil
+}
+
 // replay answers a key that is taken: with its order if the request is the
 // same, with CodeConflict if not.
-func (s *OrderStore) replay(ctx context.Context, o market.NewOrder) (market.Order, error) {
+func (s *OrderStore) replay(ctx context.Context, keyHash, requestHash string) (market.Order, error) {
 	var rec struct {
 		RequestHash string `db:"request_hash"`
 		OrderID     string `db:"order_id"`
 	}
-	err := sqlx.GetContext(ctx, s.db, &rec, idempotencyByKey, o.KeyHash)
+	err := sqlx.GetContext(ctx, s.db, &rec, idempotencyByKey, keyHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return market.Order{}, errRaced
 	}
 	if err != nil {
 		return market.Order{}, fmt.Errorf("read idempotency key: %w", err)
 	}
-	if rec.RequestHash != o.RequestHash {
+	if rec.RequestHash != requestHash {
 		return market.Order{}, &market.Error{
 			Code:    market.CodeConflict,
 			Message: "this Idempotency-Key was already used for a different order; use a new key for a new order",

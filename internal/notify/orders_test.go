@@ -371,7 +371,7 @@ func placeWith(t *testing.T, inv notify.Invoker) (*sqlx.DB, *notify.Dispatcher, 
 	clock := &testClock{}
 	d.SetClock(clock.Now)
 	checkout := market.Checkout{Orders: store, Currency: "USD", Notifier: d}
-	o, _, err := checkout.Place(context.Background(), "key-handoff-1", market.OrderRequest{
+	o, _, err := checkout.Place(context.Background(), "192.0.2.1", "key-handoff-1", market.OrderRequest{
 		Items:    []market.Item{{ProductID: 1, Quantity: 1}},
 		Customer: market.Customer{Name: "Ana", Phone: "+351912345678", Address: "Lisboa"},
 	})

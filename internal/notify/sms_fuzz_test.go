@@ -70,7 +70,7 @@ func FuzzCarrierSMS(f *testing.F) {
 		checkout := market.Checkout{Orders: pricedOrders{products: products}, Currency: "USD",
 			Now: func() time.Time { return time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC) }}
 		req := market.OrderRequest{Items: items, Customer: market.Customer{Name: name, Phone: phone, Address: address, Note: note}}
-		order, _, err := checkout.Place(context.Background(), "fuzz-key-0001", req)
+		order, _, err := checkout.Place(context.Background(), "192.0.2.1", "fuzz-key-0001", req)
 		if err != nil {
 			if code := market.ErrorCode(err); code != market.CodeInvalid {
 				t.Fatalf("Place(%+v) = %v (%s), want %s", req, err, code, market.CodeInvalid)
@@ -84,7 +84,7 @@ func FuzzCarrierSMS(f *testing.F) {
 		// The event does not depend on who the customer is.
 		other := req
 		other.Customer = market.Customer{Name: "Somebody Else", Phone: "+19999999999", Address: address}
-		otherOrder, _, err := checkout.Place(context.Background(), "fuzz-key-0002", other)
+		otherOrder, _, err := checkout.Place(context.Background(), "192.0.2.1", "fuzz-key-0002", other)
 		if err != nil {
 			t.Fatalf("Place(%+v): %v", other, err)
 		}
