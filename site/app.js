@@ -242,6 +242,10 @@ async function fetchQuote() {
   } catch (err) {
     if (err.name === "AbortError" || key !== cartKey()) return;
     if (err.code === "unavailable_products") return dropUnavailable(err.details.productIds);
+  // A limit (this address's orders, everyone's, or this phone's open
+  // orders): the server says which; nothing was ordered and the key is
+  // not used up, so the same checkout can be tried again later.
+  if (err.code === "throttled") return show(`${refusal(err)} Nothing was ordered, and your cart is kept.`);
     state.quoteState = "error";
     state.quoteError = err;
   }
@@ -410,6 +414,10 @@ function checkoutFailed(err, a, body) {
     return show(`${err.message} Your order may not have gone through: pressing "Place order" again is safe and never orders twice.`);
   }
   if (err.code === "unavailable_products") return dropUnavailable(err.details.productIds);
+  // A limit (this address's orders, everyone's, or this phone's open
+  // orders): the server says which; nothing was ordered and the key is
+  // not used up, so the same checkout can be tried again later.
+  if (err.code === "throttled") return show(`${refusal(err)} Nothing was ordered, and your cart is kept.`);
   if (err.code === "conflict") {
     session.remove(ATTEMPT_KEY);
     return show("This checkout changed while an earlier attempt was under way. Please check your order and press Place order again.");
@@ -417,6 +425,15 @@ function checkoutFailed(err, a, body) {
   const field = err.field.replace(/^customer\./, "");
   if (!fields.includes(field)) return show(err.message);
   checkFields([$(field), err.message]);
+}
+
+// refusal turns a 429 into words for a shopper: the server's reason,
+// then the wait it sent as Retry-After in minutes once it is that long.
+function refusal(err) {
+  const reason = err.message.replace(/;\s*try again in \d+ seconds?\.?$/, "");
+  const s = err.retryAfter > 0 ? err.retryAfter : 60;
+  const wait = s < 90 ? `${s} seconds` : `about ${Math.round(s / 60)} minutes`;
+  return `${reason.charAt(0).toUpperCase()}${reason.slice(1)}. Please try again in ${wait}.`;
 }
 
 const statusText = { placed: "Placed: finding a courier", accepted: "A courier is collecting it from the shops", picked_up: "On its way to you", delivered: "Delivered", cancelled: "Cancelled" };

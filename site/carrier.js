@@ -50,8 +50,17 @@ async function call(path, method) {
 
 function explain(err) {
   if (!(err instanceof ApiError)) return "Something went wrong. Please try again.";
-  if (err.status === 429) return "Too many requests. Wait a minute, then try again.";
+  if (err.status === 429) return refusal(err);
   return err.message;
+}
+
+// refusal turns a 429 into words: the server's reason (which limit), then
+// the wait it sent as Retry-After, in minutes once it is that long.
+function refusal(err) {
+  const reason = (err.message || "Too many requests").replace(/;\s*try again in \d+ seconds?\.?$/, "");
+  const s = err.retryAfter > 0 ? err.retryAfter : 60;
+  const wait = s < 90 ? `${s} seconds` : `about ${Math.round(s / 60)} minutes`;
+  return `${reason.charAt(0).toUpperCase()}${reason.slice(1)}. Try again in ${wait}.`;
 }
 
 function route(focus) {
@@ -236,7 +245,10 @@ async function act(o, action) {
     if (err.status === 401) return;
     shown = null;
     if (err.code === "conflict" && action === "claim") return gone("Already taken: another carrier claimed this delivery first.");
-    if (err.details?.reason === "parts_not_ready") say("Not every shop has marked its items ready yet. Wait for them, then try again.", true);
+    // The server's words name the limit; the carrier's own deliveries are
+    // where one can be delivered or given back.
+    if (err.code === "carrier_limit") say(`${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}. Your deliveries are under Mine.`, true);
+    else if (err.details?.reason === "parts_not_ready") say("Not every shop has marked its items ready yet. Wait for them, then try again.", true);
     else if (err.code === "conflict") say(`This delivery is ${(words[err.details.status] || err.details.status || "changed").toLowerCase()} now, so that can't be done.`, true);
     else say(explain(err), true);
     route();
