@@ -54,9 +54,21 @@ const carrierAudienceSuffix = ":carriers"
 const (
 	// MaxSkew is how far clocks may disagree on nbf and iat.
 	MaxSkew = 60 * time.Second
-	// MaxTTL bounds a token's lifetime, so that a leaked token dies.
+	// MaxTTL bounds a company token's lifetime, so that a leaked token
+	// dies; a carrier token lives at most SessionTTL.
 	MaxTTL = 90 * 24 * time.Hour
 )
+
+// maxLifetime is the longest a token of the audience may live: the one
+// bound that minting and verification both hold tokens to, so that a
+// correctly signed token minted elsewhere (a leaked key, an older tool)
+// with a longer life is refused as well.
+func (k Keyring) maxLifetime(audience string) time.Duration {
+	if audience == k.CarrierAudience() {
+		return SessionTTL
+	}
+	return MaxTTL
+}
 
 // The one algorithm accepted: ECDSA on P-256 with SHA-256. Any other,
 // "none" and HS256 signed with the public key included, is refused before
@@ -68,6 +80,16 @@ type Claims struct {
 	jwt.RegisteredClaims
 	// Scope is a space-separated list of scopes, as in OAuth 2.0.
 	Scope string `json:"scope"`
+}
+
+// IssuedAt returns when the token was issued: what a principal's
+// revocation cutoff is compared with (market.Access). Verify refuses a
+// token without it.
+func (c Claims) IssuedAt() time.Time {
+	if c.RegisteredClaims.IssuedAt == nil {
+		return time.Time{}
+	}
+	return c.RegisteredClaims.IssuedAt.Time
 }
 
 // Scopes returns the token's scopes.
@@ -119,17 +141,14 @@ func (k Keyring) CarrierAudience() string { return k.Audience + carrierAudienceS
 // Mint returns a signed company token for company with the given scopes,
 // valid from now for ttl.
 func (k Keyring) Mint(company int64, scopes []string, ttl time.Duration) (string, error) {
-	token, _, err := k.mint(k.Audience, "company", company, scopes, ttl)
+	token, _, err := k.mint(k.Audience, "company", company, scopes, ttl, time.Time{})
 	return token, err
 }
 
 // MintCarrier returns a signed carrier token for carrier, with the scope
 // deliveries, valid from now for ttl (at most SessionTTL).
 func (k Keyring) MintCarrier(carrier int64, ttl time.Duration) (string, error) {
-	if ttl > SessionTTL {
-		return "", fmt.Errorf("auth: a carrier token lives at most %s", SessionTTL)
-	}
-	token, _, err := k.mint(k.CarrierAudience(), "carrier", carrier, []string{ScopeDeliveries}, ttl)
+	token, _, err := k.mint(k.CarrierAudience(), "carrier", carrier, []string{ScopeDeliveries}, ttl, time.Time{})
 	return token, err
 }
 
@@ -142,18 +161,28 @@ type Session struct {
 // CompanySession mints the token of a company's SMS sign-in: every company
 // scope, for SessionTTL.
 func (k Keyring) CompanySession(company int64) (Session, error) {
-	token, exp, err := k.mint(k.Audience, "company", company, DefaultScopes, SessionTTL)
+	return k.CompanySessionFrom(company, time.Time{})
+}
+
+// CompanySessionFrom is CompanySession for a company whose tokens issued
+// before from were just revoked, in the request that mints this one (a
+// phone change): the token is issued at from if that is later than now,
+// so that the cutoff, which may be the next second, does not refuse it.
+func (k Keyring) CompanySessionFrom(company int64, from time.Time) (Session, error) {
+	token, exp, err := k.mint(k.Audience, "company", company, DefaultScopes, SessionTTL, from)
 	return Session{Token: token, ExpiresAt: exp}, err
 }
 
 // CarrierSession mints the token of a carrier's SMS sign-in, for
 // SessionTTL.
 func (k Keyring) CarrierSession(carrier int64) (Session, error) {
-	token, exp, err := k.mint(k.CarrierAudience(), "carrier", carrier, []string{ScopeDeliveries}, SessionTTL)
+	token, exp, err := k.mint(k.CarrierAudience(), "carrier", carrier, []string{ScopeDeliveries}, SessionTTL, time.Time{})
 	return Session{Token: token, ExpiresAt: exp}, err
 }
 
-func (k Keyring) mint(audience, kind string, subject int64, scopes []string, ttl time.Duration) (string, time.Time, error) {
+// mint signs a token issued now, or at from if that is later (within
+// MaxSkew, which verification allows an early clock).
+func (k Keyring) mint(audience, kind string, subject int64, scopes []string, ttl time.Duration, from time.Time) (string, time.Time, error) {
 	if k.Private == nil {
 		return "", time.Time{}, errors.New("auth: minting needs the private key")
 	}
@@ -163,10 +192,16 @@ func (k Keyring) mint(audience, kind string, subject int64, scopes []string, ttl
 	if subject < 1 {
 		return "", time.Time{}, fmt.Errorf("auth: %s id %d is not positive", kind, subject)
 	}
-	if ttl <= 0 || ttl > MaxTTL {
-		return "", time.Time{}, fmt.Errorf("auth: ttl %s is outside (0, %s]", ttl, MaxTTL)
+	if max := k.maxLifetime(audience); ttl <= 0 || ttl > max {
+		return "", time.Time{}, fmt.Errorf("auth: ttl %s is outside (0, %s] for a %s token", ttl, max, kind)
 	}
 	now := k.now().Truncate(time.Second)
+	if from = from.Truncate(time.Second); from.After(now) {
+		if from.Sub(now) > MaxSkew {
+			return "", time.Time{}, fmt.Errorf("auth: a token issued %s ahead would be refused", from.Sub(now))
+		}
+		now = from
+	}
 	exp := now.Add(ttl)
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -191,8 +226,9 @@ var ErrInvalidToken = errors.New("invalid token")
 
 // Verify checks a company token and returns its claims. It accepts only
 // ES256 signed with this key pair, with exp present and in the future, nbf
-// and iat not in the future beyond MaxSkew, and the configured issuer and
-// audience (so never a carrier token). It does not check scopes (the
+// and iat not in the future beyond MaxSkew, a lifetime (exp - iat, and
+// exp - now) within MaxTTL, and the configured issuer and audience (so
+// never a carrier token). It does not check scopes (the
 // caller knows which it needs) or that the company exists (that needs the
 // database).
 func (k Keyring) Verify(token string) (Claims, error) {
@@ -207,8 +243,8 @@ func (k Keyring) Verify(token string) (Claims, error) {
 }
 
 // VerifyCarrier checks a carrier token as Verify checks a company token,
-// against the carrier audience (so never a company token), and that it
-// grants the deliveries scope.
+// against the carrier audience (so never a company token) and a lifetime
+// within SessionTTL, and that it grants the deliveries scope.
 func (k Keyring) VerifyCarrier(token string) (Claims, error) {
 	claims, err := k.verify(token, k.CarrierAudience())
 	if err != nil {
@@ -245,10 +281,25 @@ func (k Keyring) verify(token, audience string) (Claims, error) {
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
+	now := k.now()
 	// The leeway is for clocks that run early (nbf, iat); a token is
 	// refused the second it expires.
-	if !claims.ExpiresAt.After(k.now()) {
+	if !claims.ExpiresAt.After(now) {
 		return Claims{}, fmt.Errorf("%w: token is expired", ErrInvalidToken)
+	}
+	// The lifetime is held here and not only at minting: a correctly
+	// signed token that lives longer than any we mint (a leaked key, a
+	// tool that forgot the bound) dies as ours do. A token without iat
+	// could never be revoked (market.Access compares it), so it is refused.
+	if claims.RegisteredClaims.IssuedAt == nil {
+		return Claims{}, fmt.Errorf("%w: token has no iat", ErrInvalidToken)
+	}
+	max := k.maxLifetime(audience)
+	if life := claims.ExpiresAt.Sub(claims.IssuedAt()); life > max {
+		return Claims{}, fmt.Errorf("%w: token lives %s, more than %s", ErrInvalidToken, life, max)
+	}
+	if left := claims.ExpiresAt.Sub(now); left > max+MaxSkew {
+		return Claims{}, fmt.Errorf("%w: token expires %s from now, more than %s", ErrInvalidToken, left.Round(time.Second), max)
 	}
 	return claims, nil
 }

@@ -129,6 +129,12 @@ func TestVerifyRefuses(t *testing.T) {
 		{"subject not a company id", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "sub", "admin"))},
 		{"subject zero", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "sub", "0"))},
 		{"subject with leading zero", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "sub", "07"))},
+		// The lifetime is held at verification, not only at minting.
+		{"lives 100 years", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "exp", testNow.AddDate(100, 0, 0).Unix()))},
+		{"lives a day past the maximum", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "exp", testNow.Add(-time.Minute+MaxTTL+24*time.Hour).Unix()))},
+		{"issued long ago, expires far ahead", sign(t, jwt.SigningMethodES256, k.Private,
+			with(with(validClaims(), "iat", testNow.Add(-MaxTTL).Unix()), "exp", testNow.Add(MaxTTL-time.Hour).Unix()))},
+		{"no iat, so never revocable", sign(t, jwt.SigningMethodES256, k.Private, with(validClaims(), "iat", nil))},
 		{"the word allow", "allow"},
 		{"empty", ""},
 		{"garbage", "a.b.c"},
@@ -383,4 +389,69 @@ func mustPublicPEM(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestVerifyHoldsTheLifetime: a correctly signed token is accepted up to
+// the lifetime its kind may have and refused past it, whoever minted it.
+func TestVerifyHoldsTheLifetime(t *testing.T) {
+	k := testKeyring()
+	carrierClaims := func(life time.Duration) jwt.MapClaims {
+		c := with(with(validClaims(), "aud", k.CarrierAudience()), "scope", ScopeDeliveries)
+		return with(c, "exp", testNow.Add(-time.Minute+life).Unix())
+	}
+	tests := []struct {
+		name   string
+		verify func(string) (Claims, error)
+		claims jwt.MapClaims
+		ok     bool
+	}{
+		{"company token of the maximum lifetime", k.Verify, with(validClaims(), "exp", testNow.Add(-time.Minute+MaxTTL).Unix()), true},
+		{"company token a second longer", k.Verify, with(validClaims(), "exp", testNow.Add(-time.Minute+MaxTTL+time.Second).Unix()), false},
+		{"company token of 100 years", k.Verify, with(validClaims(), "exp", testNow.AddDate(100, 0, 0).Unix()), false},
+		{"carrier token of a session", k.VerifyCarrier, carrierClaims(SessionTTL), true},
+		{"carrier token a second longer", k.VerifyCarrier, carrierClaims(SessionTTL + time.Second), false},
+		{"carrier token of a company's maximum", k.VerifyCarrier, carrierClaims(MaxTTL), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.verify(sign(t, jwt.SigningMethodES256, k.Private, tt.claims))
+			if ok := err == nil; ok != tt.ok {
+				t.Errorf("verify = %v; want accepted %v", err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestCompanySessionFrom: a token minted right after its company's tokens
+// were revoked from the next second is issued at that second, and still
+// verifies now.
+func TestCompanySessionFrom(t *testing.T) {
+	k := testKeyring()
+	tests := []struct {
+		name string
+		from time.Time
+		want time.Time
+	}{
+		{"no cutoff", time.Time{}, testNow.Truncate(time.Second)},
+		{"cutoff in the past", testNow.Add(-time.Hour), testNow.Truncate(time.Second)},
+		{"cutoff the next second", testNow.Truncate(time.Second).Add(time.Second), testNow.Truncate(time.Second).Add(time.Second)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := k.CompanySessionFrom(3, tt.from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			claims, err := k.Verify(s.Token)
+			if err != nil {
+				t.Fatalf("Verify(CompanySessionFrom) = %v", err)
+			}
+			if !claims.IssuedAt().Equal(tt.want) || !s.ExpiresAt.Equal(tt.want.Add(SessionTTL)) {
+				t.Errorf("iat, exp = %v, %v; want %v, %v", claims.IssuedAt(), s.ExpiresAt, tt.want, tt.want.Add(SessionTTL))
+			}
+		})
+	}
+	if _, err := k.CompanySessionFrom(3, testNow.Add(time.Hour)); err == nil {
+		t.Error("CompanySessionFrom an hour ahead minted a token that verification would refuse")
+	}
 }
