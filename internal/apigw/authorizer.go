@@ -26,13 +26,22 @@ var ErrUnauthorized = errors.New("Unauthorized")
 // every authorized route (allowed or denied by the token's kind and scopes)
 // instead of the one method ARN of the first request; and since a cached
 // policy can outlive the token by up to this long, the endpoints check the
-// expiry passed in the context as well.
+// expiry passed in the context as well. It is also how long a token that
+// was signed out, or whose principal was disabled, may still be served on
+// the routes that trust the cached answer: sign-out and the phone change
+// check the principal themselves (market.Sessions.Check).
 const AuthorizerCacheTTL = 300 * time.Second
+
+// CompanyLookup is what the authorizer reads of the company records.
+type CompanyLookup interface {
+	// CompanyAccess returns the company's market.Access, or CodeNotFound.
+	CompanyAccess(ctx context.Context, id int64) (market.Access, error)
+}
 
 // CarrierLookup is what the authorizer reads of the carrier records.
 type CarrierLookup interface {
-	// CarrierByID returns the carrier with id, or CodeNotFound.
-	CarrierByID(ctx context.Context, id int64) (market.Carrier, error)
+	// CarrierAccess returns the carrier's market.Access, or CodeNotFound.
+	CarrierAccess(ctx context.Context, id int64) (market.Access, error)
 }
 
 // Authorizer is the Lambda authorizer (TOKEN type, identity source the
@@ -43,7 +52,7 @@ type Authorizer struct {
 	// Keyring returns the verifying key, issuer and audience; the key is
 	// fetched on first use and cached.
 	Keyring   func(context.Context) (auth.Keyring, error)
-	Companies market.CompanyStore
+	Companies CompanyLookup
 	Carriers  CarrierLookup
 	Routes    api.Table
 	Log       *slog.Logger
@@ -122,38 +131,43 @@ func (a *Authorizer) authorize(ctx context.Context, req events.APIGatewayCustomA
 			contextKey:       strconv.FormatInt(id, 10),
 			ContextScopes:    claims.Scope,
 			ContextExpiresAt: strconv.FormatInt(claims.ExpiresAt.Unix(), 10),
+			ContextIssuedAt:  strconv.FormatInt(claims.IssuedAt().Unix(), 10),
 		},
 	}, "", nil
 }
 
 // principal returns the id of the company or carrier the verified token
-// speaks for, or the reason it may not be let in: a company must exist, a
-// carrier must exist and be active (a carrier the operator removed loses
-// access with its next uncached request).
+// speaks for, or the reason it may not be let in (market.Access.Refusal):
+// the principal must exist, be enabled (a company not disabled, a carrier
+// active) and not have revoked the token (signed out, changed its phone,
+// been disabled or suspended since it was issued). A principal refused
+// here loses access with its token's next uncached request.
 func (a *Authorizer) principal(ctx context.Context, kind api.Auth, claims auth.Claims) (int64, string, error) {
+	var (
+		id     int64
+		access market.Access
+		err    error
+	)
+	principal := market.PrincipalCompany
 	if kind == api.Company {
-		id, _ := claims.CompanyID() // Verify checked it
-		exists, err := a.Companies.CompanyExists(ctx, id)
-		switch {
-		case err != nil:
-			return 0, "", err
-		case !exists:
-			return 0, fmt.Sprintf("company %d does not exist", id), nil
+		id, _ = claims.CompanyID() // Verify checked it
+		access, err = a.Companies.CompanyAccess(ctx, id)
+	} else {
+		principal = market.PrincipalCarrier
+		id, _ = claims.CarrierID() // VerifyCarrier checked it
+		if a.Carriers == nil {
+			return 0, "", errors.New("no carrier records configured")
 		}
-		return id, "", nil
+		access, err = a.Carriers.CarrierAccess(ctx, id)
 	}
-	id, _ := claims.CarrierID() // VerifyCarrier checked it
-	if a.Carriers == nil {
-		return 0, "", errors.New("no carrier records configured")
-	}
-	c, err := a.Carriers.CarrierByID(ctx, id)
 	switch {
 	case market.ErrorCode(err) == market.CodeNotFound:
-		return 0, fmt.Sprintf("carrier %d does not exist", id), nil
+		return 0, fmt.Sprintf("%s %d does not exist", principal, id), nil
 	case err != nil:
 		return 0, "", err
-	case !c.Active:
-		return 0, fmt.Sprintf("carrier %d is not active", id), nil
+	}
+	if reason := access.Refusal(principal, id, claims.IssuedAt()); reason != "" {
+		return 0, reason, nil
 	}
 	return id, "", nil
 }

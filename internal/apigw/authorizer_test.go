@@ -22,31 +22,31 @@ import (
 	"github.com/deliverymarket/delivery/internal/market"
 )
 
-type knownCompanies map[int64]bool
+// principals are the companies or carriers the authorizer knows, by id.
+type principals map[int64]market.Access
 
-func (k knownCompanies) CompanyExists(_ context.Context, id int64) (bool, error) { return k[id], nil }
-
-type failingCompanies struct{}
-
-func (failingCompanies) CompanyExists(context.Context, int64) (bool, error) {
-	return false, errors.New("dial tcp 10.0.0.5:3306: i/o timeout")
-}
-
-// knownCarriers maps carrier ids to whether they are active.
-type knownCarriers map[int64]bool
-
-func (k knownCarriers) CarrierByID(_ context.Context, id int64) (market.Carrier, error) {
-	active, ok := k[id]
+func (p principals) get(id int64) (market.Access, error) {
+	a, ok := p[id]
 	if !ok {
-		return market.Carrier{}, market.Errorf(market.CodeNotFound, "no such carrier")
+		return market.Access{}, market.Errorf(market.CodeNotFound, "no such principal")
 	}
-	return market.Carrier{ID: id, Name: "Rider", Active: active}, nil
+	return a, nil
 }
 
-type failingCarriers struct{}
+func (p principals) CompanyAccess(_ context.Context, id int64) (market.Access, error) { return p.get(id) }
+func (p principals) CarrierAccess(_ context.Context, id int64) (market.Access, error) { return p.get(id) }
 
-func (failingCarriers) CarrierByID(context.Context, int64) (market.Carrier, error) {
-	return market.Carrier{}, errors.New("dial tcp 10.0.0.5:3306: i/o timeout")
+// enabled is a principal that may act, whose tokens all count.
+var enabled = market.Access{Enabled: true}
+
+type failingPrincipals struct{}
+
+func (failingPrincipals) CompanyAccess(context.Context, int64) (market.Access, error) {
+	return market.Access{}, errors.New("dial tcp 10.0.0.5:3306: i/o timeout")
+}
+
+func (failingPrincipals) CarrierAccess(context.Context, int64) (market.Access, error) {
+	return market.Access{}, errors.New("dial tcp 10.0.0.5:3306: i/o timeout")
 }
 
 var authzKeyring = func() auth.Keyring {
@@ -57,7 +57,7 @@ var authzKeyring = func() auth.Keyring {
 	return auth.Keyring{Private: key, Public: &key.PublicKey, Issuer: "iss-test", Audience: "aud-test"}
 }()
 
-func newAuthorizer(t *testing.T, companies market.CompanyStore, carriers apigw.CarrierLookup) *apigw.Authorizer {
+func newAuthorizer(t *testing.T, companies apigw.CompanyLookup, carriers apigw.CarrierLookup) *apigw.Authorizer {
 	t.Helper()
 	routes, err := api.Routes()
 	if err != nil {
@@ -111,7 +111,12 @@ func mintCarrier(t *testing.T, carrier int64) string {
 }
 
 func TestAuthorizerRefuses(t *testing.T) {
-	a := newAuthorizer(t, knownCompanies{1: true}, knownCarriers{1: true, 3: false})
+	// Tokens of the future are refused once their principal revokes
+	// everything issued until a second from now.
+	revokedFrom := time.Now().Add(time.Second).Unix()
+	a := newAuthorizer(t,
+		principals{1: enabled, 4: {Enabled: false}, 5: {Enabled: true, TokensValidFrom: revokedFrom}},
+		principals{1: enabled, 3: {Enabled: false}, 6: {Enabled: true, TokensValidFrom: revokedFrom}})
 	otherAudience := authzKeyring
 	otherAudience.Audience = "aud-test:carriers"
 	asCompanyOfCarrierAudience, err := otherAudience.Mint(1, auth.DefaultScopes, time.Hour)
@@ -129,7 +134,10 @@ func TestAuthorizerRefuses(t *testing.T) {
 		{"two tokens", "Bearer " + mint(t, 1, auth.ScopeProductsWrite) + " x"},
 		{"unknown company", "Bearer " + mint(t, 2, auth.ScopeProductsWrite)},
 		{"unknown carrier", "Bearer " + mintCarrier(t, 2)},
-		{"inactive carrier", "Bearer " + mintCarrier(t, 3)},
+		{"inactive (suspended) carrier", "Bearer " + mintCarrier(t, 3)},
+		{"disabled company", "Bearer " + mint(t, 4, auth.DefaultScopes...)},
+		{"company token of an older generation (signed out)", "Bearer " + mint(t, 5, auth.DefaultScopes...)},
+		{"carrier token of an older generation (signed out)", "Bearer " + mintCarrier(t, 6)},
 		// Signed by us for the carrier audience, but as a company token
 		// (scopes of a company, no deliveries): neither kind.
 		{"company scopes in the carrier audience", "Bearer " + asCompanyOfCarrierAudience},
@@ -145,7 +153,7 @@ func TestAuthorizerRefuses(t *testing.T) {
 }
 
 func TestAuthorizerDatabaseDownIsNotA401(t *testing.T) {
-	a := newAuthorizer(t, failingCompanies{}, failingCarriers{})
+	a := newAuthorizer(t, failingPrincipals{}, failingPrincipals{})
 	for _, token := range []string{mint(t, 1, auth.ScopeProductsWrite), mintCarrier(t, 1)} {
 		_, err := a.Handle(context.Background(), authorizerEvent(t, "Bearer "+token))
 		if err == nil || errors.Is(err, apigw.ErrUnauthorized) {
@@ -165,12 +173,13 @@ var (
 	}
 	ordersRead    = []string{stage + "/GET/api/company/orders"}
 	ordersWrite   = []string{stage + "/POST/api/company/orders/*/ready", stage + "/POST/api/company/orders/*/cancel"}
-	profileRead   = []string{stage + "/GET/api/company/profile"}
-	profileWrite  = []string{stage + "/PUT/api/company/profile"}
+	profileRead   = []string{stage + "/GET/api/company/profile", stage + "/DELETE/api/company/session"}
+	profileWrite  = []string{stage + "/PUT/api/company/profile", stage + "/POST/api/company/phone/code", stage + "/POST/api/company/phone"}
 	carrierRoutes = []string{
 		stage + "/GET/api/carrier/orders", stage + "/GET/api/carrier/orders/*",
 		stage + "/POST/api/carrier/orders/*/claim", stage + "/POST/api/carrier/orders/*/pickup",
 		stage + "/POST/api/carrier/orders/*/deliver", stage + "/POST/api/carrier/orders/*/release",
+		stage + "/DELETE/api/carrier/session",
 	}
 )
 
@@ -228,7 +237,7 @@ func TestAuthorizerPolicyCoversEveryRoute(t *testing.T) {
 			context:   map[string]any{apigw.ContextCarrierID: "5", apigw.ContextScopes: "deliveries"},
 		},
 	}
-	a := newAuthorizer(t, knownCompanies{7: true}, knownCarriers{5: true})
+	a := newAuthorizer(t, principals{7: {Enabled: true, TokensValidFrom: time.Now().Add(-time.Minute).Unix()}}, principals{5: enabled})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := a.Handle(context.Background(), authorizerEvent(t, "Bearer "+tt.token(t)))
@@ -254,19 +263,22 @@ func TestAuthorizerPolicyCoversEveryRoute(t *testing.T) {
 				t.Errorf("policy allows %v denies %v; want allows %v denies %v", allowed, denied, want(tt.allowed), want(tt.denied))
 			}
 			for _, r := range append(allowed, denied...) {
-				if strings.Contains(r, "/api/products") && strings.Contains(r, "/GET/") || strings.Contains(r, "/api/orders") || strings.Contains(r, "/session") {
+				if strings.Contains(r, "/api/products") && strings.Contains(r, "/GET/") || strings.Contains(r, "/api/orders") ||
+					strings.Contains(r, "/session") && !strings.Contains(r, "/DELETE/") {
 					t.Errorf("policy names public route %s", r)
 				}
 			}
 			if resp.PrincipalID != tt.principal {
 				t.Errorf("principal = %q, want %s", resp.PrincipalID, tt.principal)
 			}
-			if resp.Context[apigw.ContextExpiresAt] == "" {
-				t.Errorf("context %v has no expiry", resp.Context)
+			for _, key := range []string{apigw.ContextExpiresAt, apigw.ContextIssuedAt} {
+				if resp.Context[key] == "" {
+					t.Errorf("context %v has no %s", resp.Context, key)
+				}
+				delete(resp.Context, key)
 			}
-			delete(resp.Context, apigw.ContextExpiresAt)
 			if !maps.Equal(resp.Context, tt.context) {
-				t.Errorf("context = %v, want %v (and the expiry)", resp.Context, tt.context)
+				t.Errorf("context = %v, want %v (and the expiry and issue time)", resp.Context, tt.context)
 			}
 		})
 	}

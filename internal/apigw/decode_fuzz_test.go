@@ -67,7 +67,11 @@ var bodyKinds = []bodyKind{
 		if err != nil {
 			return nil, err, nil
 		}
-		return nil, nil, mustJSON(market.ProfileInput{Address: &d.Address, Phone: &d.Phone, Version: in.Version})
+		canonical := market.ProfileInput{Address: &d.Address, Version: in.Version}
+		if d.Phone != "" {
+			canonical.Phone = &d.Phone
+		}
+		return nil, nil, mustJSON(canonical)
 	}},
 	{"cancel", func(body []byte) (error, error, []byte) {
 		var req cancelRequest

@@ -381,12 +381,10 @@ func (s *fuzzProfiles) ReplaceProfile(ctx context.Context, company, version int6
 	if p.Version != version {
 		return market.CompanyProfile{}, market.Errorf(market.CodePreconditionFailed, "the profile is at version %d", p.Version)
 	}
-	for id, other := range s.profiles {
-		if id != company && other.Phone == d.Phone {
-			return market.CompanyProfile{}, market.Errorf(market.CodeConflict, "another company has that phone")
-		}
+	if err := d.PhoneRefusal(p); err != nil {
+		return market.CompanyProfile{}, err
 	}
-	p.Address, p.Phone, p.Version = d.Address, d.Phone, p.Version+1
+	p.Address, p.Version = d.Address, p.Version+1
 	s.profiles[company] = p
 	return p, nil
 }

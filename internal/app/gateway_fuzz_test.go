@@ -82,12 +82,12 @@ func newFuzzWorld(signer apigw.Signer, logger *slog.Logger) fuzzWorld {
 			"POST /api/orders/{orderId}/cancel": apigw.CancelOrder(service, orders),
 		}),
 		"fulfilment": apigw.NewFunction("fulfilment", cfg, f.Endpoints()),
-		"signin": apigw.NewFunction("signin", cfg, map[string]apigw.Endpoint{
+		"signin": apigw.NewFunction("signin", cfg, withSessions(map[string]apigw.Endpoint{
 			"POST /api/carrier/session/code": apigw.SessionCode(carriers),
 			"POST /api/carrier/session":      apigw.CarrierSession(carriers, signer),
 			"POST /api/company/session/code": apigw.SessionCode(companies),
 			"POST /api/company/session":      apigw.CompanySession(companies, signer),
-		}),
+		}, signIns, profiles, texts, signer)),
 	}}
 }
 

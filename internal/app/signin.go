@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -10,21 +11,22 @@ import (
 	"github.com/deliverymarket/delivery/internal/apigw"
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/market"
-	"github.com/deliverymarket/delivery/internal/mysql"
 )
 
 // SignIn is the handler of the signin Lambda: carriers and companies sign
 // in with a code sent by SMS and get a 12 h token.
 func SignIn(d Deps) *apigw.Function {
-	store, limiter := mysql.NewSignInStore(d.DB), d.limiter()
+	store, limiter := signInStore(d), d.limiter()
 	carriers := market.SignIn{Kind: market.SignInCarrier, Store: store, Texts: d.Texts, Log: d.Logger, MinAnswer: market.SignInMinAnswer, Limits: d.Limits, Limiter: limiter}
 	companies := market.SignIn{Kind: market.SignInCompany, Store: store, Texts: d.Texts, Log: d.Logger, MinAnswer: market.SignInMinAnswer, Limits: d.Limits, Limiter: limiter}
-	return apigw.NewFunction("signin", d.api(), map[string]apigw.Endpoint{
+	endpoints := map[string]apigw.Endpoint{
 		"POST /api/carrier/session/code": apigw.SessionCode(carriers),
 		"POST /api/carrier/session":      apigw.CarrierSession(carriers, d.Signer),
 		"POST /api/company/session/code": apigw.SessionCode(companies),
 		"POST /api/company/session":      apigw.CompanySession(companies, d.Signer),
-	})
+	}
+	maps.Copy(endpoints, sessions(d, store, limiter).Endpoints())
+	return apigw.NewFunction("signin", d.api(), endpoints)
 }
 
 // SigningEnv is what the signin Lambda reads to mint tokens.

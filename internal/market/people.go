@@ -60,7 +60,9 @@ type CompanyProfile struct {
 }
 
 // ProfileInput is the body of PUT /api/company/profile. The name is the
-// shop's identity in orders and is not changed here.
+// shop's identity in orders and is not changed here, nor is the phone,
+// which is where the shop signs in: it changes only with codes sent to
+// both numbers (PhoneChange); a phone here must be the current one.
 type ProfileInput struct {
 	Address *string `json:"address"`
 	Phone   *string `json:"phone"`
@@ -70,36 +72,53 @@ type ProfileInput struct {
 // ProfileDraft is a validated ProfileInput.
 type ProfileDraft struct {
 	Address string
-	Phone   string
+	// Phone is the phone the body named, "" if none: never stored, only
+	// checked against the current one (PhoneRefusal).
+	Phone string
 }
 
-// Validate checks the pickup details: an address of 1..300 characters and
-// an E.164 phone, both required.
+// Validate checks the pickup details: an address of 1..300 characters,
+// required, and an E.164 phone if one is given.
 func (in ProfileInput) Validate() (ProfileDraft, error) {
 	if in.Address == nil {
 		return ProfileDraft{}, FieldError("address", "address is required")
-	}
-	if in.Phone == nil {
-		return ProfileDraft{}, FieldError("phone", "phone is required")
 	}
 	address, err := cleanText("address", *in.Address, 1, MaxCompanyAddress)
 	if err != nil {
 		return ProfileDraft{}, err
 	}
-	phone, err := NormalizePhoneField("phone", *in.Phone)
-	if err != nil {
-		return ProfileDraft{}, err
+	var phone string
+	if in.Phone != nil {
+		if phone, err = NormalizePhoneField("phone", *in.Phone); err != nil {
+			return ProfileDraft{}, err
+		}
 	}
 	return ProfileDraft{Address: address, Phone: phone}, nil
+}
+
+// PhoneRefusal returns the CodeInvalid error of a profile edit whose phone
+// is not the company's current sign-in phone, or nil: a token alone must
+// not move the account to another phone.
+func (d ProfileDraft) PhoneRefusal(current CompanyProfile) error {
+	if d.Phone == "" || d.Phone == current.Phone {
+		return nil
+	}
+	return &Error{
+		Code: CodeInvalid,
+		Message: "the sign-in phone changes only with codes sent to the current phone and to the new one: " +
+			"POST /api/company/phone/code, then POST /api/company/phone",
+		Details: map[string]string{"field": "phone"},
+	}
 }
 
 // ProfileStore keeps the companies' pickup details.
 type ProfileStore interface {
 	// Profile returns the company's profile, or CodeNotFound.
 	Profile(ctx context.Context, company int64) (CompanyProfile, error)
-	// ReplaceProfile stores d if the profile is still at version;
-	// CodePreconditionFailed if not, CodeConflict if another company has
-	// that phone.
+	// ReplaceProfile stores d's address if the profile is still at
+	// version and d names no other phone than the current one;
+	// CodePreconditionFailed if the version is stale, CodeInvalid
+	// (ProfileDraft.PhoneRefusal) if the phone differs.
 	ReplaceProfile(ctx context.Context, company, version int64, d ProfileDraft) (CompanyProfile, error)
 	// CompanyByPhone returns the id of the company whose phone it is, or
 	// CodeNotFound.

@@ -581,7 +581,7 @@ func TestProfiles(t *testing.T) {
 	if err != nil || p.Name != "Padaria Sol" || p.Phone != "+351210000001" || p.Version != 1 {
 		t.Fatalf("Profile = %+v, %v", p, err)
 	}
-	d := market.ProfileDraft{Address: "Rua Nova 5, Lisboa", Phone: "+351210000099"}
+	d := market.ProfileDraft{Address: "Rua Nova 5, Lisboa", Phone: "+351210000001"}
 	updated, err := store.ReplaceProfile(ctx, 1, 1, d)
 	if err != nil || updated.Version != 2 || updated.Address != d.Address {
 		t.Fatalf("ReplaceProfile = %+v, %v", updated, err)
@@ -589,10 +589,11 @@ func TestProfiles(t *testing.T) {
 	if _, err := store.ReplaceProfile(ctx, 1, 1, d); market.ErrorCode(err) != market.CodePreconditionFailed {
 		t.Errorf("stale ReplaceProfile = %v, want version_mismatch", err)
 	}
-	if _, err := store.ReplaceProfile(ctx, 2, 1, d); market.ErrorCode(err) != market.CodeConflict {
-		t.Errorf("ReplaceProfile with another company's phone = %v, want conflict", err)
+	// The phone moves only with codes (PhoneChange): another is refused.
+	if _, err := store.ReplaceProfile(ctx, 2, 1, d); market.ErrorCode(err) != market.CodeInvalid {
+		t.Errorf("ReplaceProfile with another phone = %v, want invalid_request", err)
 	}
-	if id, err := store.CompanyByPhone(ctx, "+351210000099"); err != nil || id != 1 {
+	if id, err := store.CompanyByPhone(ctx, "+351210000001"); err != nil || id != 1 {
 		t.Errorf("CompanyByPhone = %d, %v", id, err)
 	}
 	if _, err := store.Profile(ctx, 99); market.ErrorCode(err) != market.CodeNotFound {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -23,10 +24,16 @@ func NewProfileStore(db sqlx.ExtContext) *ProfileStore { return &ProfileStore{db
 const (
 	profileByID = `SELECT id, name, address, COALESCE(phone, '') AS phone, version FROM companies WHERE id = ?`
 	// A compare-and-swap on version, as for products: a stale edit
-	// changes nothing.
-	replaceProfile = `UPDATE companies SET address = ?, phone = ?, version = version + 1, updated_at = UTC_TIMESTAMP(6)
+	// changes nothing. The phone is not written here (PhoneChange).
+	replaceProfile = `UPDATE companies SET address = ?, version = version + 1, updated_at = UTC_TIMESTAMP(6)
 WHERE id = ? AND version = ?`
 	companyByPhone = `SELECT id FROM companies WHERE phone = ?`
+	// A phone change revokes the company's tokens in the same statement,
+	// and holds the old phone in its WHERE clause, so that of two
+	// concurrent changes the second finds the phone moved.
+	changePhone = `UPDATE companies SET phone = ?, version = version + 1,
+	tokens_valid_from = GREATEST(tokens_valid_from, ?), updated_at = UTC_TIMESTAMP(6)
+WHERE id = ? AND (? OR COALESCE(phone, '') = ?)`
 )
 
 // Profile returns the company's profile.
@@ -39,16 +46,20 @@ func (s *ProfileStore) Profile(ctx context.Context, company int64) (market.Compa
 	return p, translate("company profile", err)
 }
 
-// ReplaceProfile stores d if the profile is still at version.
+// ReplaceProfile stores d's address if the profile is still at version
+// and d names no other phone.
 func (s *ProfileStore) ReplaceProfile(ctx context.Context, company, version int64, d market.ProfileDraft) (market.CompanyProfile, error) {
-	res, err := s.db.ExecContext(ctx, replaceProfile, d.Address, d.Phone, company, version)
-	if isDuplicate(err) {
-		return market.CompanyProfile{}, &market.Error{
-			Code:    market.CodeConflict,
-			Message: "another company uses this phone number",
-			Details: map[string]string{"field": "phone"},
-		}
+	// The phone is checked before the write rather than in its WHERE
+	// clause: the phone moves only with a change of version, which the
+	// compare-and-swap then refuses.
+	before, err := s.Profile(ctx, company)
+	if err != nil {
+		return market.CompanyProfile{}, err
 	}
+	if err := d.PhoneRefusal(before); err != nil {
+		return market.CompanyProfile{}, err
+	}
+	res, err := s.db.ExecContext(ctx, replaceProfile, d.Address, company, version)
 	if err != nil {
 		return market.CompanyProfile{}, translate("replace profile", err)
 	}
@@ -78,4 +89,35 @@ func (s *ProfileStore) CompanyByPhone(ctx context.Context, phone string) (int64,
 		return 0, market.Errorf(market.CodeNotFound, "no such company")
 	}
 	return id, translate("company by phone", err)
+}
+
+var _ market.PhoneStore = (*ProfileStore)(nil)
+
+// ChangePhone sets the company's sign-in phone if it is still old (or
+// whatever it is, anyOld) and revokes its tokens issued before from.
+func (s *ProfileStore) ChangePhone(ctx context.Context, company int64, old, phone string, anyOld bool, from time.Time) (market.CompanyProfile, error) {
+	res, err := s.db.ExecContext(ctx, changePhone, phone, from.Unix(), company, anyOld, old)
+	if isDuplicate(err) {
+		return market.CompanyProfile{}, &market.Error{
+			Code:    market.CodeConflict,
+			Message: market.PhoneUnavailable,
+			Details: map[string]string{"field": "phone"},
+		}
+	}
+	if err != nil {
+		return market.CompanyProfile{}, translate("change phone", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return market.CompanyProfile{}, translate("change phone", err)
+	}
+	current, err := s.Profile(ctx, company)
+	if err != nil {
+		return market.CompanyProfile{}, err
+	}
+	if n == 0 && current.Phone != phone {
+		return market.CompanyProfile{}, market.Errorf(market.CodePreconditionFailed,
+			"the sign-in phone was changed meanwhile; reload the profile and ask for new codes")
+	}
+	return current, nil
 }
