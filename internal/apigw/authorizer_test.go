@@ -33,8 +33,12 @@ func (p principals) get(id int64) (market.Access, error) {
 	return a, nil
 }
 
-func (p principals) CompanyAccess(_ context.Context, id int64) (market.Access, error) { return p.get(id) }
-func (p principals) CarrierAccess(_ context.Context, id int64) (market.Access, error) { return p.get(id) }
+func (p principals) CompanyAccess(_ context.Context, id int64) (market.Access, error) {
+	return p.get(id)
+}
+func (p principals) CarrierAccess(_ context.Context, id int64) (market.Access, error) {
+	return p.get(id)
+}
 
 // enabled is a principal that may act, whose tokens all count.
 var enabled = market.Access{Enabled: true}
