@@ -131,7 +131,7 @@ func (a *Authorizer) authorize(ctx context.Context, req events.APIGatewayCustomA
 			contextKey:       strconv.FormatInt(id, 10),
 			ContextScopes:    claims.Scope,
 			ContextExpiresAt: strconv.FormatInt(claims.ExpiresAt.Unix(), 10),
-			ContextIssuedAt:  strconv.FormatInt(claims.IssuedAt().Unix(), 10),
+			ContextIssuedAt:  strconv.FormatInt(claims.IssueTime().Unix(), 10),
 		},
 	}, "", nil
 }
@@ -166,7 +166,7 @@ func (a *Authorizer) principal(ctx context.Context, kind api.Auth, claims auth.C
 	case err != nil:
 		return 0, "", err
 	}
-	if reason := access.Refusal(principal, id, claims.IssuedAt()); reason != "" {
+	if reason := access.Refusal(principal, id, claims.IssueTime()); reason != "" {
 		return 0, reason, nil
 	}
 	return id, "", nil

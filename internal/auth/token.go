@@ -82,10 +82,10 @@ type Claims struct {
 	Scope string `json:"scope"`
 }
 
-// IssuedAt returns when the token was issued: what a principal's
+// IssueTime returns when the token was issued (iat): what a principal's
 // revocation cutoff is compared with (market.Access). Verify refuses a
 // token without it.
-func (c Claims) IssuedAt() time.Time {
+func (c Claims) IssueTime() time.Time {
 	if c.RegisteredClaims.IssuedAt == nil {
 		return time.Time{}
 	}
@@ -295,7 +295,7 @@ func (k Keyring) verify(token, audience string) (Claims, error) {
 		return Claims{}, fmt.Errorf("%w: token has no iat", ErrInvalidToken)
 	}
 	max := k.maxLifetime(audience)
-	if life := claims.ExpiresAt.Sub(claims.IssuedAt()); life > max {
+	if life := claims.ExpiresAt.Sub(claims.IssueTime()); life > max {
 		return Claims{}, fmt.Errorf("%w: token lives %s, more than %s", ErrInvalidToken, life, max)
 	}
 	if left := claims.ExpiresAt.Sub(now); left > max+MaxSkew {

@@ -446,8 +446,8 @@ func TestCompanySessionFrom(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Verify(CompanySessionFrom) = %v", err)
 			}
-			if !claims.IssuedAt().Equal(tt.want) || !s.ExpiresAt.Equal(tt.want.Add(SessionTTL)) {
-				t.Errorf("iat, exp = %v, %v; want %v, %v", claims.IssuedAt(), s.ExpiresAt, tt.want, tt.want.Add(SessionTTL))
+			if !claims.IssueTime().Equal(tt.want) || !s.ExpiresAt.Equal(tt.want.Add(SessionTTL)) {
+				t.Errorf("iat, exp = %v, %v; want %v, %v", claims.IssueTime(), s.ExpiresAt, tt.want, tt.want.Add(SessionTTL))
 			}
 		})
 	}
