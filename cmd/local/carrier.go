@@ -21,6 +21,7 @@ import (
 const carrierUsage = `usage:
   go run ./cmd/local carrier add -name NAME -phone PHONE [-dsn DSN]
   go run ./cmd/local carrier remove -phone PHONE [-dsn DSN]
+  go run ./cmd/local carrier suspend|resume -id ID [-dsn DSN]
   go run ./cmd/local carrier list [-dsn DSN]`
 
 // carrierCommand manages the carriers of the database that -dsn (or
@@ -41,7 +42,10 @@ func carrierCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	dsn := flags.String("dsn", os.Getenv("DELIVERY_DSN"), "MySQL DSN of the database, e.g. 'root@tcp(127.0.0.1:3306)/delivery' (env DELIVERY_DSN)")
 	var name, phone *string
+	var id *int64
 	switch action {
+	case "suspend", "resume":
+		id = flags.Int64("id", 0, "the carrier's id, as carrier list shows it (required)")
 	case "add":
 		name = flags.String("name", "", "the carrier's name, as shoppers see it (required)")
 		fallthrough
@@ -65,6 +69,8 @@ func carrierCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer db.Close()
 	store := mysql.NewCarrierStore(db)
 	switch action {
+	case "suspend", "resume":
+		return suspendCarrier(ctx, stdout, db, *id, action == "suspend")
 	case "add":
 		c, err := admin.AddCarrier(ctx, store, *name, *phone)
 		if err != nil {

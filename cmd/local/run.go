@@ -45,7 +45,8 @@ const (
 var commands = []cli.Command{
 	{Name: "seed", Summary: "top a MySQL database (-dsn) up to a generated catalog of -products products", Run: seedCommand},
 	{Name: "token", Summary: "print a company (-company ID) or carrier (-carrier ID) token signed with the local development key", Run: tokenCommand},
-	{Name: "carrier", Summary: "add, remove or list the carriers of a MySQL database (-dsn): carrier add|remove|list", Run: carrierCommand},
+	{Name: "carrier", Summary: "add, remove, suspend, resume or list the carriers of a MySQL database (-dsn): carrier add|remove|suspend|resume|list", Run: carrierCommand},
+	{Name: "company", Summary: "disable or enable a company of a MySQL database (-dsn), or give it a new sign-in phone: company disable|enable|phone", Run: companyCommand},
 }
 
 // run runs the subcommand args name, or parses the server's flags and

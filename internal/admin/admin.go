@@ -143,7 +143,11 @@ func Migrate(d app.Deps, syncTopic SyncSubscriptions, users map[string]mysql.Cre
 			}
 			return resp, nil
 		}
-		return MigrateResponse{}, fmt.Errorf("unknown action %q: want migrate, ensure-company, carrier-add, carrier-remove or carrier-list", req.Action)
+		if resp, ok, err := accessAction(ctx, d, req, sync); ok {
+			return resp, err
+		}
+		return MigrateResponse{}, fmt.Errorf("unknown action %q: want migrate, ensure-company, carrier-add, carrier-remove, carrier-list, "+
+			"company-disable, company-enable, company-phone, carrier-suspend or carrier-resume", req.Action)
 	}
 }
 

@@ -111,3 +111,14 @@ func (s *CompanyStore) CompanyAccess(ctx context.Context, id int64) (market.Acce
 func (s *CarrierStore) CarrierAccess(ctx context.Context, id int64) (market.Access, error) {
 	return NewAccessStore(s.db).Access(ctx, market.PrincipalCarrier, id)
 }
+
+// CompanyID returns the id of the company called name, or CodeNotFound:
+// how the operator names a company on AWS, as ensure-company creates it.
+func (s *CompanyStore) CompanyID(ctx context.Context, name string) (int64, error) {
+	var id int64
+	err := sqlx.GetContext(ctx, s.db, &id, companyByName, name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, market.Errorf(market.CodeNotFound, "no company called %q", name)
+	}
+	return id, translate("company by name", err)
+}
