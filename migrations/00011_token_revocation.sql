@@ -2,7 +2,7 @@
 -- Revoking tokens, disabling companies (market/access.go).
 
 -- tokens_valid_from is when a principal's tokens start to count, in Unix
--- seconds: the authorizer refuses a token issued (iat) before it. Signing
+-- milliseconds: the authorizer refuses a token issued before it. Signing
 -- out, a phone change, disabling a company and suspending a carrier move it
 -- forward, never back, so every token issued until then stops working
 -- while tokens minted offline by the operator afterwards still do.

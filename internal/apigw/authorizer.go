@@ -131,7 +131,7 @@ func (a *Authorizer) authorize(ctx context.Context, req events.APIGatewayCustomA
 			contextKey:       strconv.FormatInt(id, 10),
 			ContextScopes:    claims.Scope,
 			ContextExpiresAt: strconv.FormatInt(claims.ExpiresAt.Unix(), 10),
-			ContextIssuedAt:  strconv.FormatInt(claims.IssueTime().Unix(), 10),
+			ContextIssuedAt:  strconv.FormatInt(claims.IssueTime().UnixMilli(), 10),
 		},
 	}, "", nil
 }

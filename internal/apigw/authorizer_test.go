@@ -117,7 +117,7 @@ func mintCarrier(t *testing.T, carrier int64) string {
 func TestAuthorizerRefuses(t *testing.T) {
 	// Tokens of the future are refused once their principal revokes
 	// everything issued until a second from now.
-	revokedFrom := time.Now().Add(time.Second).Unix()
+	revokedFrom := time.Now().Add(time.Second).UnixMilli()
 	a := newAuthorizer(t,
 		principals{1: enabled, 4: {Enabled: false}, 5: {Enabled: true, TokensValidFrom: revokedFrom}},
 		principals{1: enabled, 3: {Enabled: false}, 6: {Enabled: true, TokensValidFrom: revokedFrom}})
@@ -241,7 +241,7 @@ func TestAuthorizerPolicyCoversEveryRoute(t *testing.T) {
 			context:   map[string]any{apigw.ContextCarrierID: "5", apigw.ContextScopes: "deliveries"},
 		},
 	}
-	a := newAuthorizer(t, principals{7: {Enabled: true, TokensValidFrom: time.Now().Add(-time.Minute).Unix()}}, principals{5: enabled})
+	a := newAuthorizer(t, principals{7: {Enabled: true, TokensValidFrom: time.Now().Add(-time.Minute).UnixMilli()}}, principals{5: enabled})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := a.Handle(context.Background(), authorizerEvent(t, "Bearer "+tt.token(t)))

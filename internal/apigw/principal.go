@@ -11,9 +11,9 @@ import (
 // carrier; company tokens carry ContextCompanyID instead.
 const ContextCarrierID = "carrierId"
 
-// ContextIssuedAt is the authorizer context key of the token's iat, in
-// Unix seconds: what the routes that revoke tokens compare with the
-// principal's cutoff (market.Access).
+// ContextIssuedAt is the authorizer context key of the token's issue
+// time, in Unix milliseconds: what the routes that revoke tokens compare
+// with the principal's cutoff (market.Access).
 const ContextIssuedAt = "issuedAt"
 
 // issuedAt returns when the token the authorizer vouched for was issued. A
@@ -24,7 +24,7 @@ func issuedAt(in Input) (time.Time, error) {
 	if err != nil || s < 1 {
 		return time.Time{}, market.Errorf(market.CodeUnauthorized, "sign in again: this token's session cannot be checked")
 	}
-	return time.Unix(s, 0), nil
+	return time.UnixMilli(s), nil
 }
 
 // carrierID returns the carrier the authorizer vouched for, as companyID

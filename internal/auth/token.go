@@ -80,16 +80,26 @@ type Claims struct {
 	jwt.RegisteredClaims
 	// Scope is a space-separated list of scopes, as in OAuth 2.0.
 	Scope string `json:"scope"`
+	// IssuedAtMilli is iat to the millisecond, within iat's second: a
+	// revocation (market.Access) must tell a token minted just before it
+	// from one minted just after, within one second.
+	IssuedAtMilli int64 `json:"iat_ms,omitempty"`
 }
 
 // IssueTime returns when the token was issued (iat): what a principal's
 // revocation cutoff is compared with (market.Access). Verify refuses a
 // token without it.
+// It is to the millisecond when the token says so (IssuedAtMilli), and
+// iat's second otherwise.
 func (c Claims) IssueTime() time.Time {
 	if c.RegisteredClaims.IssuedAt == nil {
 		return time.Time{}
 	}
-	return c.RegisteredClaims.IssuedAt.Time
+	iat := c.RegisteredClaims.IssuedAt.Time
+	if ms := time.UnixMilli(c.IssuedAtMilli); c.IssuedAtMilli > 0 && ms.Truncate(time.Second).Equal(iat.Truncate(time.Second)) {
+		return ms
+	}
+	return iat
 }
 
 // Scopes returns the token's scopes.
@@ -167,7 +177,8 @@ func (k Keyring) CompanySession(company int64) (Session, error) {
 // CompanySessionFrom is CompanySession for a company whose tokens issued
 // before from were just revoked, in the request that mints this one (a
 // phone change): the token is issued at from if that is later than now,
-// so that the cutoff, which may be the next second, does not refuse it.
+// so that the cutoff, which may be just ahead of this clock, does not
+// refuse it.
 func (k Keyring) CompanySessionFrom(company int64, from time.Time) (Session, error) {
 	token, exp, err := k.mint(k.Audience, "company", company, DefaultScopes, SessionTTL, from)
 	return Session{Token: token, ExpiresAt: exp}, err
@@ -195,13 +206,14 @@ func (k Keyring) mint(audience, kind string, subject int64, scopes []string, ttl
 	if max := k.maxLifetime(audience); ttl <= 0 || ttl > max {
 		return "", time.Time{}, fmt.Errorf("auth: ttl %s is outside (0, %s] for a %s token", ttl, max, kind)
 	}
-	now := k.now().Truncate(time.Second)
-	if from = from.Truncate(time.Second); from.After(now) {
-		if from.Sub(now) > MaxSkew {
-			return "", time.Time{}, fmt.Errorf("auth: a token issued %s ahead would be refused", from.Sub(now))
+	issued := k.now().Truncate(time.Millisecond)
+	if from = from.Truncate(time.Millisecond); from.After(issued) {
+		if from.Sub(issued) > MaxSkew {
+			return "", time.Time{}, fmt.Errorf("auth: a token issued %s ahead would be refused", from.Sub(issued))
 		}
-		now = from
+		issued = from
 	}
+	now := issued.Truncate(time.Second)
 	exp := now.Add(ttl)
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -213,6 +225,10 @@ func (k Keyring) mint(audience, kind string, subject int64, scopes []string, ttl
 			ExpiresAt: jwt.NewNumericDate(exp),
 		},
 		Scope: strings.Join(scopes, " "),
+	}
+	// On a whole second iat says it all, and the claim is left out.
+	if !issued.Equal(now) {
+		claims.IssuedAtMilli = issued.UnixMilli()
 	}
 	signed, err := jwt.NewWithClaims(signingMethod, claims).SignedString(k.Private)
 	if err != nil {

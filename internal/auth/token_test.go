@@ -435,6 +435,10 @@ func TestCompanySessionFrom(t *testing.T) {
 		{"no cutoff", time.Time{}, testNow.Truncate(time.Second)},
 		{"cutoff in the past", testNow.Add(-time.Hour), testNow.Truncate(time.Second)},
 		{"cutoff the next second", testNow.Truncate(time.Second).Add(time.Second), testNow.Truncate(time.Second).Add(time.Second)},
+		// Within a second the issue time is kept to the millisecond, so
+		// that a revocation tells tokens minted just before it from those
+		// minted just after.
+		{"cutoff within the second", testNow.Truncate(time.Second).Add(1500 * time.Millisecond), testNow.Truncate(time.Second).Add(1500 * time.Millisecond)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -446,8 +450,9 @@ func TestCompanySessionFrom(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Verify(CompanySessionFrom) = %v", err)
 			}
-			if !claims.IssueTime().Equal(tt.want) || !s.ExpiresAt.Equal(tt.want.Add(SessionTTL)) {
-				t.Errorf("iat, exp = %v, %v; want %v, %v", claims.IssueTime(), s.ExpiresAt, tt.want, tt.want.Add(SessionTTL))
+			wantExp := tt.want.Truncate(time.Second).Add(SessionTTL)
+			if !claims.IssueTime().Equal(tt.want) || !s.ExpiresAt.Equal(wantExp) {
+				t.Errorf("issued, exp = %v, %v; want %v, %v", claims.IssueTime(), s.ExpiresAt, tt.want, wantExp)
 			}
 		})
 	}

@@ -23,8 +23,9 @@ const (
 // operator included, and nothing needs to be kept until tokens expire.
 type Access struct {
 	Enabled bool `db:"enabled"`
-	// TokensValidFrom is in Unix seconds, the resolution of a token's
-	// iat: a token issued earlier is refused.
+	// TokensValidFrom is in Unix milliseconds, the resolution of a
+	// token's issue time (auth.Claims.IssueTime): a token issued earlier
+	// is refused.
 	TokensValidFrom int64 `db:"tokens_valid_from"`
 }
 
@@ -37,33 +38,31 @@ func (a Access) Refusal(kind PrincipalKind, id int64, issuedAt time.Time) string
 		return fmt.Sprintf("carrier %d is not active", id)
 	case !a.Enabled:
 		return fmt.Sprintf("company %d is disabled", id)
-	case issuedAt.Unix() < a.TokensValidFrom:
+	case issuedAt.UnixMilli() < a.TokensValidFrom:
 		return fmt.Sprintf("%s %d's token was revoked", kind, id)
 	}
 	return ""
 }
 
 // RevocationCutoff returns the moment from which a principal's tokens
-// count once its tokens up to now are revoked: now, at the second, and
-// past the issue time of the token that asked, if any, so that the token
-// used to sign out or to change the phone is refused even when it was
-// minted within this very second. A token minted after the revocation in
-// the same request (the phone change's) is issued at the cutoff
-// (auth.Keyring.CompanySessionFrom), and one signed in later in the same
-// second is not refused.
+// count once its tokens up to now are revoked: now, to the millisecond,
+// and past the issue time of the token that asked, if any, so that the
+// token used to sign out or to change the phone is refused even when the
+// clock that minted it runs a little ahead. A token minted after the
+// revocation in the same request (the phone change's) is issued at the
+// cutoff (auth.Keyring.CompanySessionFrom).
 func RevocationCutoff(now, usedIssuedAt time.Time) time.Time {
-	cutoff := now.Truncate(time.Second)
+	cutoff := now.Truncate(time.Millisecond)
 	if !usedIssuedAt.IsZero() && !usedIssuedAt.Before(cutoff) {
-		cutoff = usedIssuedAt.Truncate(time.Second).Add(time.Second)
+		cutoff = usedIssuedAt.Truncate(time.Millisecond).Add(time.Millisecond)
 	}
 	return cutoff
 }
 
 // OperatorCutoff is the cutoff of the operator's revocations (disabling,
-// suspending, replacing a lost phone): every token issued up to the end of
-// this second, since no token of the principal is to survive them.
+// suspending, replacing a lost phone): every token issued until now.
 func OperatorCutoff(now time.Time) time.Time {
-	return now.Truncate(time.Second).Add(time.Second)
+	return now.Truncate(time.Millisecond).Add(time.Millisecond)
 }
 
 // AccessStore keeps the principals' Access.

@@ -74,7 +74,7 @@ func (s *AccessStore) RevokeTokens(ctx context.Context, kind market.PrincipalKin
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, q.revoke, from.Unix(), id); err != nil {
+	if _, err := s.db.ExecContext(ctx, q.revoke, from.UnixMilli(), id); err != nil {
 		return translate("revoke tokens", err)
 	}
 	// An update that changes nothing affects no row on MySQL: whether the
@@ -93,7 +93,7 @@ func (s *AccessStore) SetEnabled(ctx context.Context, kind market.PrincipalKind,
 	if enabled {
 		_, err = s.db.ExecContext(ctx, q.enable, id)
 	} else {
-		_, err = s.db.ExecContext(ctx, q.disable, from.Unix(), id)
+		_, err = s.db.ExecContext(ctx, q.disable, from.UnixMilli(), id)
 	}
 	if err != nil {
 		return translate("set enabled", err)

@@ -29,8 +29,8 @@ func TestAccessRevokeAndDisable(t *testing.T) {
 			want := func(enabled bool, from time.Time) {
 				t.Helper()
 				a, err := store.Access(ctx, tt.kind, tt.id)
-				if err != nil || a.Enabled != enabled || a.TokensValidFrom != from.Unix() {
-					t.Fatalf("Access = %+v, %v; want enabled %v, tokens valid from %d", a, err, enabled, from.Unix())
+				if err != nil || a.Enabled != enabled || a.TokensValidFrom != from.UnixMilli() {
+					t.Fatalf("Access = %+v, %v; want enabled %v, tokens valid from %d", a, err, enabled, from.UnixMilli())
 				}
 			}
 			want(true, time.Unix(0, 0))

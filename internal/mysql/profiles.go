@@ -96,7 +96,7 @@ var _ market.PhoneStore = (*ProfileStore)(nil)
 // ChangePhone sets the company's sign-in phone if it is still old (or
 // whatever it is, anyOld) and revokes its tokens issued before from.
 func (s *ProfileStore) ChangePhone(ctx context.Context, company int64, old, phone string, anyOld bool, from time.Time) (market.CompanyProfile, error) {
-	res, err := s.db.ExecContext(ctx, changePhone, phone, from.Unix(), company, anyOld, old)
+	res, err := s.db.ExecContext(ctx, changePhone, phone, from.UnixMilli(), company, anyOld, old)
 	if isDuplicate(err) {
 		return market.CompanyProfile{}, &market.Error{
 			Code:    market.CodeConflict,
