@@ -261,10 +261,18 @@ codeSignIn("carrier", (data) => {
   say("");
   route(true);
 });
-$("signout").addEventListener("click", () => {
+$("signout").addEventListener("click", async () => {
+  // The server refuses the token from now on; if it cannot be reached,
+  // this phone forgets it anyway.
+  let revoked = true;
+  try {
+    if (me) await api("/carrier/session", { method: "DELETE", token: me.token });
+  } catch (err) {
+    revoked = err.status === 401;
+  }
   forget();
   route(true);
-  say("Signed out.");
+  say(revoked ? "Signed out." : "Signed out on this phone, but the server could not be told: sign out again once you are back online.");
 });
 $("refresh").addEventListener("click", () => route());
 $("more").addEventListener("click", () => openList(list.view, true));

@@ -209,12 +209,12 @@ async function loadProfile() {
 async function saveProfile(event) {
   event.preventDefault();
   const address = $("pr-address").value.trim();
-  const phone = phoneNumber($("pr-phone").value);
   const status = $("profile-status");
   status.textContent = "";
-  if (!checkFields([$("pr-address"), address ? "" : "Where do carriers pick up?"], [$("pr-phone"), phone ? "" : "Use the international format, such as +351 212 345 678."]) || !state.profile) return;
+  if (!checkFields([$("pr-address"), address ? "" : "Where do carriers pick up?"]) || !state.profile) return;
   try {
-    const data = await authed("/company/profile", { method: "PUT", headers: ifMatch(state.profile), body: { address, phone } });
+    // The phone is not sent: it changes only with codes (phone-form).
+    const data = await authed("/company/profile", { method: "PUT", headers: ifMatch(state.profile), body: { address } });
     state.profile = data;
     status.textContent = "Saved. Carriers see the new details from now on.";
   } catch (err) {
@@ -224,6 +224,56 @@ async function saveProfile(event) {
     if (err.status !== 412) return (status.textContent = err.message);
     await loadProfile();
     status.textContent = "Someone else changed these details meanwhile: this is their version. Make your change again and save.";
+  }
+}
+
+// sendPhoneCodes asks for a code to the current phone and one to the new
+// number; the answer is the same whatever the number is.
+async function sendPhoneCodes() {
+  const phone = phoneNumber($("ph-new").value);
+  const status = $("phone-status");
+  status.textContent = "";
+  if (!checkFields([$("ph-new"), phone ? "" : "Use the international format, such as +351 912 345 678."])) return;
+  try {
+    const data = await authed("/company/phone/code", { method: "POST", body: { phone } });
+    $("ph-codes").hidden = false;
+    status.textContent = data.message;
+    $("ph-current-code").focus();
+  } catch (err) {
+    if (handleAuth(err)) return;
+    if (err.field === "phone") return checkFields([$("ph-new"), err.message]);
+    status.textContent = err.message;
+  }
+}
+
+// changePhone sends both codes; the answer's token replaces this tab's,
+// since every earlier token of the shop is signed out.
+async function changePhone(event) {
+  event.preventDefault();
+  const phone = phoneNumber($("ph-new").value);
+  const currentCode = $("ph-current-code").value.trim();
+  const newCode = $("ph-new-code").value.trim();
+  const status = $("phone-status");
+  status.textContent = "";
+  const code = (v) => (/^[0-9]{6}$/.test(v) ? "" : "Enter the 6 digits of the SMS.");
+  if (!checkFields([$("ph-new"), phone ? "" : "Use the international format, such as +351 912 345 678."], [$("ph-current-code"), state.profile?.phone ? code(currentCode) : ""], [$("ph-new-code"), code(newCode)])) return;
+  try {
+    const body = { phone, newCode };
+    if (state.profile?.phone) body.currentCode = currentCode;
+    const data = await authed("/company/phone", { method: "POST", body });
+    Object.assign(state, { token: data.token, profile: data.profile });
+    session.set(TOKEN_KEY, { token: data.token, name: state.name });
+    $("pr-phone").value = data.profile.phone;
+    for (const id of ["ph-new", "ph-current-code", "ph-new-code"]) $(id).value = "";
+    $("ph-codes").hidden = true;
+    status.textContent = "Done: you sign in with the new phone from now on, and every other session of your shop was signed out.";
+  } catch (err) {
+    if (err.status === 401 && Array.isArray(err.details?.fields)) {
+      const inputs = { currentCode: "ph-current-code", newCode: "ph-new-code" };
+      return checkFields(...err.details.fields.map((f) => [$(inputs[f]), "This code is wrong, expired or used up. Send new codes if you need to."]));
+    }
+    if (handleAuth(err)) return;
+    status.textContent = err.message;
   }
 }
 
@@ -540,9 +590,19 @@ window.addEventListener("hashchange", () => tab(true));
 $("o-status").addEventListener("change", startOrders);
 $("orders-more").addEventListener("click", () => loadOrders(true));
 $("profile-form").addEventListener("submit", saveProfile);
-$("signout").addEventListener("click", () => {
+$("phone-form").addEventListener("submit", changePhone);
+$("ph-send").addEventListener("click", sendPhoneCodes);
+$("signout").addEventListener("click", async () => {
+  // The server refuses the token from now on, this tab's copy and any
+  // other; if it cannot be reached, this tab forgets the token anyway.
+  let revoked = true;
+  try {
+    await authed("/company/session", { method: "DELETE" });
+  } catch (err) {
+    revoked = err.status === 401;
+  }
   signOut();
-  say("Signed out. This tab forgot the sign-in.");
+  say(revoked ? "Signed out: this sign-in no longer works anywhere." : "This tab forgot the sign-in, but the server could not be told: sign out again once you are back online.", !revoked);
 });
 $("product-form").addEventListener("submit", save);
 $("cancel").addEventListener("click", stopEditing);
