@@ -69,27 +69,31 @@ var FunctionGrants = map[string]map[string][]Privilege{
 		"order_parts":       {Select, Insert, Update},
 		"order_history":     {Select, Insert},
 		"order_idempotency": {Select, Insert, Delete},
+		"order_phone_locks": {Select, Insert, Update},
 		"products":          read,
 		"companies":         read,
 		"carriers":          read,
 		"rate_limits":       readWrite,
 	},
 	// Carriers' and companies' order routes, the company profile; the
-	// limits on claims and releases.
+	// limits on claims and releases (the carrier's row is locked while it
+	// claims, and counts its releases).
 	"fulfilment": {
 		"orders":        {Select, Update},
 		"order_items":   read,
 		"order_parts":   {Select, Update},
 		"order_history": {Select, Insert},
 		"companies":     {Select, Update},
-		"carriers":      read,
+		"carriers":      {Select, Update},
 		"rate_limits":   readWrite,
 	},
-	// Sign-in codes and the limits on asking for and checking them.
+	// Sign-in codes and the limits on asking for and checking them;
+	// sign-out and the phone change move a principal's tokens_valid_from,
+	// and the phone change sets the company's phone.
 	"signin": {
 		"sign_in_codes": readWrite,
-		"companies":     read,
-		"carriers":      read,
+		"companies":     {Select, Update},
+		"carriers":      {Select, Update},
 		"rate_limits":   readWrite,
 	},
 	// Checks that a token's company or carrier still exists and may act.
