@@ -29,7 +29,7 @@ func TestReadEnv(t *testing.T) {
 		return m
 	}
 	base := lambdaenv.Env{
-		APIEnv: app.APIEnv{Currency: "USD", LogLevel: slog.LevelInfo},
+		APIEnv: app.APIEnv{Currency: "USD", LogLevel: slog.LevelInfo, Limits: app.DefaultLimits},
 		DBHost: full["DB_HOST"], DBPort: "3306", DBName: "delivery", DBSecretARN: full["DB_SECRET_ARN"],
 	}
 	tests := []struct {
@@ -46,7 +46,7 @@ func TestReadEnv(t *testing.T) {
 				"CORS_ALLOWED_ORIGINS": "https://a.example,https://b.example", "LOG_LEVEL": "ERROR",
 			}),
 			want: lambdaenv.Env{
-				APIEnv: app.APIEnv{Currency: "BRL", AllowedOrigins: []string{"https://a.example", "https://b.example"}, LogLevel: slog.LevelError},
+				APIEnv: app.APIEnv{Currency: "BRL", AllowedOrigins: []string{"https://a.example", "https://b.example"}, LogLevel: slog.LevelError, Limits: app.DefaultLimits},
 				DBHost: full["DB_HOST"], DBPort: "3307", DBName: "delivery", DBSecretARN: full["DB_SECRET_ARN"],
 				DBTLSCAFile: "/opt/rds/global-bundle.pem",
 			},
