@@ -1,7 +1,7 @@
 // The storefront: catalog, cart, live bill, checkout and the order's
 // tracking view. Money is never computed here: every amount shown is a
 // string the API sent, only formatted.
-import { $, api, ApiError, attr, checkFields, h, money, notify, phoneNumber, picture, plural, query, repeat, setStatus, storage, time, uuid } from "./lib.js";
+import { $, api, ApiError, attr, checkFields, h, money, notify, phoneNumber, picture, plural, query, refusal, repeat, setStatus, storage, time, uuid } from "./lib.js";
 
 const local = storage("local");
 const session = storage("session");
@@ -37,7 +37,6 @@ const quantity = (id) => cartLine(id)?.quantity || 0;
 const itemCount = () => state.cart.reduce((n, l) => n + l.quantity, 0);
 const items = () => state.cart.map((l) => ({ productId: l.productId, quantity: l.quantity }));
 const cartKey = () => JSON.stringify(items());
-// freshQuote is the quote of the cart as it is, if there is one.
 const freshQuote = () => (state.quote?.key === cartKey() ? state.quote.data : null);
 
 function setQuantity(id, qty) {
@@ -242,9 +241,6 @@ async function fetchQuote() {
   } catch (err) {
     if (err.name === "AbortError" || key !== cartKey()) return;
     if (err.code === "unavailable_products") return dropUnavailable(err.details.productIds);
-  // A limit (this address's orders, everyone's, or this phone's open
-  // orders): the server says which; nothing was ordered and the key is
-  // not used up, so the same checkout can be tried again later.
   if (err.code === "throttled") return show(`${refusal(err)} Nothing was ordered, and your cart is kept.`);
     state.quoteState = "error";
     state.quoteError = err;
@@ -252,7 +248,6 @@ async function fetchQuote() {
   renderCart();
 }
 
-// dropUnavailable takes archived (or unknown) products out of the cart.
 function dropUnavailable(ids) {
   ids = Array.isArray(ids) ? ids : [];
   const gone = state.cart.filter((l) => ids.includes(l.productId));
@@ -425,15 +420,6 @@ function checkoutFailed(err, a, body) {
   const field = err.field.replace(/^customer\./, "");
   if (!fields.includes(field)) return show(err.message);
   checkFields([$(field), err.message]);
-}
-
-// refusal turns a 429 into words for a shopper: the server's reason,
-// then the wait it sent as Retry-After in minutes once it is that long.
-function refusal(err) {
-  const reason = err.message.replace(/;\s*try again in \d+ seconds?\.?$/, "");
-  const s = err.retryAfter > 0 ? err.retryAfter : 60;
-  const wait = s < 90 ? `${s} seconds` : `about ${Math.round(s / 60)} minutes`;
-  return `${reason.charAt(0).toUpperCase()}${reason.slice(1)}. Please try again in ${wait}.`;
 }
 
 const statusText = { placed: "Placed: finding a courier", accepted: "A courier is collecting it from the shops", picked_up: "On its way to you", delivered: "Delivered", cancelled: "Cancelled" };

@@ -1,7 +1,7 @@
 // The carrier page, phone first: sign in by SMS code, the Available and
 // Mine lists, and one delivery (the SMS links to #d=<deliveryId>) to claim,
 // pick up and deliver. The token stays in localStorage until it expires.
-import { $, api, ApiError, attr, codeSignIn, h, lineList, money, plural, query, repeat, say, setStatus, statusWords, storage, time } from "./lib.js";
+import { $, api, ApiError, attr, codeSignIn, h, lineList, money, plural, query, refusal, repeat, revoke, say, setStatus, statusWords, storage, time } from "./lib.js";
 
 const local = storage("local");
 const KEY = "delivery.carrier.v1";
@@ -15,7 +15,6 @@ let shown = null; // the delivery on the page, as last rendered (JSON)
 const words = { ...statusWords, accepted: "Claimed" };
 const items = (n) => plural(n, "item");
 
-// signedIn drops a sign-in past its expiresAt and says so.
 function signedIn() {
   if (me && Date.parse(me.expiresAt) > Date.now() && typeof me.token === "string") return true;
   if (me) expire();
@@ -52,15 +51,6 @@ function explain(err) {
   if (!(err instanceof ApiError)) return "Something went wrong. Please try again.";
   if (err.status === 429) return refusal(err);
   return err.message;
-}
-
-// refusal turns a 429 into words: the server's reason (which limit), then
-// the wait it sent as Retry-After, in minutes once it is that long.
-function refusal(err) {
-  const reason = (err.message || "Too many requests").replace(/;\s*try again in \d+ seconds?\.?$/, "");
-  const s = err.retryAfter > 0 ? err.retryAfter : 60;
-  const wait = s < 90 ? `${s} seconds` : `about ${Math.round(s / 60)} minutes`;
-  return `${reason.charAt(0).toUpperCase()}${reason.slice(1)}. Try again in ${wait}.`;
 }
 
 function route(focus) {
@@ -154,7 +144,6 @@ function follow(id) {
 
 const allReady = (o) => o.pickups.every((p) => p.state === "ready");
 
-// gone says the delivery is not (or no longer) this carrier's to see.
 function gone(text) {
   shown = null;
   $("order-status").textContent = "";
@@ -262,14 +251,8 @@ codeSignIn("carrier", (data) => {
   route(true);
 });
 $("signout").addEventListener("click", async () => {
-  // The server refuses the token from now on; if it cannot be reached,
-  // this phone forgets it anyway.
-  let revoked = true;
-  try {
-    if (me) await api("/carrier/session", { method: "DELETE", token: me.token });
-  } catch (err) {
-    revoked = err.status === 401;
-  }
+  // If the server cannot be told, this phone forgets the token anyway.
+  const revoked = !me || (await revoke("/carrier/session", me.token));
   forget();
   route(true);
   say(revoked ? "Signed out." : "Signed out on this phone, but the server could not be told: sign out again once you are back online.");

@@ -2,7 +2,7 @@
 // products and pickup details. The token lives in sessionStorage (this tab
 // only, gone when it closes), never in localStorage. Every change names the
 // version it changes (If-Match): nobody silently overwrites another's edit.
-import { $, api, attr, checkFields, codeSignIn, h, lineList, money, notify, phoneNumber, picture, plural, query, repeat, say, setStatus, showFieldError, statusWords, storage, time } from "./lib.js";
+import { $, api, attr, checkFields, codeSignIn, h, lineList, money, notify, phoneNumber, picture, plural, query, repeat, revoke, say, setStatus, showFieldError, statusWords, storage, time } from "./lib.js";
 
 const session = storage("session");
 const TOKEN_KEY = "delivery.companyToken";
@@ -219,8 +219,7 @@ async function saveProfile(event) {
     status.textContent = "Saved. Carriers see the new details from now on.";
   } catch (err) {
     if (handleAuth(err)) return;
-    const input = { address: "pr-address", phone: "pr-phone" }[err.field];
-    if (input) return checkFields([$(input), err.message]);
+    if (err.field === "address") return checkFields([$("pr-address"), err.message]);
     if (err.status !== 412) return (status.textContent = err.message);
     await loadProfile();
     status.textContent = "Someone else changed these details meanwhile: this is their version. Make your change again and save.";
@@ -593,14 +592,8 @@ $("profile-form").addEventListener("submit", saveProfile);
 $("phone-form").addEventListener("submit", changePhone);
 $("ph-send").addEventListener("click", sendPhoneCodes);
 $("signout").addEventListener("click", async () => {
-  // The server refuses the token from now on, this tab's copy and any
-  // other; if it cannot be reached, this tab forgets the token anyway.
-  let revoked = true;
-  try {
-    await authed("/company/session", { method: "DELETE" });
-  } catch (err) {
-    revoked = err.status === 401;
-  }
+  // If the server cannot be told, this tab forgets the token anyway.
+  const revoked = await revoke("/company/session", state.token);
   signOut();
   say(revoked ? "Signed out: this sign-in no longer works anywhere." : "This tab forgot the sign-in, but the server could not be told: sign out again once you are back online.", !revoked);
 });

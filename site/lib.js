@@ -19,6 +19,18 @@ export class ApiError extends Error {
   }
 }
 
+// refusal is a 429 in words: the server's reason (which limit), then the
+// wait it sent as Retry-After, in minutes once it is that long.
+export function refusal(err) {
+  const reason = (err.message || "Too many requests").replace(/;\s*try again in \d+ seconds?\.?$/, "");
+  const s = err.retryAfter > 0 ? err.retryAfter : 60;
+  return `${reason[0].toUpperCase()}${reason.slice(1)}. Please try again in ${s < 90 ? `${s} seconds` : `about ${Math.round(s / 60)} minutes`}.`;
+}
+
+// revoke asks the server to refuse the token from now on, and says whether
+// it was told (a token it refuses already counts).
+export const revoke = (path, token) => api(path, { method: "DELETE", token }).then(() => true, (err) => err.status === 401);
+
 // api returns the API's JSON answer or throws ApiError. Same origin (so
 // nothing to edit after a deploy): CloudFront sends /api/* to API Gateway.
 export async function api(path, { method = "GET", body, headers, signal, token } = {}) {
@@ -76,10 +88,8 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
-// attr sets an attribute, or removes it when value is empty.
 export const attr = (el, name, value) => (value ? el.setAttribute(name, value) : el.removeAttribute(name));
 
-// query is "?" and the parameters that have a value.
 export const query = (params) => "?" + new URLSearchParams(Object.entries(params).filter(([, v]) => v));
 
 // picture shows a product's photo at most box px wide, sized up front so
@@ -102,7 +112,6 @@ export function uuid() {
   return crypto.randomUUID?.() ?? "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) => (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
 }
 
-// say shows text, and any nodes after it, in the page's #notice.
 export function say(text, error, ...extra) {
   $("notice").className = "notice" + (error ? " error" : "");
   notify($("notice"), text && h("p", {}, text), ...extra);
