@@ -24,6 +24,8 @@ const (
 	CodePreconditionFailed   Code = "version_mismatch"       // If-Match named a stale version
 	CodePreconditionRequired Code = "version_required"       // a change needs If-Match or a version
 	CodeUnavailableProducts  Code = "unavailable_products"   // unknown or inactive products in an order
+	CodeShopClosed           Code = "shop_closed"            // an item's shop is closed or paused; Details names them
+	CodeOutsideArea          Code = "outside_delivery_area"  // the delivery point is outside the area or too far
 	CodeThrottled            Code = "throttled"              // too many requests; Details is a RetryAfter
 	CodeUnavailable          Code = "service_unavailable"    // a dependency (the database) is unreachable
 	CodeInternal             Code = "internal"               // anything unexpected; never carries details

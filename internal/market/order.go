@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/shopspring/decimal"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -56,6 +57,9 @@ type Customer struct {
 	Phone   string `json:"phone"`
 	Address string `json:"address"`
 	Note    string `json:"note,omitempty"`
+	// Location is where the carrier goes: required once the marketplace
+	// has a delivery area (Delivery.Plan).
+	Location *Location `json:"location,omitempty"`
 }
 
 // OrderRequest is the body of POST /api/orders.
@@ -84,6 +88,13 @@ func (r OrderRequest) Normalize() (OrderRequest, error) {
 	}
 	if c.Phone, err = NormalizePhone(c.Phone); err != nil {
 		return OrderRequest{}, err
+	}
+	if c.Location != nil {
+		l, err := ValidLocation("customer.location", *c.Location)
+		if err != nil {
+			return OrderRequest{}, err
+		}
+		c.Location = &l
 	}
 	return OrderRequest{Items: items, Customer: c}, nil
 }
@@ -255,8 +266,11 @@ type Order struct {
 	Status       string        `json:"status"`
 	Lines        []OrderLine   `json:"lines"`
 	ItemCount    int           `json:"itemCount"`
+	Subtotal     Money         `json:"subtotal"`
+	DeliveryFee  Money         `json:"deliveryFee"`
 	Total        Money         `json:"total"`
 	Currency     string        `json:"currency"`
+	ETA          *ETA          `json:"eta"`
 	CreatedAt    time.Time     `json:"createdAt"`
 	Notification *Notification `json:"notification,omitempty"`
 	// Timeline is the order's steps, oldest first; Cancellable says
@@ -269,6 +283,9 @@ type Order struct {
 	// DeliveryID is how carriers and companies name the order; the
 	// shopper has no use for it.
 	DeliveryID string `json:"-"`
+	// Delivery is the delivery quoted when the order was placed, nil for
+	// an order placed without a location.
+	Delivery *DeliveryQuote `json:"-"`
 }
 
 // NewOrder is what the store needs to place an order.
@@ -279,7 +296,10 @@ type NewOrder struct {
 	Request     OrderRequest
 	Currency    string
 	Area        string
-	CreatedAt   time.Time
+	// Delivery is the delivery quoted before the order's transaction,
+	// nil when the order has no location.
+	Delivery  *DeliveryQuote
+	CreatedAt time.Time
 	// Limits are the bounds the store applies in the order's transaction:
 	// OpenOrdersPerPhone (CheckOpenOrders) and OffersPerOrder (NextOffer).
 	Limits Limits
@@ -361,7 +381,12 @@ type CarrierNotifier interface {
 
 // Checkout places orders.
 type Checkout struct {
-	Orders   OrderStore
+	Orders OrderStore
+	// Pricer quotes the order before it is stored, when it has a
+	// Delivery: the shops must be open and the location in the area, and
+	// the delivery is priced. The items are priced again in the order's
+	// own transaction.
+	Pricer   Pricer
 	Currency string
 	Notifier CarrierNotifier // nil: orders stay pending for the sweep
 	Now      func() time.Time
@@ -396,7 +421,7 @@ func (c Checkout) Place(ctx context.Context, client, key string, req OrderReques
 		return Order{}, false, err
 	}
 	keyHash, requestHash := HashIdempotencyKey(key), req.Hash()
-	if c.rateLimited() {
+	if c.rateLimited() || c.Pricer.Delivery != nil {
 		prior, replayed, err := c.Orders.Replay(ctx, keyHash, requestHash)
 		if err != nil {
 			return Order{}, false, err
@@ -404,6 +429,8 @@ func (c Checkout) Place(ctx context.Context, client, key string, req OrderReques
 		if replayed {
 			return answered(prior), true, nil
 		}
+	}
+	if c.rateLimited() {
 		if err := c.Limiter.Allow(ctx, ordersPerClientKind, ClientKey(client), c.Limits.OrdersPerClient,
 			ordersPerClientRefusal(c.Limits.OrdersPerClient)); err != nil {
 			return Order{}, false, err
@@ -412,6 +439,14 @@ func (c Checkout) Place(ctx context.Context, client, key string, req OrderReques
 			ordersTotalRefusal(c.Limits.OrdersTotal)); err != nil {
 			return Order{}, false, err
 		}
+	}
+	var delivery *DeliveryQuote
+	if c.Pricer.Delivery != nil {
+		q, err := c.Pricer.QuoteDelivery(ctx, QuoteRequest{Items: req.Items, DeliverTo: req.Customer.Location}, "customer.location", true)
+		if err != nil {
+			return Order{}, false, err
+		}
+		delivery = q.Delivery
 	}
 	now := time.Now
 	if c.Now != nil {
@@ -431,6 +466,7 @@ func (c Checkout) Place(ctx context.Context, client, key string, req OrderReques
 		Request:     req,
 		Currency:    c.Currency,
 		Area:        DeliveryArea(req.Customer.Address),
+		Delivery:    delivery,
 		CreatedAt:   createdAt,
 		Limits:      c.Limits,
 	})
@@ -458,23 +494,31 @@ func answered(o Order) Order {
 }
 
 // OrderFromQuote builds the order a store places from the quote priced in
-// its transaction.
+// its transaction and the delivery quoted before it.
 func OrderFromQuote(o NewOrder, q Quote) Order {
+	q = q.withDelivery(o.Delivery)
 	order := Order{
-		ID:         o.ID,
-		Reference:  OrderReference(o.ID),
-		Status:     OrderPlaced,
-		Lines:      make([]OrderLine, len(q.Lines)),
-		ItemCount:  q.ItemCount,
-		Total:      q.Total,
-		Currency:   q.Currency,
-		CreatedAt:  o.CreatedAt,
-		Area:       o.Area,
-		DeliveryID: DeliveryID(o.ID),
+		ID:          o.ID,
+		Reference:   OrderReference(o.ID),
+		Status:      OrderPlaced,
+		Lines:       make([]OrderLine, len(q.Lines)),
+		ItemCount:   q.ItemCount,
+		Subtotal:    q.Subtotal,
+		DeliveryFee: NewMoney(decimal.Zero),
+		Total:       q.Total,
+		Currency:    q.Currency,
+		Delivery:    o.Delivery,
+		CreatedAt:   o.CreatedAt,
+		Area:        o.Area,
+		DeliveryID:  DeliveryID(o.ID),
 		Notification: &Notification{
 			Status:        NotifyPending,
 			NextAttemptAt: ptr(o.CreatedAt.Add(HandOffGrace)),
 		},
+	}
+	if o.Delivery != nil {
+		order.DeliveryFee = o.Delivery.Fee
+		order.ETA = &o.Delivery.ETA
 	}
 	for i, l := range q.Lines {
 		order.Lines[i] = OrderLine{

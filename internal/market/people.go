@@ -1,6 +1,9 @@
 package market
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+)
 
 // Limits of the people records.
 const (
@@ -52,29 +55,51 @@ type CarrierStore interface {
 // changes them. Carriers see the address and phone only with the delivery
 // details of an order they hold.
 type CompanyProfile struct {
-	ID      int64  `db:"id" json:"id"`
-	Name    string `db:"name" json:"name"`
-	Address string `db:"address" json:"address"`
-	Phone   string `db:"phone" json:"phone"`
-	Version int64  `db:"version" json:"version"`
+	ID      int64  `json:"id"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Phone   string `json:"phone"`
+	Version int64  `json:"version"`
+	// Location is where carriers pick orders up, nil until the company
+	// sets it; the rest is when and how fast it prepares orders.
+	Location     *Location    `json:"location"`
+	PrepMinutes  int          `json:"prepMinutes"`
+	OpeningHours OpeningHours `json:"openingHours"`
+	Paused       bool         `json:"paused"`
+	// Timezone is the marketplace's, in which the hours are read; the
+	// handler fills it in.
+	Timezone string `json:"timezone"`
 }
 
 // ProfileInput is the body of PUT /api/company/profile. The name is the
 // shop's identity in orders and is not changed here, nor is the phone,
 // which is where the shop signs in: it changes only with codes sent to
 // both numbers (PhoneChange); a phone here must be the current one.
+// Location, prepMinutes, openingHours and paused are kept as they are when
+// the body leaves them out; a location of null removes it.
 type ProfileInput struct {
-	Address *string `json:"address"`
-	Phone   *string `json:"phone"`
-	Version *int64  `json:"version"`
+	Address      *string         `json:"address"`
+	Phone        *string         `json:"phone"`
+	Version      *int64          `json:"version"`
+	Location     json.RawMessage `json:"location"`
+	PrepMinutes  *int            `json:"prepMinutes"`
+	OpeningHours json.RawMessage `json:"openingHours"`
+	Paused       *bool           `json:"paused"`
 }
 
-// ProfileDraft is a validated ProfileInput.
+// ProfileDraft is a validated ProfileInput. A nil pointer keeps what is
+// stored.
 type ProfileDraft struct {
 	Address string
 	// Phone is the phone the body named, "" if none: never stored, only
 	// checked against the current one (PhoneRefusal).
 	Phone string
+	// SetLocation says Location replaces the stored one (nil removes it).
+	SetLocation  bool
+	Location     *Location
+	PrepMinutes  *int
+	OpeningHours *OpeningHours
+	Paused       *bool
 }
 
 // Validate checks the pickup details: an address of 1..300 characters,
@@ -87,13 +112,36 @@ func (in ProfileInput) Validate() (ProfileDraft, error) {
 	if err != nil {
 		return ProfileDraft{}, err
 	}
-	var phone string
+	d := ProfileDraft{Address: address, PrepMinutes: in.PrepMinutes, Paused: in.Paused}
 	if in.Phone != nil {
-		if phone, err = NormalizePhoneField("phone", *in.Phone); err != nil {
+		if d.Phone, err = NormalizePhoneField("phone", *in.Phone); err != nil {
 			return ProfileDraft{}, err
 		}
 	}
-	return ProfileDraft{Address: address, Phone: phone}, nil
+	if in.Location != nil {
+		d.SetLocation = true
+		if string(in.Location) != "null" {
+			var l Location
+			if err := json.Unmarshal(in.Location, &l); err != nil {
+				return ProfileDraft{}, FieldError("location", `location must be {"lat": 38.7105, "lng": -9.1365} or null`)
+			}
+			if l, err = ValidLocation("location", l); err != nil {
+				return ProfileDraft{}, err
+			}
+			d.Location = &l
+		}
+	}
+	if p := in.PrepMinutes; p != nil && (*p < MinPrepMinutes || *p > MaxPrepMinutes) {
+		return ProfileDraft{}, FieldError("prepMinutes", "prepMinutes must be a whole number of minutes from %d to %d", MinPrepMinutes, MaxPrepMinutes)
+	}
+	if in.OpeningHours != nil {
+		h, err := ParseOpeningHours("openingHours", in.OpeningHours)
+		if err != nil {
+			return ProfileDraft{}, err
+		}
+		d.OpeningHours = &h
+	}
+	return d, nil
 }
 
 // PhoneRefusal returns the CodeInvalid error of a profile edit whose phone

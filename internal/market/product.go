@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -69,9 +70,34 @@ type ProductStore interface {
 
 // CatalogCompany is a company as the storefront's shop filter lists it.
 type CatalogCompany struct {
-	ID           int64  `db:"id" json:"id"`
-	Name         string `db:"name" json:"name"`
-	ProductCount int64  `db:"product_count" json:"productCount"`
+	ID           int64     `json:"id"`
+	Name         string    `json:"name"`
+	ProductCount int64     `json:"productCount"`
+	Location     *Location `json:"location"`
+	PrepMinutes  int       `json:"prepMinutes"`
+	// Open is whether it takes orders now (Shop.OpenAt); OpensAt, when
+	// it is closed and not paused, is when it opens next.
+	Open    bool       `json:"open"`
+	OpensAt *time.Time `json:"opensAt"`
+	// Hours and Paused are what Open is computed from.
+	Hours  OpeningHours `json:"-"`
+	Paused bool         `json:"-"`
+}
+
+// WithOpening fills in Open and OpensAt of each company at now.
+func WithOpening(companies []CatalogCompany, now time.Time, zone *time.Location) []CatalogCompany {
+	for i := range companies {
+		c := &companies[i]
+		shop := Shop{Hours: c.Hours, Paused: c.Paused}
+		c.Open, c.OpensAt = shop.OpenAt(now, zone), nil
+		if !c.Open && !c.Paused {
+			if at, ok := c.Hours.NextOpening(now, zone); ok {
+				at = at.UTC()
+				c.OpensAt = &at
+			}
+		}
+	}
+	return companies
 }
 
 // MaxCatalogCompanies bounds the list of companies shoppers filter by.

@@ -34,17 +34,44 @@ type Line struct {
 	Image *ProductImage `json:"image"`
 }
 
-// Quote is an exact bill for a list of items at current prices.
+// Quote is an exact bill for a list of items at current prices, with the
+// delivery when the quote names where to.
 type Quote struct {
 	Currency  string `json:"currency"`
 	Lines     []Line `json:"lines"`
 	ItemCount int    `json:"itemCount"`
-	Total     Money  `json:"total"`
+	// Subtotal is the items; Total adds the delivery fee.
+	Subtotal Money          `json:"subtotal"`
+	Delivery *DeliveryQuote `json:"delivery"`
+	Total    Money          `json:"total"`
 }
 
 // QuoteRequest is the body of a quote.
 type QuoteRequest struct {
-	Items []Item `json:"items"`
+	Items     []Item    `json:"items"`
+	DeliverTo *Location `json:"deliverTo"`
+}
+
+// Companies are the companies of the quote's lines, in order of first
+// appearance.
+func (q Quote) Companies() []int64 {
+	var ids []int64
+	for _, l := range q.Lines {
+		if !slices.Contains(ids, l.CompanyID) {
+			ids = append(ids, l.CompanyID)
+		}
+	}
+	return ids
+}
+
+// withDelivery adds d to the bill.
+func (q Quote) withDelivery(d *DeliveryQuote) Quote {
+	q.Delivery = d
+	q.Total = q.Subtotal
+	if d != nil {
+		q.Total = NewMoney(q.Subtotal.Add(d.Fee.Decimal))
+	}
+	return q
 }
 
 // NormalizeItems validates items and merges repeated product ids, keeping
@@ -83,6 +110,26 @@ func NormalizeItems(items []Item) ([]Item, error) {
 type Pricer struct {
 	Products ProductStore
 	Currency string
+	// Delivery checks the shops' hours and prices the delivery; nil
+	// checks no hours and prices none (the order's own transaction,
+	// which re-prices only the items).
+	Delivery *Delivery
+}
+
+// QuoteDelivery prices req's items as Quote does, refuses them with
+// CodeShopClosed when a shop is closed, and prices the delivery to
+// req.DeliverTo (Delivery.Plan), reported on field: required says an
+// order needs one once an area is set.
+func (p Pricer) QuoteDelivery(ctx context.Context, req QuoteRequest, field string, required bool) (Quote, error) {
+	q, err := p.Quote(ctx, req.Items)
+	if err != nil || p.Delivery == nil {
+		return q, err
+	}
+	d, err := p.Delivery.Plan(ctx, q.Companies(), req.DeliverTo, field, required)
+	if err != nil {
+		return Quote{}, err
+	}
+	return q.withDelivery(d), nil
 }
 
 // Quote validates items and prices them at current prices with one store
@@ -141,6 +188,7 @@ func Price(currency string, items []Item, products map[int64]Product) (Quote, er
 		q.ItemCount += it.Quantity
 		total = total.Add(lineTotal)
 	}
-	q.Total = NewMoney(total)
+	q.Subtotal = NewMoney(total)
+	q.Total = q.Subtotal
 	return q, nil
 }
