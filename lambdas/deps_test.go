@@ -28,6 +28,9 @@ var (
 	s3Client     = []string{"github.com/aws/aws-sdk-go-v2/service/s3", module + "/internal/s3store"}
 	lambdaClient = []string{"github.com/aws/aws-sdk-go-v2/service/lambda", module + "/internal/notify/lambdainvoke"}
 	snsClient    = []string{"github.com/aws/aws-sdk-go-v2/service/sns", module + "/internal/notify/snssms"}
+	// routeClient measures delivery routes: only the functions that quote
+	// a delivery (priceorder, placeorder) call Amazon Location.
+	routeClient = []string{"github.com/aws/aws-sdk-go-v2/service/location", module + "/internal/awsroute"}
 	// database is what a function in the VPC reaches its database with.
 	database = []string{
 		"github.com/aws/aws-sdk-go-v2/service/secretsmanager", module + "/internal/awssecrets", module + "/internal/lambdaenv",
@@ -39,16 +42,16 @@ var (
 // forbidden lists, per function, what it must not link besides the
 // stand-ins: the clients of the AWS services it does not call.
 var forbidden = map[string][][]string{
-	"listproducts":   {s3Client, lambdaClient, snsClient, schema},
+	"listproducts":   {s3Client, lambdaClient, snsClient, routeClient, schema},
 	"priceorder":     {s3Client, lambdaClient, snsClient, schema},
-	"updateproduct":  {lambdaClient, snsClient, schema},
+	"updateproduct":  {lambdaClient, snsClient, routeClient, schema},
 	"placeorder":     {s3Client, snsClient, schema},
-	"notifycarrier":  {s3Client, lambdaClient, database, schema},
-	"authorizer":     {s3Client, lambdaClient, snsClient, schema},
-	"signin":         {s3Client, lambdaClient, schema},
-	"fulfilment":     {s3Client, lambdaClient, schema},
-	"migrate":        {s3Client, lambdaClient},
-	"imageprocessor": {lambdaClient, snsClient, schema},
+	"notifycarrier":  {s3Client, lambdaClient, routeClient, database, schema},
+	"authorizer":     {s3Client, lambdaClient, snsClient, routeClient, schema},
+	"signin":         {s3Client, lambdaClient, routeClient, schema},
+	"fulfilment":     {s3Client, lambdaClient, routeClient, schema},
+	"migrate":        {s3Client, lambdaClient, routeClient},
+	"imageprocessor": {lambdaClient, snsClient, routeClient, schema},
 }
 
 // TestFunctionsLinkOnlyWhatTheyUse reads each function's dependencies as

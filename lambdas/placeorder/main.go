@@ -1,7 +1,8 @@
 // Command placeorder is the Lambda behind POST /api/orders and
-// GET /api/orders/{orderId}. It also runs the notification retry sweep
-// ({"action":"sweep"}, scheduled every minute) and records the outcomes
-// that notifycarrier's destinations report. Its logic lives in
+// GET /api/orders/{orderId}, with the delivery routed by Amazon Location
+// Service when ROUTE_CALCULATOR_NAME is set. It also runs the notification
+// retry sweep ({"action":"sweep"}, scheduled every minute) and records the
+// outcomes that notifycarrier's destinations report. Its logic lives in
 // internal/market, internal/mysql and internal/notify.
 package main
 
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deliverymarket/delivery/internal/app"
+	"github.com/deliverymarket/delivery/internal/awsroute"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
 	"github.com/deliverymarket/delivery/internal/lambdainit"
 	"github.com/deliverymarket/delivery/internal/notify/lambdainvoke"
@@ -23,6 +25,10 @@ func main() {
 		lambdainit.Failed("placeorder", err)
 	}
 	invoker, err := lambdainvoke.FromEnv(fn.AWS, os.Getenv)
+	if err != nil {
+		lambdainit.Failed("placeorder", err)
+	}
+	fn.Deps.Router, fn.Deps.RouteTimeout, err = awsroute.FromEnv(fn.AWS, os.Getenv, fn.Deps.Logger)
 	if err != nil {
 		lambdainit.Failed("placeorder", err)
 	}
