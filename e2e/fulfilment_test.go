@@ -251,7 +251,7 @@ func TestFulfilment(t *testing.T) {
 func placeOrder(t *testing.T, s *stack, key string) string {
 	t.Helper()
 	var o order
-	body := map[string]any{"items": []item{{croissant, 1}}, "customer": map[string]any{"name": "Ana", "phone": "+351914444555", "address": "Rua Augusta 1, Lisboa"}}
+	body := map[string]any{"items": []item{{croissant, 1}}, "customer": map[string]any{"name": "Ana", "phone": "+351914444555", "address": "Rua Augusta 1, Lisboa", "location": inLisbon}}
 	if status := s.call(t, http.MethodPost, "/api/orders", "", map[string]string{"Idempotency-Key": key}, body, &o); status != http.StatusCreated {
 		t.Fatalf("POST /api/orders = %d, want 201", status)
 	}

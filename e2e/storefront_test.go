@@ -102,7 +102,16 @@ func waitForBill(tb *tab, lines int) {
 	tb.waitFor("the bill", fmt.Sprintf(`document.querySelectorAll("#cart-lines li").length === %d && document.getElementById("bill-total").dataset.amount !== "" && !document.querySelector("#cart-lines .stale")`, lines))
 }
 
+// fillCheckout fills the checkout's details and types where to deliver
+// (inside the demo delivery area), waiting for the delivery's quote.
 func fillCheckout(tb *tab, name, phone, address string) {
+	tb.t.Helper()
+	fillDetails(tb, name, phone, address)
+	typeLocation(tb, inLisbon)
+	waitForDelivery(tb)
+}
+
+func fillDetails(tb *tab, name, phone, address string) {
 	tb.t.Helper()
 	tb.typeInto("#name", name)
 	tb.typeInto("#phone", phone)

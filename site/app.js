@@ -1,7 +1,7 @@
 // The storefront: catalog, cart, live bill, checkout and the order's
 // tracking view. Money is never computed here: every amount shown is a
 // string the API sent, only formatted.
-import { $, api, ApiError, attr, checkFields, h, money, notify, phoneNumber, picture, plural, query, refusal, repeat, setStatus, storage, time, uuid } from "./lib.js";
+import { $, api, ApiError, arrives, attr, checkFields, coords, h, km, locateInto, money, notify, phoneNumber, picture, plural, query, refusal, repeat, setStatus, storage, time, uuid } from "./lib.js";
 
 const local = storage("local");
 const session = storage("session");
@@ -19,7 +19,11 @@ const state = {
   reset: false, // the filters changed: the next page is a first page
   shops: false, // the shop filter is filled or being filled
   filter: { q: "", company: "" },
-  cart: loadCart(), // [{productId, quantity, name, companyName, image}]
+  cart: loadCart(), // [{productId, quantity, name, companyId, companyName, image}]
+  companies: new Map(), // id -> {id, name, open, opensAt}
+  refused: new Set(), // shops a quote or order found closed since the list was read
+  tz: undefined, // the marketplace's timezone, in which shops open
+  to: null, // where to deliver: {lat, lng}
   quote: null, // {key, data} for the cart it priced
   quoteState: "idle", // idle | loading | error
   quoteError: null,
@@ -35,8 +39,10 @@ const saveCart = () => local.set(CART_KEY, state.cart);
 const cartLine = (id) => state.cart.find((l) => l.productId === id);
 const quantity = (id) => cartLine(id)?.quantity || 0;
 const itemCount = () => state.cart.reduce((n, l) => n + l.quantity, 0);
-const items = () => state.cart.map((l) => ({ productId: l.productId, quantity: l.quantity }));
-const cartKey = () => JSON.stringify(items());
+// A closed shop's items stay in the cart but out of the quote and order.
+const closed = (companyId) => state.refused.has(companyId) || state.companies.get(companyId)?.open === false;
+const items = () => state.cart.filter((l) => !closed(l.companyId)).map((l) => ({ productId: l.productId, quantity: l.quantity }));
+const cartKey = () => JSON.stringify([items(), state.to]);
 const freshQuote = () => (state.quote?.key === cartKey() ? state.quote.data : null);
 
 function setQuantity(id, qty) {
@@ -46,8 +52,8 @@ function setQuantity(id, qty) {
   if (!qty) state.cart = state.cart.filter((l) => l.productId !== id);
   else if (line) line.quantity = qty;
   else if (state.cart.length >= MAX_LINES) return notice(`An order holds at most ${MAX_LINES} different products.`);
-  else if (!p) return;
-  else state.cart.push({ productId: id, quantity: qty, name: p.name, companyName: p.companyName, image: p.image });
+  else if (!p || closed(p.companyId)) return;
+  else state.cart.push({ productId: id, quantity: qty, name: p.name, companyId: p.companyId, companyName: p.companyName, image: p.image });
   saveCart();
   cartChanged();
 }
@@ -143,15 +149,51 @@ function showCatalogError(err) {
   );
 }
 
-// The shop filter, sorted by the API; a failure is retried after the next
-// page of products.
+// The shops, sorted by the API, fill the filter and say which are open;
+// read again every minute, as shops open and close. A failure is retried
+// after the next page of products.
 async function loadCompanies() {
   state.shops = true;
   try {
     const data = await api("/companies");
-    $("company").append(...data.companies.map((c) => h("option", { value: c.id }, c.name)));
+    const select = $("company");
+    const chosen = select.value;
+    select.replaceChildren(select.options[0], ...data.companies.map((c) => h("option", { value: c.id }, c.name + (c.open === false ? " (closed)" : ""))));
+    select.value = chosen;
+    state.companies = new Map(data.companies.map((c) => [c.id, c]));
+    state.refused.clear();
+    shopsChanged();
   } catch {
     state.shops = false;
+  }
+  return 60000;
+}
+
+function shopsChanged() {
+  renderCard(...state.products.keys());
+  renderCart();
+  if (state.quote?.key !== cartKey()) requestQuote(0);
+}
+
+// shut says when a closed shop opens, on the marketplace's clock.
+function shut(companyId) {
+  if (!closed(companyId)) return "";
+  const at = state.companies.get(companyId)?.opensAt;
+  if (!at) return state.refused.has(companyId) ? "Closed now" : "Paused";
+  return "Closed · opens " + new Date(at).toLocaleString("en-GB", { weekday: "short", hour: "2-digit", minute: "2-digit", timeZone: state.tz }).replace(",", "");
+}
+
+// The area note: what delivery costs and how far it goes.
+async function loadArea() {
+  try {
+    const a = await api("/area");
+    state.tz = a.timezone;
+    const note = $("area-note");
+    note.textContent = `Delivery costs ${money(a.fee.base, a.currency)} plus ${money(a.fee.perKm, a.currency)} a km${a.maxKm ? `, up to ${a.maxKm} km from the shops` : ""}${a.area ? ", within our delivery area" : ""}.`;
+    note.hidden = false;
+    shopsChanged();
+  } catch {
+    /* the note is optional */
   }
 }
 
@@ -165,6 +207,7 @@ function addCard(p) {
     picture(p.image, p.name, 320, "pic", { sizes: SIZES, loading: state.cards.size > 2 && "lazy" }),
     h("h3.name", {}, p.name),
     h("p.company", {}, p.companyName),
+    h("p.shut", { id: `shut-${p.id}` }),
     p.description ? h("p.desc", {}, p.description) : null,
     h("div.buy", {}, h("span.price", { "data-amount": p.price }, money(p.price, p.currency)), h("div.action", {})),
   );
@@ -179,22 +222,25 @@ function renderCard(...ids) {
     const p = state.products.get(id);
     if (!li || !p) continue;
     const qty = quantity(id);
+    const off = shut(p.companyId);
     const action = li.querySelector(".action");
-    if (action.dataset.qty === String(qty)) continue;
-    action.dataset.qty = String(qty);
+    li.querySelector(".shut").textContent = off;
+    li.classList.toggle("closed", Boolean(off));
+    if (action.dataset.qty === qty + off) continue;
+    action.dataset.qty = qty + off;
     action.replaceChildren(
       qty === 0
-        ? h("button.button.add", { "data-key": `add:${id}`, "aria-label": `Add ${p.name} to cart`, onclick: () => setQuantity(id, 1) }, "Add")
-        : stepper(id, p.name, qty, ""),
+        ? h("button.button.add", { "data-key": `add:${id}`, "aria-label": `Add ${p.name} to cart`, disabled: Boolean(off), "aria-describedby": off && `shut-${id}`, onclick: () => setQuantity(id, 1) }, "Add")
+        : stepper(id, p.name, qty, "", off),
     );
   }
 }
 
-function stepper(id, name, qty, prefix) {
+function stepper(id, name, qty, prefix, off) {
   return h("div.stepper", { role: "group", "aria-label": `Quantity of ${name}` },
     h("button.step", { "data-key": `${prefix}dec:${id}`, "aria-label": qty === 1 ? `Remove ${name} from cart` : `One less ${name}`, onclick: () => setQuantity(id, quantity(id) - 1) }, "−"),
     h("span.qty", { "aria-live": "polite" }, qty),
-    h("button.step", { "data-key": `${prefix}inc:${id}`, "aria-label": `One more ${name}`, disabled: qty >= MAX_QUANTITY, onclick: () => setQuantity(id, quantity(id) + 1) }, "+"),
+    h("button.step", { "data-key": `${prefix}inc:${id}`, "aria-label": `One more ${name}`, disabled: qty >= MAX_QUANTITY || Boolean(off), onclick: () => setQuantity(id, quantity(id) + 1) }, "+"),
   );
 }
 
@@ -214,7 +260,7 @@ let quoteAbort = null;
 function requestQuote(delay = 250) {
   clearTimeout(quoteTimer);
   quoteAbort?.abort();
-  if (!state.cart.length) {
+  if (!items().length) {
     state.quote = null;
     state.quoteState = "idle";
     renderCart();
@@ -229,23 +275,46 @@ async function fetchQuote() {
   const key = cartKey();
   quoteAbort = new AbortController();
   try {
-    const data = await api("/orders/quote", { method: "POST", body: { items: items() }, signal: quoteAbort.signal });
+    const data = await api("/orders/quote", { method: "POST", body: { items: items(), deliverTo: state.to || undefined }, signal: quoteAbort.signal });
     if (key !== cartKey()) return;
     state.quote = { key, data };
     state.quoteState = "idle";
     for (const l of data.lines) {
       const line = cartLine(l.productId);
-      if (line) Object.assign(line, { name: l.name, image: l.image });
+      if (line) Object.assign(line, { name: l.name, image: l.image, companyId: l.companyId });
     }
     saveCart();
   } catch (err) {
     if (err.name === "AbortError" || key !== cartKey()) return;
     if (err.code === "unavailable_products") return dropUnavailable(err.details.productIds);
-  if (err.code === "throttled") return show(`${refusal(err)} Nothing was ordered, and your cart is kept.`);
+    if (err.code === "shop_closed") return shopsClosed(err.details.companyIds);
     state.quoteState = "error";
-    state.quoteError = err;
+    state.quoteError = err.code === "throttled" ? new Error(refusal(err)) : err;
   }
   renderCart();
+}
+
+// shopsClosed leaves out the items of shops the server found closed.
+function shopsClosed(ids) {
+  for (const id of Array.isArray(ids) ? ids : []) state.refused.add(id);
+  shopsChanged();
+}
+
+// outside explains a 422 outside_delivery_area with its details.
+function outside(err) {
+  const d = err.details;
+  return d.reason === "too_far"
+    ? `That is too far from the shops: the route would be ${km(d.distanceKm)}, and we deliver up to ${km(d.maxKm)}. Choose a nearer place.`
+    : `That place is outside the area we deliver to${d.distanceKm ? `, ${km(d.distanceKm)} beyond its edge` : ""}. Choose a place inside it.`;
+}
+
+// deliverTo takes a location from the browser or the typed coordinates.
+async function deliverTo(fromDevice) {
+  const to = fromDevice ? await locateInto($("lat"), $("lng"), $("deliver-status"), $("locate")) : coords($("lat"), $("lng"));
+  if (!to) return ($("typed").open = true);
+  state.to = to;
+  renderCart();
+  requestQuote(0);
 }
 
 function dropUnavailable(ids) {
@@ -291,8 +360,9 @@ function renderCart() {
   const lines = state.cart.map((l) => {
     const q = fresh && fresh.lines.find((x) => x.productId === l.productId);
     const total = q ? q.lineTotal : "";
-    return lineRow(l, l.name || `Product ${l.productId}`, [l.companyName, q ? `${money(q.unitPrice, fresh.currency)} each` : ""].filter(Boolean).join(" · "),
-      h("span", { class: "line-total" + (q ? "" : " stale"), "data-amount": total }, q ? money(total, fresh.currency) : "…"),
+    const off = shut(l.companyId);
+    return lineRow(l, l.name || `Product ${l.productId}`, [l.companyName, off ? off + ": not in this order" : q ? `${money(q.unitPrice, fresh.currency)} each` : ""].filter(Boolean).join(" · "),
+      h("span", { class: "line-total" + (q ? "" : " stale"), "data-amount": total }, q ? money(total, fresh.currency) : off ? "–" : "…"),
       h("div.line-actions", {},
         stepper(l.productId, l.name, l.quantity, "c"),
         h("button.link.small", { "data-key": `crm:${l.productId}`, "aria-label": `Remove ${l.name} from cart`, onclick: () => setQuantity(l.productId, 0) }, "Remove"),
@@ -301,6 +371,11 @@ function renderCart() {
   });
   $("cart-lines").replaceChildren(...lines);
   restoreFocus(focused);
+  const shops = [...new Set(state.cart.filter((l) => closed(l.companyId)).map((l) => l.companyName))];
+  $("closed-note").textContent = shops.length
+    ? `${shops.join(" and ")} ${shops.length === 1 ? "is" : "are"} closed now: ${shops.length === 1 ? "its" : "their"} items stay in your cart but are left out of this order.`
+    : "";
+  $("closed-note").hidden = !shops.length;
   renderBill();
 
   $("cart-bar").hidden = !count;
@@ -310,16 +385,28 @@ function renderCart() {
 
 function renderBill() {
   const fresh = freshQuote();
-  const total = $("bill-total");
+  const d = fresh?.delivery;
   const place = $("place");
-  if (fresh) {
-    total.textContent = money(fresh.total, fresh.currency);
-    $("bill-count").textContent = `(${plural(fresh.itemCount, "item")})`;
-  }
-  total.dataset.amount = fresh ? fresh.total : "";
-  total.classList.toggle("stale", !fresh);
-  if (state.quoteState !== "error") setStatus($("bill-status"), state.quoteState === "loading" ? "Updating prices…" : "");
-  else setStatus($("bill-status"), state.quoteError?.message || "We couldn't price your cart.", true, " ", h("button.link", { onclick: () => requestQuote(0) }, "Try again"));
+  const err = state.quoteState === "error" && state.quoteError;
+  const amount = (id, value, text = money(value, fresh?.currency)) => {
+    const el = $(id);
+    if (fresh) el.textContent = text;
+    el.dataset.amount = value || "";
+    el.classList.toggle("stale", !fresh);
+  };
+  if (fresh) $("bill-count").textContent = `(${plural(fresh.itemCount, "item")})`;
+  amount("bill-subtotal", fresh?.subtotal);
+  amount("bill-fee", d?.fee, d ? money(d.fee, fresh.currency) : "Choose where");
+  amount("bill-total", fresh?.total);
+  $("bill-distance").textContent = d ? `(${km(d.distanceKm)})` : "";
+  $("bill-eta").textContent = d ? arrives(d.eta, d.estimate) : "";
+  $("bill-eta").hidden = !d;
+  if (err?.code === "outside_delivery_area") setStatus($("deliver-status"), outside(err), true);
+  else if (state.to && !err) setStatus($("deliver-status"), `Delivering to ${state.to.lat}, ${state.to.lng}.`);
+  if (!items().length && state.cart.length) setStatus($("bill-status"), "Nothing in your cart can be ordered right now.", true);
+  else if (!err) setStatus($("bill-status"), state.quoteState === "loading" ? "Updating prices…" : "");
+  else if (err.code === "outside_delivery_area") setStatus($("bill-status"), "We can't deliver there: choose another place below.", true);
+  else setStatus($("bill-status"), err.message || "We couldn't price your cart.", true, " ", h("button.link", { onclick: () => requestQuote(0) }, "Try again"));
   place.disabled = !fresh || state.placing;
   if (!state.placing) place.textContent = fresh ? `Place order · ${money(fresh.total, fresh.currency)}` : "Place order";
 }
@@ -352,7 +439,11 @@ async function placeOrder(event) {
   const fresh = freshQuote();
   const v = validate();
   if (!v || !fresh) return;
-  const body = JSON.stringify({ items: items(), customer: { ...v, note: v.note || undefined } });
+  if (!fresh.delivery) {
+    setStatus($("deliver-status"), "Choose where to deliver: use your location, or type the coordinates.", true);
+    return $("locate").focus();
+  }
+  const body = JSON.stringify({ items: items(), customer: { ...v, note: v.note || undefined, location: state.to } });
   const a = attempt();
   state.placing = true;
   const place = $("place");
@@ -409,6 +500,11 @@ function checkoutFailed(err, a, body) {
     return show(`${err.message} Your order may not have gone through: pressing "Place order" again is safe and never orders twice.`);
   }
   if (err.code === "unavailable_products") return dropUnavailable(err.details.productIds);
+  if (err.code === "shop_closed") {
+    shopsClosed(err.details.companyIds);
+    return show("A shop closed meanwhile: its items are left out. Check your order and place it again.");
+  }
+  if (err.code === "outside_delivery_area") return show(outside(err));
   // A limit (this address's orders, everyone's, or this phone's open
   // orders): the server says which; nothing was ordered and the key is
   // not used up, so the same checkout can be tried again later.
@@ -507,6 +603,7 @@ function showOrder(id, order) {
         courier ? [h("dt", {}, "Courier"), h("dd", { id: "order-courier" }, courier)] : null,
         n && order.status === "placed" ? [h("dt", {}, "Delivery"), h("dd", { id: "order-notification", "data-status": n.status }, notifyText[n.status] || n.status)] : null,
         h("dt", {}, "Placed"), h("dd", {}, time(order.createdAt)),
+        order.eta && !final(order) ? [h("dt", {}, "Arrives"), h("dd", { id: "order-eta" }, arrives(order.eta).slice(8))] : null,
       ),
       track.note ? h("p.notice.error", { role: "alert" }, track.note) : null,
       !order.cancellable ? null
@@ -528,6 +625,10 @@ function showOrder(id, order) {
         ),
       ),
     ),
+    order.subtotal ? h("dl.sums", {},
+      h("dt", {}, "Subtotal"), h("dd", { id: "order-subtotal", "data-amount": order.subtotal }, money(order.subtotal, order.currency)),
+      h("dt", {}, "Delivery fee"), h("dd", { id: "order-fee", "data-amount": order.deliveryFee }, money(order.deliveryFee, order.currency)),
+    ) : null,
     h("dl.total", {}, h("dt", {}, "Total"), h("dd", { id: "order-total", "data-amount": order.total }, money(order.total, order.currency))),
   );
   if (focused && $(focused)) $(focused).focus();
@@ -561,6 +662,8 @@ $("filters").addEventListener("submit", (e) => {
   filterChanged();
 });
 $("checkout").addEventListener("submit", placeOrder);
+$("locate").addEventListener("click", () => deliverTo(true));
+$("use-coords").addEventListener("click", () => deliverTo(false));
 window.addEventListener("hashchange", () => navigate(false));
 // Another tab changed the cart: follow it.
 window.addEventListener("storage", (e) => {
@@ -571,6 +674,7 @@ window.addEventListener("storage", (e) => {
 
 navigate(true);
 renderCart();
-loadCompanies();
+repeat(loadCompanies);
+loadArea();
 loadPage();
 if (state.cart.length) requestQuote(0);

@@ -1,7 +1,7 @@
 // The carrier page, phone first: sign in by SMS code, the Available and
 // Mine lists, and one delivery (the SMS links to #d=<deliveryId>) to claim,
 // pick up and deliver. The token stays in localStorage until it expires.
-import { $, api, ApiError, attr, codeSignIn, h, lineList, money, plural, query, refusal, repeat, revoke, say, setStatus, statusWords, storage, time } from "./lib.js";
+import { $, api, ApiError, attr, codeSignIn, h, km, lineList, locate, money, plural, query, refusal, repeat, revoke, say, setStatus, statusWords, storage, time } from "./lib.js";
 
 const local = storage("local");
 const KEY = "delivery.carrier.v1";
@@ -11,6 +11,10 @@ let list = { view: "", cursor: null, seq: 0 };
 let stopPoll = null;
 let expiry = 0; // shows the sign-in when the token expires
 let shown = null; // the delivery on the page, as last rendered (JSON)
+let here = null; // the carrier's position, while they share it: in memory only
+
+// at adds the position, when shared, to a question about orders.
+const at = (params = {}) => query({ ...params, lat: here && String(here.lat), lng: here && String(here.lng) });
 
 const words = { ...statusWords, accepted: "Claimed" };
 const items = (n) => plural(n, "item");
@@ -83,7 +87,7 @@ async function openList(view, more) {
   setStatus(status, "Loading…");
   $("more").disabled = true;
   try {
-    const data = await call(query({ view, limit: 20, cursor: more && list.cursor }));
+    const data = await call(at({ view, limit: 20, cursor: more && list.cursor }));
     if (seq !== list.seq) return;
     $("orders").append(...data.orders.map(card));
     list.cursor = data.nextCursor;
@@ -104,6 +108,7 @@ function card(o) {
     h("a.delivery", { href: "#d=" + encodeURIComponent(o.deliveryId) },
       h("span.name", {}, o.reference, " ", h("span.tag", {}, words[o.status] || o.status)),
       h("span.small", {}, `${o.area} · ${items(o.itemCount)} · ${money(o.total, o.currency)}`),
+      h("span.small.earn", {}, trip(o)),
       h("span.small.muted", {}, "From " + o.pickups.map((p) => p.companyName + (p.state === "ready" ? " (ready)" : "")).join(", ")),
     ),
   );
@@ -125,7 +130,7 @@ function follow(id) {
   stopPoll?.();
   stopPoll = repeat(async () => {
     try {
-      const o = await call("/" + encodeURIComponent(id));
+      const o = await call("/" + encodeURIComponent(id) + at());
       render(o);
       if (o.status === "placed") return 15000;
       if (o.status === "accepted") return o.mine && !allReady(o) ? 5000 : 15000;
@@ -142,6 +147,9 @@ function follow(id) {
   });
 }
 
+// trip is what the delivery pays and how far it goes.
+const trip = (o) => [`You earn ${money(o.deliveryFee, o.currency)}`, o.distanceKm != null && `${km(o.distanceKm)} route`, o.pickupKm != null && `${km(o.pickupKm)} to pickup`].filter(Boolean).join(" · ");
+
 const allReady = (o) => o.pickups.every((p) => p.state === "ready");
 
 function gone(text) {
@@ -156,6 +164,7 @@ function gone(text) {
 // A Google Maps link opens a maps app on Android and iOS and a map on a
 // desktop; a geo: URI opens nothing on iOS or a desktop.
 const maps = (address) => h("a.maps", { href: "https://maps.google.com/?q=" + encodeURIComponent(address), target: "_blank", rel: "noopener noreferrer" }, address, h("span.visually-hidden", {}, " (opens in maps)"));
+const spot = (l) => h("a.maps", { href: `https://www.openstreetmap.org/?mlat=${l.lat}&mlon=${l.lng}#map=18/${l.lat}/${l.lng}`, target: "_blank", rel: "noopener noreferrer" }, "Open the exact spot in a map");
 const tel = (phone, label) => h("a.tel", { href: "tel:" + phone, "aria-label": `Call ${label}` }, phone);
 
 function render(o) {
@@ -178,6 +187,9 @@ function render(o) {
       h("dt", {}, "Area"), h("dd", {}, o.area),
       h("dt", {}, "Items"), h("dd", {}, items(o.itemCount)),
       h("dt", {}, "Total"), h("dd", { "data-amount": o.total }, money(o.total, o.currency)),
+      h("dt", {}, "You earn"), h("dd", { id: "order-fee", "data-amount": o.deliveryFee }, money(o.deliveryFee, o.currency)),
+      o.distanceKm != null ? [h("dt", {}, "Route"), h("dd", { id: "order-km" }, km(o.distanceKm))] : null,
+      o.pickupKm != null ? [h("dt", {}, "To pickup"), h("dd", { id: "order-pickup-km" }, km(o.pickupKm))] : null,
       h("dt", {}, "Ordered"), h("dd", {}, time(o.createdAt)),
     ),
     h("div.actions", {},
@@ -197,6 +209,7 @@ function render(o) {
       h("p.name", {}, c.name),
       h("p", {}, tel(c.phone, c.name)),
       h("p", {}, maps(c.address)),
+      c.location ? h("p", {}, spot(c.location)) : null,
       c.note ? h("p.note", {}, "Note: " + c.note) : null,
     ) : "",
     h("section.panel", { "aria-labelledby": "pickups-title" },
@@ -258,6 +271,23 @@ $("signout").addEventListener("click", async () => {
   say(revoked ? "Signed out." : "Signed out on this phone, but the server could not be told: sign out again once you are back online.");
 });
 $("refresh").addEventListener("click", () => route());
+$("distances").addEventListener("click", async () => {
+  setStatus($("list-status"), "Finding your position…");
+  try {
+    here = await locate();
+  } catch (err) {
+    return setStatus($("list-status"), err.message, true);
+  }
+  $("distances").textContent = "Update distances";
+  $("no-distances").hidden = false;
+  route();
+});
+$("no-distances").addEventListener("click", () => {
+  here = null;
+  $("distances").textContent = "Show distances";
+  $("no-distances").hidden = true;
+  route();
+});
 $("more").addEventListener("click", () => openList(list.view, true));
 window.addEventListener("hashchange", () => {
   say("");

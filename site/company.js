@@ -2,7 +2,7 @@
 // products and pickup details. The token lives in sessionStorage (this tab
 // only, gone when it closes), never in localStorage. Every change names the
 // version it changes (If-Match): nobody silently overwrites another's edit.
-import { $, api, attr, checkFields, codeSignIn, h, lineList, money, notify, phoneNumber, picture, plural, query, repeat, revoke, say, setStatus, showFieldError, statusWords, storage, time } from "./lib.js";
+import { $, api, attr, checkFields, codeSignIn, coords, h, lineList, locateInto, money, notify, phoneNumber, picture, plural, query, repeat, revoke, say, setStatus, showFieldError, statusWords, storage, time } from "./lib.js";
 
 const session = storage("session");
 const TOKEN_KEY = "delivery.companyToken";
@@ -54,7 +54,7 @@ function signOut() {
   state.token = "";
   session.remove(TOKEN_KEY);
   state.products.clear();
-  stopEditing();
+  edit();
   show();
 }
 
@@ -196,14 +196,39 @@ async function loadProfile() {
   const status = $("profile-status");
   status.textContent = "Loading…";
   try {
-    const data = await authed("/company/profile");
-    state.profile = data;
-    $("pr-address").value = data.address || "";
-    $("pr-phone").value = data.phone || "";
+    showProfile(await authed("/company/profile"));
     status.textContent = "";
   } catch (err) {
     if (!handleAuth(err)) status.textContent = err.message;
   }
+}
+
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+function showProfile(data) {
+  state.profile = data;
+  const l = data.location;
+  $("pr-address").value = data.address || "";
+  $("pr-phone").value = data.phone || "";
+  $("pr-lat").value = l ? l.lat : "";
+  $("pr-lng").value = l ? l.lng : "";
+  $("pr-prep").value = data.prepMinutes || 15;
+  $("pr-tz").textContent = data.timezone ? `(${data.timezone} time)` : "";
+  const hours = data.openingHours || {};
+  for (const d of DAYS) $("pr-h-" + d).value = hours[d]?.length ? hours[d].map((r) => `${r.open}-${r.close}`).join(", ") : "closed";
+  $("pause-state").textContent = data.paused ? "Paused: shoppers see your shop as closed and can't order from it." : "Taking orders during your opening hours.";
+  $("pr-pause").textContent = data.paused ? "Resume orders" : "Pause orders";
+  $("pr-pause").hidden = false;
+}
+
+// ranges reads a day as typed ("9:00-13:00, 15:00-19:00", "closed"):
+// the API's ranges, or null. The server checks overlaps and the rest.
+function ranges(text) {
+  const t = text.trim().toLowerCase();
+  if (!t || t === "closed") return [];
+  const hhmm = (s) => (s.length < 3 ? s.padStart(2, "0") + ":00" : s.replace(/^(\d{1,2}):?(\d\d)$/, (_, a, b) => a.padStart(2, "0") + ":" + b));
+  const out = t.split(/\s*[,;]\s*/).map((r) => /^(\d{1,2}(?::?\d\d)?)\s*(?:-|–|—|to)\s*(\d{1,2}(?::?\d\d)?)$/.exec(r)).map((m) => m && { open: hhmm(m[1]), close: hhmm(m[2]) });
+  return out.every(Boolean) ? out : null;
 }
 
 async function saveProfile(event) {
@@ -211,20 +236,41 @@ async function saveProfile(event) {
   const address = $("pr-address").value.trim();
   const status = $("profile-status");
   status.textContent = "";
-  if (!checkFields([$("pr-address"), address ? "" : "Where do carriers pick up?"]) || !state.profile) return;
+  const [lat, lng, prep] = [$("pr-lat"), $("pr-lng"), $("pr-prep")];
+  const located = !lat.value.trim() && !lng.value.trim() ? null : coords(lat, lng);
+  const hours = {};
+  const checks = DAYS.map((d) => [$("pr-h-" + d), (hours[d] = ranges($("pr-h-" + d).value)) ? "" : "Write the hours like 09:00-13:00, 15:00-19:00, or “closed”."]);
+  const ok = checkFields(
+    [$("pr-address"), address ? "" : "Where do carriers pick up?"],
+    [prep, /^\d+$/.test(prep.value) && prep.value >= 1 && prep.value <= 240 ? "" : "A whole number of minutes, from 1 to 240."],
+    ...checks,
+  );
+  if (!ok || located === false || !state.profile) return;
+  await putProfile({ address, location: located, prepMinutes: +prep.value, openingHours: hours }, "Saved. Carriers and shoppers see the new details from now on.");
+}
+
+// putProfile changes the profile as last shown (the phone is not sent: it
+// changes only with codes, phone-form), then says done.
+async function putProfile(body, done) {
+  const status = $("profile-status");
   try {
-    // The phone is not sent: it changes only with codes (phone-form).
-    const data = await authed("/company/profile", { method: "PUT", headers: ifMatch(state.profile), body: { address } });
-    state.profile = data;
-    status.textContent = "Saved. Carriers see the new details from now on.";
+    showProfile(await authed("/company/profile", { method: "PUT", body, headers: ifMatch(state.profile) }));
+    status.textContent = done;
   } catch (err) {
     if (handleAuth(err)) return;
-    if (err.field === "address") return checkFields([$("pr-address"), err.message]);
+    const f = err.field;
+    const day = /^openingHours\.(\w+)/.exec(f)?.[1];
+    const input = $({ address: "pr-address", location: "pr-lat", "location.lat": "pr-lat", "location.lng": "pr-lng", prepMinutes: "pr-prep" }[f] || (day ? "pr-h-" + day : f === "openingHours" ? "pr-h-mon" : ""));
+    if (input) return checkFields([input, err.message]);
     if (err.status !== 412) return (status.textContent = err.message);
     await loadProfile();
     status.textContent = "Someone else changed these details meanwhile: this is their version. Make your change again and save.";
   }
 }
+
+const togglePause = () => state.profile && putProfile({ address: state.profile.address, paused: !state.profile.paused }, "");
+
+const INTERNATIONAL = "Use the international format, such as +351 912 345 678.";
 
 // sendPhoneCodes asks for a code to the current phone and one to the new
 // number; the answer is the same whatever the number is.
@@ -232,7 +278,7 @@ async function sendPhoneCodes() {
   const phone = phoneNumber($("ph-new").value);
   const status = $("phone-status");
   status.textContent = "";
-  if (!checkFields([$("ph-new"), phone ? "" : "Use the international format, such as +351 912 345 678."])) return;
+  if (!checkFields([$("ph-new"), phone ? "" : INTERNATIONAL])) return;
   try {
     const data = await authed("/company/phone/code", { method: "POST", body: { phone } });
     $("ph-codes").hidden = false;
@@ -255,7 +301,7 @@ async function changePhone(event) {
   const status = $("phone-status");
   status.textContent = "";
   const code = (v) => (/^[0-9]{6}$/.test(v) ? "" : "Enter the 6 digits of the SMS.");
-  if (!checkFields([$("ph-new"), phone ? "" : "Use the international format, such as +351 912 345 678."], [$("ph-current-code"), state.profile?.phone ? code(currentCode) : ""], [$("ph-new-code"), code(newCode)])) return;
+  if (!checkFields([$("ph-new"), phone ? "" : INTERNATIONAL], [$("ph-current-code"), state.profile?.phone ? code(currentCode) : ""], [$("ph-new-code"), code(newCode)])) return;
   try {
     const body = { phone, newCode };
     if (state.profile?.phone) body.currentCode = currentCode;
@@ -366,7 +412,7 @@ function replaceItem(p) {
 
 const inputs = { name: "p-name", description: "p-description", price: "p-price" };
 
-// edit puts product id in the form to change it; with no id (stopEditing)
+// edit puts product id in the form to change it; with no id
 // the form adds a new one.
 function edit(id) {
   const p = (id && state.products.get(id)) || null;
@@ -382,10 +428,6 @@ function edit(id) {
     $("editor-title").scrollIntoView({ block: "start" });
     $("p-name").focus();
   }
-}
-
-function stopEditing() {
-  edit();
 }
 
 function readForm() {
@@ -408,7 +450,7 @@ async function save(event) {
       ? authed(`/products/${editing.id}`, { method: "PUT", headers: ifMatch(editing), body: { ...v, active: editing.active } })
       : authed("/company/products", { method: "POST", body: v }));
     replaceItem(p);
-    stopEditing();
+    edit();
     say(editing ? `Saved “${p.name}”. Shoppers see the change right away.` : `Added “${p.name}” to the shop.`);
   } catch (err) {
     saveFailed(err, editing);
@@ -441,7 +483,7 @@ async function reloadEditing(id) {
     say("This is the latest version. Make your change again and save.");
     $("p-name").focus();
   } else {
-    stopEditing();
+    edit();
     say("That product is no longer in your list.", true);
   }
 }
@@ -589,6 +631,8 @@ window.addEventListener("hashchange", () => tab(true));
 $("o-status").addEventListener("change", startOrders);
 $("orders-more").addEventListener("click", () => loadOrders(true));
 $("profile-form").addEventListener("submit", saveProfile);
+$("pr-locate").addEventListener("click", () => locateInto($("pr-lat"), $("pr-lng"), $("pr-loc-status"), $("pr-locate"), "Filled in: save to keep it."));
+$("pr-pause").addEventListener("click", togglePause);
 $("phone-form").addEventListener("submit", changePhone);
 $("ph-send").addEventListener("click", sendPhoneCodes);
 $("signout").addEventListener("click", async () => {
@@ -598,7 +642,7 @@ $("signout").addEventListener("click", async () => {
   say(revoked ? "Signed out: this sign-in no longer works anywhere." : "This tab forgot the sign-in, but the server could not be told: sign out again once you are back online.", !revoked);
 });
 $("product-form").addEventListener("submit", save);
-$("cancel").addEventListener("click", stopEditing);
+$("cancel").addEventListener("click", () => edit());
 $("reload").addEventListener("click", () => reload());
 $("admin-more").addEventListener("click", loadMore);
 show();

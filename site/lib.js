@@ -136,6 +136,61 @@ export const lineList = (lines) => h("ul.plain", {}, lines.map((l) => h("li", {}
 
 export const plural = (n, word, words = word + "s") => `${n} ${n === 1 ? word : words}`;
 
+export const km = (n) => (typeof n === "number" ? n.toLocaleString(undefined, { maximumFractionDigits: 1 }) + " km" : "");
+
+// clock is the browser's local time of day of an RFC 3339 time.
+export const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+
+// arrives is an ETA range in words; an estimate says it is approximate.
+export const arrives = (eta, estimate) => `Arrives ${clock(eta.earliest)}–${clock(eta.latest)}${estimate ? " (approx.)" : ""}`;
+
+// locate asks the browser once where the device is: {lat, lng}, to six
+// decimals as the API keeps them, or an Error saying why not.
+export function locate() {
+  const fix = (v) => Math.round(v * 1e6) / 1e6;
+  return new Promise((resolve, reject) => {
+    const no = (why) => reject(new Error(why));
+    if (!navigator.geolocation || !isSecureContext) return no("This page can't ask where you are (it needs https).");
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ lat: fix(p.coords.latitude), lng: fix(p.coords.longitude) }),
+      (e) => no(e.code === 1 ? "Location access is blocked: allow it for this site in the browser's settings and try again." : e.code === 3 ? "Finding the location took too long: try again." : "The location is not available right now: try again."),
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
+    );
+  });
+}
+
+// locateInto fills the lat and lng inputs with the device's location,
+// saying how it goes in status: the location, or null.
+export async function locateInto(lat, lng, status, button, done = "") {
+  setStatus(status, "Finding the location…");
+  button.disabled = true;
+  try {
+    const l = await locate();
+    [lat.value, lng.value] = [l.lat, l.lng];
+    setStatus(status, done);
+    return l;
+  } catch (err) {
+    setStatus(status, err.message + " Or type the coordinates.", true);
+    return null;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// coords reads typed latitude and longitude inputs (a decimal comma too):
+// {lat, lng}, or null with what is wrong shown under them.
+export function coords(lat, lng) {
+  const read = (el, max) => {
+    const v = el.value.trim().replace(",", ".");
+    return /^-?\d{1,3}(\.\d+)?$/.test(v) && Math.abs(v) <= max ? +v : NaN;
+  };
+  const p = { lat: read(lat, 90), lng: read(lng, 180) };
+  return checkFields(
+    [lat, isNaN(p.lat) ? "A latitude in decimal degrees, from -90 to 90, such as 38.7169." : ""],
+    [lng, isNaN(p.lng) ? "A longitude in decimal degrees, from -180 to 180, such as -9.1399." : ""],
+  ) && p;
+}
+
 // showFieldError puts message under the input (aria-describedby) and marks
 // it invalid; an empty message clears it.
 export function showFieldError(input, message) {

@@ -47,3 +47,30 @@ func TestPagesPolicy(t *testing.T) {
 		})
 	}
 }
+
+// budget is what the pages' scripts and styles may weigh together,
+// uncompressed: a phone on a slow network loads them all before it can
+// order. It was 80 KB until checkout gained the delivery step (location,
+// fee, arrival time, closed shops), the console the opening hours and the
+// carrier page the distances (README, "The site's weight").
+const budget = 96 * 1024
+
+func TestBudget(t *testing.T) {
+	var total int64
+	err := fs.WalkDir(site.Files, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".js") || strings.HasSuffix(path, ".css")) {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			total += info.Size()
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total > budget {
+		t.Errorf("the site's JS and CSS weigh %d bytes, over the budget of %d: cut before raising it (README)", total, budget)
+	}
+}
