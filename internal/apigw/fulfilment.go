@@ -87,7 +87,16 @@ func noBody(in Input) error {
 	return nil
 }
 
-// CarrierOrders serves GET /api/carrier/orders?view=available|mine.
+// carrierPosition reads where the carrier is from ?lat=&lng=, if the
+// page sent it.
+func carrierPosition(in Input) (*market.Location, error) {
+	q := in.Event.QueryStringParameters
+	return market.ParseCarrierPosition(q["lat"], q["lng"])
+}
+
+// CarrierOrders serves GET /api/carrier/orders?view=available|mine, with
+// each order's distance from the carrier's position when lat and lng say
+// where that is.
 func (f Fulfilment) CarrierOrders(ctx context.Context, in Input) (Reply, error) {
 	carrier, err := carrierID(in, f.now())
 	if err != nil {
@@ -98,20 +107,28 @@ func (f Fulfilment) CarrierOrders(ctx context.Context, in Input) (Reply, error) 
 	if err != nil {
 		return Reply{}, err
 	}
+	position, err := carrierPosition(in)
+	if err != nil {
+		return Reply{}, err
+	}
 	return listOrders(in, func(page market.OrderListPage) ([]market.CarrierOrder, error) {
-		return f.Service.Store.CarrierOrders(ctx, carrier, view, page)
+		return f.Service.CarrierOrders(ctx, carrier, view, page, position)
 	}, func(o market.CarrierOrder) string { return o.DeliveryID })
 }
 
 // CarrierOrder serves GET /api/carrier/orders/{deliveryId}: an order to
 // claim, or one the carrier holds, with the delivery details while the
-// privacy rule allows.
+// privacy rule allows, and its distance from ?lat=&lng= when sent.
 func (f Fulfilment) CarrierOrder(ctx context.Context, in Input) (Reply, error) {
 	carrier, err := carrierID(in, f.now())
 	if err != nil {
 		return Reply{}, err
 	}
-	order, err := f.Service.CarrierOrder(ctx, carrier, in.Event.PathParameters["deliveryId"])
+	position, err := carrierPosition(in)
+	if err != nil {
+		return Reply{}, err
+	}
+	order, err := f.Service.CarrierOrder(ctx, carrier, in.Event.PathParameters["deliveryId"], position)
 	if err != nil {
 		return Reply{}, err
 	}

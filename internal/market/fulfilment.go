@@ -3,6 +3,7 @@ package market
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -71,6 +72,49 @@ func ParseCarrierView(view string) (string, error) {
 	return "", FieldError("view", "view must be available or mine")
 }
 
+// ParseCarrierPosition validates where a carrier says they are, from the
+// lat and lng query parameters: both or neither (nil). The position only
+// measures the distance to each order's first pickup in one answer, so it
+// is never stored nor logged.
+func ParseCarrierPosition(lat, lng string) (*Location, error) {
+	if lat == "" && lng == "" {
+		return nil, nil
+	}
+	var l Location
+	for _, c := range []struct {
+		field, text string
+		v           *float64
+	}{{"lat", lat, &l.Lat}, {"lng", lng, &l.Lng}} {
+		if c.text == "" {
+			return nil, FieldError(c.field, "lat and lng go together: %s is missing", c.field)
+		}
+		v, err := strconv.ParseFloat(c.text, 64)
+		if err != nil {
+			return nil, FieldError(c.field, "%s must be a number in decimal degrees", c.field)
+		}
+		*c.v = v
+	}
+	l, err := ValidLocation(positionField, l)
+	if err != nil {
+		return nil, queryField(err)
+	}
+	return &l, nil
+}
+
+// positionField is what ValidLocation names a carrier's position; the
+// query names its coordinates lat and lng alone.
+const positionField = "position"
+
+func queryField(err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	d, _ := e.Details.(map[string]string)
+	field := strings.TrimPrefix(d["field"], positionField+".")
+	return FieldError(field, "%s", strings.Replace(e.Message, positionField+".", "", 1))
+}
+
 // Fulfilment carries out what carriers, companies and shoppers do to an
 // order after it is placed. The rules of which move is legal live in the
 // transitions table; this type adds who is told.
@@ -136,12 +180,31 @@ func (f Fulfilment) allowRelease(ctx context.Context, carrier int64, deliveryID 
 	return f.Limiter.Allow(ctx, carrierReleaseKind, strconv.FormatInt(carrier, 10), l, releasesRefusal(l))
 }
 
-// CarrierOrder returns one order as carrier sees it.
-func (f Fulfilment) CarrierOrder(ctx context.Context, carrier int64, deliveryID string) (CarrierOrder, error) {
+// CarrierOrders lists a view for carrier, each order with its distance
+// from position (nil: none).
+func (f Fulfilment) CarrierOrders(ctx context.Context, carrier int64, view string, page OrderListPage, position *Location) ([]CarrierOrder, error) {
+	orders, err := f.Store.CarrierOrders(ctx, carrier, view, page)
+	if err != nil {
+		return nil, err
+	}
+	for i := range orders {
+		orders[i].FromPosition(position)
+	}
+	return orders, nil
+}
+
+// CarrierOrder returns one order as carrier sees it, with its distance
+// from position (nil: none).
+func (f Fulfilment) CarrierOrder(ctx context.Context, carrier int64, deliveryID string, position *Location) (CarrierOrder, error) {
 	if !ValidDeliveryID(deliveryID) {
 		return CarrierOrder{}, Errorf(CodeNotFound, "no such order")
 	}
-	return f.Store.CarrierOrder(ctx, carrier, deliveryID, f.now())
+	o, err := f.Store.CarrierOrder(ctx, carrier, deliveryID, f.now())
+	if err != nil {
+		return CarrierOrder{}, err
+	}
+	o.FromPosition(position)
+	return o, nil
 }
 
 // CompanyReady marks company's part of an order ready for pickup.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -303,18 +304,41 @@ type DeliveryDetails struct {
 // CarrierOrder is an order as a carrier sees it. Details and the pickups'
 // addresses, phones and lines are there only when DetailsVisible.
 type CarrierOrder struct {
-	DeliveryID string           `json:"deliveryId"`
-	Reference  string           `json:"reference"`
-	Status     string           `json:"status"`
-	Mine       bool             `json:"mine"`
-	Area       string           `json:"area"`
-	ItemCount  int              `json:"itemCount"`
-	Total      Money            `json:"total"`
-	Currency   string           `json:"currency"`
-	Pickups    []CarrierPickup  `json:"pickups"`
-	CreatedAt  time.Time        `json:"createdAt"`
-	AcceptedAt *time.Time       `json:"acceptedAt"`
-	Details    *DeliveryDetails `json:"details,omitempty"`
+	DeliveryID string `json:"deliveryId"`
+	Reference  string `json:"reference"`
+	Status     string `json:"status"`
+	Mine       bool   `json:"mine"`
+	Area       string `json:"area"`
+	ItemCount  int    `json:"itemCount"`
+	Total      Money  `json:"total"`
+	Currency   string `json:"currency"`
+	// DeliveryFee is what the carrier earns: zero for an order placed
+	// without a location. DistanceKm is its route, nil without one.
+	DeliveryFee Money    `json:"deliveryFee"`
+	DistanceKm  *float64 `json:"distanceKm"`
+	// PickupKm is how far the carrier is from the first pickup, in a
+	// straight line (FromPosition); nil unless the carrier sent where
+	// they are and the order's route has a first pickup.
+	PickupKm *float64 `json:"pickupKm"`
+	// FirstPickup is where the order's route starts; carriers learn only
+	// their distance to it.
+	FirstPickup *Location        `json:"-"`
+	Pickups     []CarrierPickup  `json:"pickups"`
+	CreatedAt   time.Time        `json:"createdAt"`
+	AcceptedAt  *time.Time       `json:"acceptedAt"`
+	Details     *DeliveryDetails `json:"details,omitempty"`
+}
+
+// FromPosition sets PickupKm: the straight-line distance from position
+// (nil: the carrier sent none) to the first pickup, to 100 m, which is as
+// much as choosing an order needs.
+func (o *CarrierOrder) FromPosition(position *Location) {
+	o.PickupKm = nil
+	if position == nil || o.FirstPickup == nil {
+		return
+	}
+	km := math.Round(DistanceKm(*position, *o.FirstPickup)*10) / 10
+	o.PickupKm = &km
 }
 
 // DetailsVisible is the privacy rule for delivery details: the carrier

@@ -337,7 +337,7 @@ const partState = `SELECT state FROM order_parts WHERE order_id = ? AND company_
 // and order ids sort by creation time.
 const (
 	carrierOrderColumns = `o.id, o.delivery_id, o.status, o.carrier_id, o.delivery_area, o.item_count, o.total, o.currency,
-    o.created_at, o.accepted_at, o.delivered_at`
+    o.delivery_fee, o.delivery_km, o.pickup_lat, o.pickup_lng, o.created_at, o.accepted_at, o.delivered_at`
 	availableOrders = `SELECT ` + carrierOrderColumns + ` FROM orders o
 WHERE o.status = 'placed' AND o.id > COALESCE((SELECT c.id FROM orders c WHERE c.delivery_id = ?), '')
 ORDER BY o.id LIMIT ?`
@@ -366,6 +366,10 @@ type carrierOrderRow struct {
 	ItemCount   int          `db:"item_count"`
 	Total       market.Money `db:"total"`
 	Currency    string       `db:"currency"`
+	DeliveryFee market.Money `db:"delivery_fee"`
+	DeliveryKm  *float64     `db:"delivery_km"`
+	PickupLat   *float64     `db:"pickup_lat"`
+	PickupLng   *float64     `db:"pickup_lng"`
 	CreatedAt   time.Time    `db:"created_at"`
 	AcceptedAt  *time.Time   `db:"accepted_at"`
 	DeliveredAt *time.Time   `db:"delivered_at"`
@@ -380,19 +384,25 @@ type pickupRow struct {
 }
 
 func (r carrierOrderRow) view(carrier int64) market.CarrierOrder {
-	return market.CarrierOrder{
-		DeliveryID: r.DeliveryID,
-		Reference:  market.OrderReference(r.ID),
-		Status:     r.Status,
-		Mine:       r.CarrierID != nil && *r.CarrierID == carrier,
-		Area:       r.Area,
-		ItemCount:  r.ItemCount,
-		Total:      r.Total,
-		Currency:   r.Currency,
-		Pickups:    []market.CarrierPickup{},
-		CreatedAt:  r.CreatedAt.UTC(),
-		AcceptedAt: utc(r.AcceptedAt),
+	o := market.CarrierOrder{
+		DeliveryID:  r.DeliveryID,
+		Reference:   market.OrderReference(r.ID),
+		Status:      r.Status,
+		Mine:        r.CarrierID != nil && *r.CarrierID == carrier,
+		Area:        r.Area,
+		ItemCount:   r.ItemCount,
+		Total:       r.Total,
+		Currency:    r.Currency,
+		DeliveryFee: r.DeliveryFee,
+		DistanceKm:  r.DeliveryKm,
+		Pickups:     []market.CarrierPickup{},
+		CreatedAt:   r.CreatedAt.UTC(),
+		AcceptedAt:  utc(r.AcceptedAt),
 	}
+	if r.PickupLat != nil && r.PickupLng != nil {
+		o.FirstPickup = &market.Location{Lat: *r.PickupLat, Lng: *r.PickupLng}
+	}
+	return o
 }
 
 // CarrierOrders lists the available orders or the carrier's own. A list
@@ -444,7 +454,7 @@ func (s *FulfilmentStore) pickups(ctx context.Context, q sqlx.QueryerContext, or
 
 // What only the carrier holding an order sees.
 const (
-	orderCustomer  = `SELECT customer_name, customer_phone, customer_address, customer_note FROM orders WHERE id = ?`
+	orderCustomer  = `SELECT customer_name, customer_phone, customer_address, customer_note, delivery_lat, delivery_lng FROM orders WHERE id = ?`
 	pickupContacts = `SELECT id, address, COALESCE(phone, '') AS phone FROM companies WHERE id IN (?)`
 	orderLines     = `SELECT order_id, company_id, product_id, product_name, quantity, unit_price, line_total
 FROM order_items WHERE order_id = ? ORDER BY line_no`
@@ -503,15 +513,20 @@ func (s *FulfilmentStore) CarrierOrder(ctx context.Context, carrier int64, deliv
 
 func (s *FulfilmentStore) addDetails(ctx context.Context, tx *sqlx.Tx, orderID string, order *market.CarrierOrder) error {
 	var c struct {
-		Name    string `db:"customer_name"`
-		Phone   string `db:"customer_phone"`
-		Address string `db:"customer_address"`
-		Note    string `db:"customer_note"`
+		Name    string   `db:"customer_name"`
+		Phone   string   `db:"customer_phone"`
+		Address string   `db:"customer_address"`
+		Note    string   `db:"customer_note"`
+		Lat     *float64 `db:"delivery_lat"`
+		Lng     *float64 `db:"delivery_lng"`
 	}
 	if err := sqlx.GetContext(ctx, tx, &c, orderCustomer, orderID); err != nil {
 		return err
 	}
 	order.Details = &market.DeliveryDetails{Customer: market.Customer{Name: c.Name, Phone: c.Phone, Address: c.Address, Note: c.Note}}
+	if c.Lat != nil && c.Lng != nil {
+		order.Details.Customer.Location = &market.Location{Lat: *c.Lat, Lng: *c.Lng}
+	}
 	if len(order.Pickups) == 0 {
 		return nil
 	}

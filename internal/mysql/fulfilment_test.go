@@ -2,7 +2,9 @@ package mysql_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -635,4 +637,168 @@ func TestReleaseCarrierOrders(t *testing.T) {
 		Actor: market.Actor{Kind: market.ActorSystem}, Holder: rui.ID, At: time.Now()}); market.ErrorCode(err) != market.CodeNotFound {
 		t.Errorf("a system release naming the wrong carrier = %v, want not_found", err)
 	}
+}
+
+// Where an order's delivery goes and starts, as placing an order with a
+// location stores it: the customer at Rua Augusta, the route starting at
+// the Padaria.
+var (
+	customerAt    = market.Location{Lat: 38.710012, Lng: -9.136789}
+	routeStartsAt = market.Location{Lat: 38.7105, Lng: -9.1365}
+	// About 9.9 km north of routeStartsAt in a straight line.
+	carrierAt = market.Location{Lat: 38.8, Lng: -9.1365}
+)
+
+// placeDelivered stores an order as placing it with a location does: its
+// fee, route length, first pickup and customer location set on the row.
+func (f *fulfilmentFixture) placeDelivered(t *testing.T, fee string, km float64) market.Order {
+	t.Helper()
+	o := f.place(t)
+	if _, err := f.db.Exec(`UPDATE orders SET delivery_fee = ?, delivery_km = ?, pickup_lat = ?, pickup_lng = ?,
+    delivery_lat = ?, delivery_lng = ? WHERE id = ?`, fee, km, routeStartsAt.Lat, routeStartsAt.Lng,
+		customerAt.Lat, customerAt.Lng, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// carrierOrderJSON is o as the carrier's page reads it.
+func carrierOrderJSON(t *testing.T, o market.CarrierOrder) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// Each order a carrier sees carries what the delivery pays and how long
+// it is, and how far the carrier is from where it starts when the carrier
+// said where they are; only the holder's details show where the customer
+// is.
+func TestCarrierViewsOfTheDelivery(t *testing.T) {
+	t.Parallel()
+	f := newFulfilmentFixture(t)
+	ctx := context.Background()
+	delivered := f.placeDelivered(t, "3.40", 4.75)
+	plain := f.place(t) // placed without a location
+	wantPickupKm := math.Round(market.DistanceKm(carrierAt, routeStartsAt)*10) / 10
+
+	type want struct {
+		fee        string
+		distanceKm any // float64 or nil, as JSON decodes it
+		pickupKm   any
+	}
+	check := func(t *testing.T, what string, o market.CarrierOrder, w want) {
+		t.Helper()
+		v := carrierOrderJSON(t, o)
+		if v["deliveryFee"] != w.fee || v["distanceKm"] != w.distanceKm || v["pickupKm"] != w.pickupKm {
+			t.Errorf("%s: deliveryFee, distanceKm, pickupKm = %v, %v, %v; want %v, %v, %v", what,
+				v["deliveryFee"], v["distanceKm"], v["pickupKm"], w.fee, w.distanceKm, w.pickupKm)
+		}
+		if d, ok := v["details"].(map[string]any); ok {
+			if c, _ := d["customer"].(map[string]any); c["location"] != nil {
+				t.Errorf("%s: details.customer.location = %v outside the holder's view", what, c["location"])
+			}
+		}
+	}
+	byID := func(list []market.CarrierOrder, id string) market.CarrierOrder {
+		t.Helper()
+		for _, o := range list {
+			if o.DeliveryID == id {
+				return o
+			}
+		}
+		t.Fatalf("order %s is not in the list", id)
+		return market.CarrierOrder{}
+	}
+
+	t.Run("available list", func(t *testing.T) {
+		for _, tt := range []struct {
+			name     string
+			position *market.Location
+			pickupKm any
+		}{
+			{"with a position", &carrierAt, wantPickupKm},
+			{"without", nil, nil},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				list, err := f.service.CarrierOrders(ctx, marta.ID, market.ViewAvailable, market.OrderListPage{Limit: 10}, tt.position)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check(t, "the order with a delivery", byID(list, delivered.DeliveryID), want{"3.40", 4.75, tt.pickupKm})
+				check(t, "the order without", byID(list, plain.DeliveryID), want{"0.00", nil, nil})
+				for _, o := range list {
+					if o.Details != nil {
+						t.Errorf("a list item carries details: %+v", o)
+					}
+				}
+			})
+		}
+	})
+	t.Run("one placed order", func(t *testing.T) {
+		o, err := f.service.CarrierOrder(ctx, marta.ID, delivered.DeliveryID, &carrierAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, "placed", o, want{"3.40", 4.75, wantPickupKm})
+		if o.Details != nil {
+			t.Errorf("a placed order shows details: %+v", o.Details)
+		}
+	})
+
+	claimed, err := f.service.CarrierMove(ctx, rui.ID, delivered.DeliveryID, market.ActionClaim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("the claim's answer", func(t *testing.T) {
+		if claimed.Details == nil || claimed.Details.Customer.Location == nil || *claimed.Details.Customer.Location != customerAt {
+			t.Fatalf("claimed order's details = %+v, want the customer's location %v", claimed.Details, customerAt)
+		}
+		claimed.Details = nil
+		check(t, "claimed", claimed, want{"3.40", 4.75, nil})
+	})
+	t.Run("the holder's view", func(t *testing.T) {
+		o, err := f.service.CarrierOrder(ctx, rui.ID, delivered.DeliveryID, &carrierAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Details == nil || o.Details.Customer.Location == nil || *o.Details.Customer.Location != customerAt {
+			t.Fatalf("holder's details = %+v, want the customer's location %v", o.Details, customerAt)
+		}
+		loc := carrierOrderJSON(t, o)["details"].(map[string]any)["customer"].(map[string]any)["location"]
+		if l, _ := loc.(map[string]any); l["lat"] != customerAt.Lat || l["lng"] != customerAt.Lng {
+			t.Errorf("details.customer.location = %v, want %v", loc, customerAt)
+		}
+		o.Details = nil
+		check(t, "held", o, want{"3.40", 4.75, wantPickupKm})
+	})
+	t.Run("the holder's list", func(t *testing.T) {
+		list, err := f.service.CarrierOrders(ctx, rui.ID, market.ViewMine, market.OrderListPage{Limit: 10}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, "mine", byID(list, delivered.DeliveryID), want{"3.40", 4.75, nil})
+	})
+	t.Run("another carrier", func(t *testing.T) {
+		if _, err := f.service.CarrierOrder(ctx, marta.ID, delivered.DeliveryID, &carrierAt); market.ErrorCode(err) != market.CodeNotFound {
+			t.Errorf("another carrier's view of a held order = %v, want not_found", err)
+		}
+	})
+	t.Run("an order placed without a location", func(t *testing.T) {
+		o, err := f.service.CarrierMove(ctx, rui.ID, plain.DeliveryID, market.ActionClaim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Details == nil || o.Details.Customer.Location != nil {
+			t.Fatalf("details = %+v, want them without a location", o.Details)
+		}
+		o.Details = nil
+		check(t, "held, no delivery", o, want{"0.00", nil, nil})
+	})
 }
