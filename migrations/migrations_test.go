@@ -149,8 +149,8 @@ VALUES (?, 1, 'Sourdough loaf', 4.50`+placeholders+`)`, args...)
 			}
 		})
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO orders (id, currency, item_count, total, customer_name, customer_phone, customer_address, created_at, updated_at)
-VALUES ('o1', 'USD', 1, 4.50, 'Ana', '+351912345678', 'Rua Augusta 10, Lisboa', '2026-11-30', '2026-11-30')`); err != nil {
+	if _, err := db.ExecContext(ctx, `INSERT INTO orders (id, currency, item_count, subtotal, total, customer_name, customer_phone, customer_address, created_at, updated_at)
+VALUES ('o1', 'USD', 1, 4.50, 4.50, 'Ana', '+351912345678', 'Rua Augusta 10, Lisboa', '2026-11-30', '2026-11-30')`); err != nil {
 		t.Fatal(err)
 	}
 	line := `INSERT INTO order_items (order_id, line_no, product_id, company_id, company_name, product_name, unit_price, quantity, line_total, image_320, image_960, image_width, image_height)

@@ -79,17 +79,37 @@ var _ market.CatalogCompanyStore = (*CompanyStore)(nil)
 // Each company keeps its count of active products (active_products),
 // moved by every product write in its own transaction (products.go), so
 // the shop list reads the 2,000-odd rows of companies and never products.
-const catalogCompanies = `SELECT id, name, active_products AS product_count
+const catalogCompanies = `SELECT id, name, active_products AS product_count,
+    lat, lng, prep_minutes, opening_hours, paused
 FROM companies
 WHERE active_products > 0
 ORDER BY name, id
 LIMIT ?`
 
-// CatalogCompanies returns the companies with active products, by name.
+// CatalogCompanies returns the companies with active products, by name,
+// with what their opening now is computed from (market.WithOpening).
 func (s *CompanyStore) CatalogCompanies(ctx context.Context) ([]market.CatalogCompany, error) {
-	companies := []market.CatalogCompany{}
-	err := sqlx.SelectContext(ctx, s.db, &companies, catalogCompanies, market.MaxCatalogCompanies)
-	return companies, translate("list catalog companies", err)
+	var rows []struct {
+		ID           int64  `db:"id"`
+		Name         string `db:"name"`
+		ProductCount int64  `db:"product_count"`
+		shopColumns
+	}
+	if err := sqlx.SelectContext(ctx, s.db, &rows, catalogCompanies, market.MaxCatalogCompanies); err != nil {
+		return []market.CatalogCompany{}, translate("list catalog companies", err)
+	}
+	companies := make([]market.CatalogCompany, len(rows))
+	for i, r := range rows {
+		hours, err := r.hours(r.ID)
+		if err != nil {
+			return []market.CatalogCompany{}, err
+		}
+		companies[i] = market.CatalogCompany{
+			ID: r.ID, Name: r.Name, ProductCount: r.ProductCount,
+			Location: r.location(), PrepMinutes: r.PrepMinutes, Hours: hours, Paused: r.Paused,
+		}
+	}
+	return companies, nil
 }
 
 const (

@@ -70,9 +70,24 @@ func (s *OrderStore) Place(ctx context.Context, o market.NewOrder) (market.Order
 const insertIdempotency = `INSERT INTO order_idempotency (key_hash, request_hash, order_id, created_at) VALUES (?, ?, ?, ?)`
 
 const insertOrder = `INSERT INTO orders
-    (id, delivery_id, status, currency, item_count, total, customer_name, customer_phone, customer_address, customer_note,
-     delivery_area, notify_status, notify_attempts, notify_next_at, offers, offer_due_at, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?, ?)`
+    (id, delivery_id, status, currency, item_count, subtotal, delivery_fee, total,
+     customer_name, customer_phone, customer_address, customer_note,
+     delivery_area, notify_status, notify_attempts, notify_next_at, offers, offer_due_at, created_at, updated_at,
+     delivery_km, delivery_estimate, delivery_lat, delivery_lng, pickup_lat, pickup_lng, eta_earliest, eta_latest)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// deliveryColumns are the delivery_*, pickup_* and eta_* values of an
+// order, all NULL for one placed without a location.
+func deliveryColumns(d *market.DeliveryQuote) []any {
+	if d == nil {
+		return []any{nil, nil, nil, nil, nil, nil, nil, nil}
+	}
+	var pickupLat, pickupLng any
+	if d.FirstPickup != nil {
+		pickupLat, pickupLng = d.FirstPickup.Lat, d.FirstPickup.Lng
+	}
+	return []any{d.DistanceKm, d.Estimate, d.To.Lat, d.To.Lng, pickupLat, pickupLng, d.ETA.Earliest.UTC(), d.ETA.Latest.UTC()}
+}
 
 // insertOrderParts is completed with one orderPartValues per company: each
 // company's part of the order starts new.
@@ -127,15 +142,16 @@ func (s *OrderStore) placeOnce(ctx context.Context, o market.NewOrder) (market.O
 	}
 	order := market.OrderFromQuote(o, quote)
 	c := o.Request.Customer
-	if _, err := tx.ExecContext(ctx, insertOrder,
-		order.ID, order.DeliveryID, order.Status, order.Currency, order.ItemCount, order.Total,
+	args := append([]any{
+		order.ID, order.DeliveryID, order.Status, order.Currency, order.ItemCount, order.Subtotal, order.DeliveryFee, order.Total,
 		c.Name, c.Phone, c.Address, c.Note, order.Area, order.Notification.Status,
 		order.Notification.NextAttemptAt, o.OfferAgainAt(), order.CreatedAt, order.CreatedAt,
-	); err != nil {
+	}, deliveryColumns(order.Delivery)...)
+	if _, err := tx.ExecContext(ctx, insertOrder, args...); err != nil {
 		return market.Order{}, false, fmt.Errorf("insert order: %w", err)
 	}
 	values := make([]string, len(order.Lines))
-	args := make([]any, 0, 13*len(order.Lines))
+	args = make([]any, 0, 13*len(order.Lines))
 	var parts []string
 	var partArgs []any
 	seen := map[int64]bool{}
@@ -249,8 +265,9 @@ func (s *OrderStore) replay(ctx context.Context, keyHash, requestHash string) (m
 	return order, err
 }
 
-const orderByID = `SELECT id, delivery_id, status, currency, item_count, total, delivery_area, notify_status, notify_attempts,
-    notify_last_error, notify_next_at, handed_off_at, notified_at, created_at
+const orderByID = `SELECT id, delivery_id, status, currency, item_count, subtotal, delivery_fee, total, delivery_area,
+    notify_status, notify_attempts, notify_last_error, notify_next_at, handed_off_at, notified_at, created_at,
+    delivery_km, delivery_estimate, delivery_lat, delivery_lng, pickup_lat, pickup_lng, eta_earliest, eta_latest
 FROM orders WHERE id = ?`
 
 const orderItemsByOrder = `SELECT product_id, company_id, company_name, product_name, unit_price, quantity, line_total,
@@ -263,6 +280,8 @@ type orderRow struct {
 	Status          string       `db:"status"`
 	Currency        string       `db:"currency"`
 	ItemCount       int          `db:"item_count"`
+	Subtotal        market.Money `db:"subtotal"`
+	DeliveryFee     market.Money `db:"delivery_fee"`
 	Total           market.Money `db:"total"`
 	Area            string       `db:"delivery_area"`
 	NotifyStatus    string       `db:"notify_status"`
@@ -272,6 +291,50 @@ type orderRow struct {
 	HandedOffAt     *time.Time   `db:"handed_off_at"`
 	NotifiedAt      *time.Time   `db:"notified_at"`
 	CreatedAt       time.Time    `db:"created_at"`
+	deliveryRow
+}
+
+// deliveryRow is an order's delivery as it was quoted when the order was
+// placed.
+type deliveryRow struct {
+	Km          *float64   `db:"delivery_km"`
+	Estimate    *bool      `db:"delivery_estimate"`
+	Lat         *float64   `db:"delivery_lat"`
+	Lng         *float64   `db:"delivery_lng"`
+	PickupLat   *float64   `db:"pickup_lat"`
+	PickupLng   *float64   `db:"pickup_lng"`
+	ETAEarliest *time.Time `db:"eta_earliest"`
+	ETALatest   *time.Time `db:"eta_latest"`
+}
+
+// eta is nil for an order placed without a location.
+func (r deliveryRow) eta() *market.ETA {
+	if r.ETAEarliest == nil || r.ETALatest == nil {
+		return nil
+	}
+	return &market.ETA{Earliest: r.ETAEarliest.UTC(), Latest: r.ETALatest.UTC()}
+}
+
+// delivery rebuilds the quote the order was placed with, nil for an order
+// placed without a location.
+func (r deliveryRow) delivery(fee market.Money) *market.DeliveryQuote {
+	if r.Lat == nil || r.Lng == nil {
+		return nil
+	}
+	d := &market.DeliveryQuote{Fee: fee, To: market.Location{Lat: *r.Lat, Lng: *r.Lng}}
+	if r.Km != nil {
+		d.DistanceKm = *r.Km
+	}
+	if r.Estimate != nil {
+		d.Estimate = *r.Estimate
+	}
+	if eta := r.eta(); eta != nil {
+		d.ETA = *eta
+	}
+	if r.PickupLat != nil && r.PickupLng != nil {
+		d.FirstPickup = &market.Location{Lat: *r.PickupLat, Lng: *r.PickupLng}
+	}
+	return d
 }
 
 type orderItemRow struct {
@@ -329,8 +392,12 @@ func (s *OrderStore) order(ctx context.Context, id string) (market.Order, error)
 		Status:      row.Status,
 		Lines:       make([]market.OrderLine, len(items)),
 		ItemCount:   row.ItemCount,
+		Subtotal:    row.Subtotal,
+		DeliveryFee: row.DeliveryFee,
 		Total:       row.Total,
 		Currency:    row.Currency,
+		ETA:         row.eta(),
+		Delivery:    row.delivery(row.DeliveryFee),
 		CreatedAt:   row.CreatedAt.UTC(),
 		Area:        row.Area,
 		DeliveryID:  row.DeliveryID,

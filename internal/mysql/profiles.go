@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -22,10 +23,21 @@ var _ market.ProfileStore = (*ProfileStore)(nil)
 func NewProfileStore(db sqlx.ExtContext) *ProfileStore { return &ProfileStore{db: db} }
 
 const (
-	profileByID = `SELECT id, name, address, COALESCE(phone, '') AS phone, version FROM companies WHERE id = ?`
+	profileByID = `SELECT id, name, address, COALESCE(phone, '') AS phone, version,
+    lat, lng, prep_minutes, opening_hours, paused
+FROM companies WHERE id = ?`
 	// A compare-and-swap on version, as for products: a stale edit
-	// changes nothing. The phone is not written here (PhoneChange).
-	replaceProfile = `UPDATE companies SET address = ?, version = version + 1, updated_at = UTC_TIMESTAMP(6)
+	// changes nothing. The phone is not written here (PhoneChange). What
+	// the draft leaves out keeps its stored value: a NULL for the
+	// preparation time, the hours or the pause, a false flag for the
+	// location (whose NULL removes it).
+	replaceProfile = `UPDATE companies SET address = ?,
+    lat = CASE WHEN ? THEN ? ELSE lat END,
+    lng = CASE WHEN ? THEN ? ELSE lng END,
+    prep_minutes = COALESCE(?, prep_minutes),
+    opening_hours = COALESCE(?, opening_hours),
+    paused = COALESCE(?, paused),
+    version = version + 1, updated_at = UTC_TIMESTAMP(6)
 WHERE id = ? AND version = ?`
 	companyByPhone = `SELECT id FROM companies WHERE phone = ?`
 	// A phone change revokes the company's tokens in the same statement,
@@ -36,18 +48,39 @@ WHERE id = ? AND version = ?`
 WHERE id = ? AND (? OR COALESCE(phone, '') = ?)`
 )
 
-// Profile returns the company's profile.
+type profileRow struct {
+	ID      int64  `db:"id"`
+	Name    string `db:"name"`
+	Address string `db:"address"`
+	Phone   string `db:"phone"`
+	Version int64  `db:"version"`
+	shopColumns
+}
+
+// Profile returns the company's profile, with the hours in effect: open
+// at every hour until the company sets some.
 func (s *ProfileStore) Profile(ctx context.Context, company int64) (market.CompanyProfile, error) {
-	var p market.CompanyProfile
-	err := sqlx.GetContext(ctx, s.db, &p, profileByID, company)
+	var r profileRow
+	err := sqlx.GetContext(ctx, s.db, &r, profileByID, company)
 	if errors.Is(err, sql.ErrNoRows) {
 		return market.CompanyProfile{}, market.Errorf(market.CodeNotFound, "no such company")
 	}
-	return p, translate("company profile", err)
+	if err != nil {
+		return market.CompanyProfile{}, translate("company profile", err)
+	}
+	hours, err := r.hours(r.ID)
+	if err != nil {
+		return market.CompanyProfile{}, err
+	}
+	return market.CompanyProfile{
+		ID: r.ID, Name: r.Name, Address: r.Address, Phone: r.Phone, Version: r.Version,
+		Location: r.location(), PrepMinutes: r.PrepMinutes, OpeningHours: hours, Paused: r.Paused,
+	}, nil
 }
 
-// ReplaceProfile stores d's address if the profile is still at version
-// and d names no other phone.
+// ReplaceProfile stores d's address, and those of its location,
+// preparation time, hours and pause that it sets, if the profile is still
+// at version and d names no other phone.
 func (s *ProfileStore) ReplaceProfile(ctx context.Context, company, version int64, d market.ProfileDraft) (market.CompanyProfile, error) {
 	// The phone is checked before the write rather than in its WHERE
 	// clause: the phone moves only with a change of version, which the
@@ -59,7 +92,22 @@ func (s *ProfileStore) ReplaceProfile(ctx context.Context, company, version int6
 	if err := d.PhoneRefusal(before); err != nil {
 		return market.CompanyProfile{}, err
 	}
-	res, err := s.db.ExecContext(ctx, replaceProfile, d.Address, company, version)
+	var lat, lng *float64
+	if d.Location != nil {
+		lat, lng = &d.Location.Lat, &d.Location.Lng
+	}
+	var hours *string
+	if d.OpeningHours != nil {
+		text, err := json.Marshal(*d.OpeningHours)
+		if err != nil {
+			return market.CompanyProfile{}, err
+		}
+		hours = ptr(string(text))
+	}
+	res, err := s.db.ExecContext(ctx, replaceProfile, d.Address,
+		d.SetLocation, lat, d.SetLocation, lng,
+		d.PrepMinutes, hours, d.Paused,
+		company, version)
 	if err != nil {
 		return market.CompanyProfile{}, translate("replace profile", err)
 	}
