@@ -8,6 +8,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -28,11 +29,17 @@ type MigrateRequest struct {
 	//   - "ensure-company": create the company called Name unless it exists;
 	//   - "carrier-add": add the carrier Name with Phone, or reactivate it;
 	//   - "carrier-remove": deactivate the carrier with Phone;
-	//   - "carrier-list": list the carriers, with their phones.
+	//   - "carrier-list": list the carriers, with their phones;
+	//   - "area-set": make Area the delivery area (SetArea);
+	//   - "area-show": show the delivery area;
+	//   - "area-clear": remove the delivery area.
 	// Adding and removing a carrier subscribe and unsubscribe its phone.
 	Action string `json:"action"`
 	Name   string `json:"name,omitempty"`
 	Phone  string `json:"phone,omitempty"`
+	// Area is the GeoJSON document of area-set, as it is: a Polygon or
+	// MultiPolygon, a Feature or a FeatureCollection of one Feature.
+	Area json.RawMessage `json:"area,omitempty"`
 }
 
 // CarrierRecord is a carrier as the operator sees it: with the phone,
@@ -59,6 +66,8 @@ type MigrateResponse struct {
 	Subscriptions *notify.SyncReport `json:"subscriptions,omitempty"`
 	// Handover says what became of a removed carrier's orders.
 	Handover *market.Handover `json:"handover,omitempty"`
+	// Area is the delivery area after area-set, area-show or area-clear.
+	Area *AreaRecord `json:"area,omitempty"`
 }
 
 // SyncSubscriptions makes the carriers' SMS topic send the order SMS to
@@ -73,6 +82,7 @@ type SyncSubscriptions func(ctx context.Context, activePhones []string) (notify.
 // or command.
 func Migrate(d app.Deps, syncTopic SyncSubscriptions, users map[string]mysql.CredentialSource) func(context.Context, MigrateRequest) (MigrateResponse, error) {
 	carriers := mysql.NewCarrierStore(d.DB)
+	areas := mysql.NewAreaStore(d.DB)
 	// sync makes the topic's SMS subscriptions those of the active
 	// carriers: after each change, and on each deploy, so that a change
 	// whose sync failed is made good by the next run.
@@ -132,6 +142,15 @@ func Migrate(d app.Deps, syncTopic SyncSubscriptions, users map[string]mysql.Cre
 			d.Logger.InfoContext(ctx, "carrier removed", "carrierId", c.ID, "phone", notify.MaskPhone(c.Phone),
 				"released", handover.Released, "stillHeld", len(handover.StillHeld))
 			return sync(ctx, MigrateResponse{Carrier: carrierRecord(c), Handover: &handover})
+		case "area-set", "area-show", "area-clear":
+			area, err := areaAction(ctx, areas, req)
+			if err != nil {
+				return MigrateResponse{}, fmt.Errorf("%s: %w", req.Action, err)
+			}
+			if req.Action != "area-show" {
+				d.Logger.InfoContext(ctx, "delivery area changed", "action", req.Action, "set", area.Set)
+			}
+			return MigrateResponse{Area: &area}, nil
 		case "carrier-list":
 			all, err := carriers.Carriers(ctx)
 			if err != nil {
@@ -147,8 +166,22 @@ func Migrate(d app.Deps, syncTopic SyncSubscriptions, users map[string]mysql.Cre
 			return resp, err
 		}
 		return MigrateResponse{}, fmt.Errorf("unknown action %q: want migrate, ensure-company, carrier-add, carrier-remove, carrier-list, "+
-			"company-disable, company-enable, company-phone, carrier-suspend or carrier-resume", req.Action)
+			"company-disable, company-enable, company-phone, carrier-suspend, carrier-resume, area-set, area-show or area-clear", req.Action)
 	}
+}
+
+// areaAction runs area-set, area-show and area-clear.
+func areaAction(ctx context.Context, areas *mysql.AreaStore, req MigrateRequest) (AreaRecord, error) {
+	switch req.Action {
+	case "area-set":
+		if len(req.Area) == 0 {
+			return AreaRecord{}, market.FieldError("area", "area-set needs area: the GeoJSON Polygon or MultiPolygon of the delivery area")
+		}
+		return SetArea(ctx, areas, req.Area)
+	case "area-clear":
+		return ClearArea(ctx, areas)
+	}
+	return ShowArea(ctx, areas)
 }
 
 // AddCarrier adds an active carrier, for `go run ./cmd/local carrier add`

@@ -41,18 +41,23 @@ var (
 // each function's handlers as its own user, so a missing grant fails it).
 // A table listed here but not created yet is skipped until a migration
 // creates it. The function names are those of lambdas/ and the backend's
-// DB_USERS.
+// DB_USERS. migrate has no line: it signs in as the master user, and is
+// the only one that writes the delivery area (delivery_areas).
 var FunctionGrants = map[string]map[string][]Privilege{
-	// The public catalog: reads only.
+	// The public catalog and the delivery area: reads only. The
+	// companies' rows also say where and when each shop works.
 	"listproducts": {
-		"products":      read,
-		"companies":     read,
-		"product_words": read,
+		"products":       read,
+		"companies":      read,
+		"product_words":  read,
+		"delivery_areas": read,
 	},
-	// Quotes price a cart from the catalog and write nothing.
+	// Quotes price a cart from the catalog, check its shops' hours and the
+	// delivery area, and write nothing.
 	"priceorder": {
-		"products":  read,
-		"companies": read,
+		"products":       read,
+		"companies":      read,
+		"delivery_areas": read,
 	},
 	// A company's products: the product, its search words, the company's
 	// count of active products (its row is locked while it moves).
@@ -61,8 +66,9 @@ var FunctionGrants = map[string]map[string][]Privilege{
 		"product_words": {Select, Insert, Delete},
 		"companies":     {Select, Update},
 	},
-	// Checkout, the shopper's view and cancel, the notification sweep and
-	// the re-offers; the limits on placing orders.
+	// Checkout (the shops' hours and the delivery area are checked before
+	// the order's transaction), the shopper's view and cancel, the
+	// notification sweep and the re-offers; the limits on placing orders.
 	"placeorder": {
 		"orders":            {Select, Insert, Update},
 		"order_items":       {Select, Insert},
@@ -74,10 +80,12 @@ var FunctionGrants = map[string]map[string][]Privilege{
 		"companies":         read,
 		"carriers":          read,
 		"rate_limits":       readWrite,
+		"delivery_areas":    read,
 	},
-	// Carriers' and companies' order routes, the company profile; the
-	// limits on claims and releases (the carrier's row is locked while it
-	// claims, and counts its releases).
+	// Carriers' and companies' order routes, the company profile (its
+	// location, hours, preparation time and pause are columns of the
+	// company's row); the limits on claims and releases (the carrier's row
+	// is locked while it claims, and counts its releases).
 	"fulfilment": {
 		"orders":        {Select, Update},
 		"order_items":   read,
