@@ -32,7 +32,7 @@ type stack struct {
 }
 
 // startStack serves the marketplace on a free port, on a fresh database
-// seeded with the demo catalog (on DELIVERY_TEST_DSN when set).
+// seeded with the demo catalog and area (on DELIVERY_TEST_DSN when set).
 func startStack(t *testing.T) *stack {
 	t.Helper()
 	ctx := context.Background()
@@ -43,6 +43,10 @@ func startStack(t *testing.T) *stack {
 	t.Cleanup(func() { db.Close() })
 	if _, err := demo.SeedIfEmpty(ctx, db); err != nil {
 		t.Fatalf("seed: %v", err)
+	}
+	// The runner's demo has an area: every order must say where it goes.
+	if _, err := demo.SeedArea(ctx, db); err != nil {
+		t.Fatalf("seed the area: %v", err)
 	}
 	// A key pair of the test's own, with the local issuer and audience:
 	// the developer's key file is never touched.

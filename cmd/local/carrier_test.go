@@ -80,7 +80,7 @@ func TestRunnerCarriers(t *testing.T) {
 		t.Errorf("stdout = %q, want where to sign in and where the codes appear", stdout)
 	}
 
-	body := `{"items":[{"productId":1,"quantity":1}],"customer":{"name":"Ana","phone":"+351912345678","address":"Rua Augusta 10, Lisboa"}}`
+	body := `{"items":[{"productId":1,"quantity":1}],"customer":{"name":"Ana","phone":"+351912345678","address":"Rua Augusta 10, Lisboa","location":{"lat":38.7105,"lng":-9.1365}}}`
 	status, _, resp := call(t, "POST", base+"/api/orders", "application/json", body, "Idempotency-Key", "runner-carriers-1")
 	if status != 201 {
 		t.Fatalf("POST /api/orders = %d %s", status, resp)

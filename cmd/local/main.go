@@ -4,13 +4,14 @@
 // that -dsn names). The photos' S3 is kept in memory too, or, with -dsn,
 // in a file (-s3-file) so that uploaded photos outlive the process as the
 // products do. Its subcommands fill a database (seed), mint local tokens
-// (token) and manage carriers (carrier); `go run ./cmd/local -h` lists
+// (token), manage carriers (carrier) and companies (company), and set the
+// delivery area (area); `go run ./cmd/local -h` lists
 // them with the server's flags. It listens on this machine only unless
 // -expose, and an exposed runner serves its SMS outbox (every sign-in
 // code) only with -sms-outbox.
 //
 //	go run ./cmd/local [-addr 127.0.0.1:8080] [-expose [-sms-outbox]] [-dsn 'root@tcp(127.0.0.1:3306)/delivery'] [-s3-file path]
-//	go run ./cmd/local seed|token|carrier [flags]
+//	go run ./cmd/local seed|token|carrier|company|area [flags]
 package main
 
 import (

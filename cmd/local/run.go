@@ -17,6 +17,7 @@ import (
 	mysqldrv "github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/deliverymarket/delivery/internal/admin"
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/cli"
 	"github.com/deliverymarket/delivery/internal/demo"
@@ -46,6 +47,7 @@ var commands = []cli.Command{
 	{Name: "seed", Summary: "top a MySQL database (-dsn) up to a generated catalog of -products products", Run: seedCommand},
 	{Name: "token", Summary: "print a company (-company ID) or carrier (-carrier ID) token signed with the local development key", Run: tokenCommand},
 	{Name: "carrier", Summary: "add, remove, suspend, resume or list the carriers of a MySQL database (-dsn): carrier add|remove|suspend|resume|list", Run: carrierCommand},
+	{Name: "area", Summary: "set, show or clear the delivery area of a MySQL database (-dsn) from a GeoJSON file: area set FILE|show|clear", Run: areaCommand},
 	{Name: "company", Summary: "disable or enable a company of a MySQL database (-dsn), or give it a new sign-in phone: company disable|enable|phone", Run: companyCommand},
 }
 
@@ -62,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	expose := flags.Bool("expose", false, "let other machines reach the runner: allows a -addr beyond loopback, and listens on "+exposedAddr+" (every interface) when -addr is not given; the SMS outbox page is then not served unless -sms-outbox, and sign-in codes are printed here instead")
 	smsOutbox := flags.Bool("sms-outbox", false, "with -expose, serve the SMS outbox at /_local/sms, every sign-in code included, to anyone who can reach the runner (on loopback it is always served)")
 	dsn := flags.String("dsn", os.Getenv("DELIVERY_DSN"), "MySQL DSN to use instead of the embedded database, e.g. 'root@tcp(127.0.0.1:3306)/delivery' (env DELIVERY_DSN)")
+	areaFile := flags.String("area", "", "GeoJSON file of the delivery area to set at start (as `area set FILE` does); without it a database holding the demo companies and no area gets the demo's")
 	s3File := flags.String("s3-file", os.Getenv("DELIVERY_S3_FILE"), "bolt file to keep the photos' S3 in (env DELIVERY_S3_FILE); default: in memory with the embedded database, <user cache dir>/delivery/local-s3-<database>.bolt with -dsn; '' for memory")
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, ok := cli.Lookup(commands, args[0])
@@ -109,6 +112,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if err != nil {
 		return err
 	}
+	if err := startArea(ctx, db, *areaFile); err != nil {
+		return err
+	}
 
 	keyring, err := localKeyring()
 	if err != nil {
@@ -130,6 +136,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	market, err := localrun.New(localrun.Config{
 		DB: db, Currency: apiEnv.Currency, AllowedOrigins: apiEnv.AllowedOrigins,
 		Logger: logger, Keyring: keyring, SMSConsole: stdout, SiteURL: base, S3File: photosFile, Limits: apiEnv.Limits,
+		Delivery:   apiEnv.Delivery,
 		HideOutbox: hideOutbox,
 	})
 	if errors.Is(err, locals3.ErrLocked) {
@@ -349,4 +356,21 @@ func isLoopback(ctx context.Context, addr string) (bool, error) {
 		}
 	}
 	return len(ips) > 0, nil
+}
+
+// startArea sets the area of the file named, or gives a demo database
+// without an area the demo's.
+func startArea(ctx context.Context, db *sqlx.DB, file string) error {
+	if file == "" {
+		_, err := demo.SeedArea(ctx, db)
+		return err
+	}
+	doc, err := readAreaFile(file)
+	if err != nil {
+		return err
+	}
+	if _, err := admin.SetArea(ctx, mysql.NewAreaStore(db), doc); err != nil {
+		return fmt.Errorf("-area %s: %w", file, err)
+	}
+	return nil
 }

@@ -90,7 +90,7 @@ func TestRunLogsHoldNoOrderID(t *testing.T) {
 	t.Setenv("LOG_LEVEL", "debug")
 	base, stdout, stderr, stop := runRunner(t)
 	status, _, body := call(t, http.MethodPost, base+"/api/orders", "application/json",
-		`{"items":[{"productId":1,"quantity":1}],"customer":{"name":"Ana","phone":"+5511987654321","address":"Rua Augusta 100"}}`,
+		`{"items":[{"productId":1,"quantity":1}],"customer":{"name":"Ana","phone":"+5511987654321","address":"Rua Augusta 100","location":{"lat":38.7105,"lng":-9.1365}}}`,
 		"Idempotency-Key", "6b7c1c9e-2b0a-4c55-9d1e-7a3b2c1d0e9f")
 	var order struct {
 		OrderID string `json:"orderId"`

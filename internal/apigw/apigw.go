@@ -253,6 +253,8 @@ var statusByCode = map[market.Code]int{
 	market.CodeTooLarge:             http.StatusRequestEntityTooLarge,
 	market.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	market.CodeUnavailableProducts:  http.StatusUnprocessableEntity,
+	market.CodeShopClosed:           http.StatusUnprocessableEntity,
+	market.CodeOutsideArea:          http.StatusUnprocessableEntity,
 	market.CodeThrottled:            http.StatusTooManyRequests,
 	market.CodeUnavailable:          http.StatusServiceUnavailable,
 	market.CodeInternal:             http.StatusInternalServerError,

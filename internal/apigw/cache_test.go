@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -16,7 +17,7 @@ const catalogCacheControl = "public, max-age=30, stale-while-revalidate=30"
 // catalogHarness serves both public catalog reads over the test catalog.
 func catalogHarness(t *testing.T, companies memCompanies) *harness {
 	t.Helper()
-	return newHarness(t, map[string]apigw.Endpoint{"GET /api/companies": apigw.ListCompanies(companies)})
+	return newHarness(t, map[string]apigw.Endpoint{"GET /api/companies": apigw.ListCompanies(companies, time.UTC, time.Now)})
 }
 
 var testCompanies = memCompanies{companies: []market.CatalogCompany{

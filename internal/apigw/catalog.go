@@ -3,6 +3,7 @@ package apigw
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/deliverymarket/delivery/internal/market"
 )
@@ -55,26 +56,31 @@ type companyList struct {
 }
 
 // ListCompanies serves GET /api/companies: the companies that have active
-// products, by name, for the storefront's shop filter; cacheable for
-// CatalogCache.
-func ListCompanies(store market.CatalogCompanyStore) Endpoint {
+// products, by name, for the storefront's shop filter, with where they are
+// and whether they are open now in zone; cacheable for CatalogCache, which
+// may show a shop open for that long after it closed: a quote and an
+// order check the hours again.
+func ListCompanies(store market.CatalogCompanyStore, zone *time.Location, now func() time.Time) Endpoint {
 	return func(ctx context.Context, _ Input) (Reply, error) {
 		companies, err := store.CatalogCompanies(ctx)
 		if err != nil {
 			return Reply{}, err
 		}
+		companies = market.WithOpening(companies, now(), zone)
 		return Reply{Status: http.StatusOK, Body: companyList{Companies: companies}, Cache: CatalogCache}, nil
 	}
 }
 
-// Quote serves POST /api/orders/quote: an exact bill at current prices.
+// Quote serves POST /api/orders/quote: an exact bill at current prices,
+// with the delivery to deliverTo when the body names it; 422 shop_closed
+// or outside_delivery_area (market.Delivery.Plan).
 func Quote(pricer market.Pricer) Endpoint {
 	return func(ctx context.Context, in Input) (Reply, error) {
 		var req market.QuoteRequest
 		if err := DecodeStrict(in.Body, &req); err != nil {
 			return Reply{}, err
 		}
-		quote, err := pricer.Quote(ctx, req.Items)
+		quote, err := pricer.QuoteDelivery(ctx, req, "deliverTo", false)
 		if err != nil {
 			return Reply{}, err
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deliverymarket/delivery/internal/apigw"
 	"github.com/deliverymarket/delivery/internal/market"
@@ -189,11 +190,13 @@ func TestListCompanies(t *testing.T) {
 		{
 			name: "companies by name",
 			store: memCompanies{companies: []market.CatalogCompany{
-				{ID: 20, Name: "Green Basket Grocers", ProductCount: 1},
-				{ID: 10, Name: `Padaria "Sol" <b>`, ProductCount: 2},
+				{ID: 20, Name: "Green Basket Grocers", ProductCount: 1, Location: &market.Location{Lat: 38.7262, Lng: -9.1497},
+					PrepMinutes: 20, Hours: market.AlwaysOpen()},
+				{ID: 10, Name: `Padaria "Sol" <b>`, ProductCount: 2, PrepMinutes: 15, Hours: market.AlwaysOpen(), Paused: true},
 			}},
 			wantStatus: 200,
-			wantBody:   `{"companies":[{"id":20,"name":"Green Basket Grocers","productCount":1},{"id":10,"name":"Padaria \"Sol\" \u003cb\u003e","productCount":2}]}`,
+			wantBody: `{"companies":[{"id":20,"name":"Green Basket Grocers","productCount":1,"location":{"lat":38.7262,"lng":-9.1497},"prepMinutes":20,"open":true,"opensAt":null},` +
+				`{"id":10,"name":"Padaria \"Sol\" \u003cb\u003e","productCount":2,"location":null,"prepMinutes":15,"open":false,"opensAt":null}]}`,
 		},
 		{name: "none", store: memCompanies{companies: []market.CatalogCompany{}}, wantStatus: 200, wantBody: `{"companies":[]}`},
 		{
@@ -205,7 +208,7 @@ func TestListCompanies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, map[string]apigw.Endpoint{"GET /api/companies": apigw.ListCompanies(tt.store)})
+			h := newHarness(t, map[string]apigw.Endpoint{"GET /api/companies": apigw.ListCompanies(tt.store, time.UTC, time.Now)})
 			resp := h.handle(t, loadEvent(t, "list-companies.json"))
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("GET /api/companies status = %d, want %d (body %s)", resp.StatusCode, tt.wantStatus, resp.Body)

@@ -310,6 +310,8 @@ func TestQuoteShape(t *testing.T) {
 					map[string]any{"productId": json.Number("3"), "companyId": json.Number("20"), "companyName": "Green Basket Grocers", "name": "Lemons (4)", "unitPrice": "0.10", "quantity": json.Number("1"), "lineTotal": "0.10", "image": nil},
 				},
 				"itemCount": json.Number("3"),
+				"subtotal":  "9.10",
+				"delivery":  nil,
 				"total":     "9.10",
 			}
 			if !reflect.DeepEqual(got, want) {

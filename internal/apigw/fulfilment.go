@@ -16,6 +16,8 @@ import (
 type Fulfilment struct {
 	Service  market.Fulfilment
 	Profiles market.ProfileStore
+	// Timezone is the marketplace's, in which profiles' hours are read.
+	Timezone string
 }
 
 func (f Fulfilment) now() time.Time {
@@ -212,7 +214,8 @@ func (f Fulfilment) CompanyCancel(ctx context.Context, in Input) (Reply, error) 
 	return Reply{Status: http.StatusOK, Body: order}, nil
 }
 
-func profileReply(p market.CompanyProfile) Reply {
+func (f Fulfilment) profileReply(p market.CompanyProfile) Reply {
+	p.Timezone = f.Timezone
 	return Reply{Status: http.StatusOK, Body: p, Headers: map[string]string{"ETag": fmt.Sprintf("%q", strconv.FormatInt(p.Version, 10))}}
 }
 
@@ -226,7 +229,7 @@ func (f Fulfilment) Profile(ctx context.Context, in Input) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return profileReply(p), nil
+	return f.profileReply(p), nil
 }
 
 // ReplaceProfile serves PUT /api/company/profile, conditional on the
@@ -252,5 +255,5 @@ func (f Fulfilment) ReplaceProfile(ctx context.Context, in Input) (Reply, error)
 	if err != nil {
 		return Reply{}, err
 	}
-	return profileReply(p), nil
+	return f.profileReply(p), nil
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -50,6 +51,14 @@ type Deps struct {
 	// Limits bound what one client, phone or carrier, and everyone
 	// together, may do; the zero Limits bound nothing.
 	Limits market.Limits
+	// Delivery are the fee, the longest route and the timezone of the
+	// shops' hours; without a Zone, market.DefaultDeliveryRules.
+	Delivery market.DeliveryRules
+	// Router measures delivery routes (internal/awsroute on AWS); nil,
+	// or slower than RouteTimeout (0: market.DefaultRouteTimeout), and
+	// every route is the straight-line estimate.
+	Router       market.Router
+	RouteTimeout time.Duration
 }
 
 func (d Deps) api() apigw.Config {
@@ -62,20 +71,44 @@ func (d Deps) limiter() *market.RateLimiter {
 	return &market.RateLimiter{Store: mysql.NewRateStore(d.DB)}
 }
 
+func (d Deps) deliveryRules() market.DeliveryRules {
+	if d.Delivery.Zone == nil {
+		return market.DefaultDeliveryRules()
+	}
+	return d.Delivery
+}
+
+// pricer quotes items with their delivery: the shops' hours, the area
+// and the route.
+func (d Deps) pricer() market.Pricer {
+	return market.Pricer{
+		Products: mysql.NewProductStore(d.DB),
+		Currency: d.Currency,
+		Delivery: &market.Delivery{
+			Rules:        d.deliveryRules(),
+			Shops:        mysql.NewShopStore(d.DB),
+			Area:         mysql.NewAreaStore(d.DB),
+			Router:       d.Router,
+			RouteTimeout: d.RouteTimeout,
+		},
+	}
+}
+
 // ListProducts is the handler of the listproducts Lambda: the public
-// catalog and the companies to filter it by.
+// catalog, the companies to filter it by and the delivery area.
 func ListProducts(d Deps) *apigw.Function {
+	rules := d.deliveryRules()
 	return apigw.NewFunction("listproducts", d.api(), map[string]apigw.Endpoint{
 		"GET /api/products":  apigw.ListProducts(mysql.NewProductStore(d.DB), d.Currency),
-		"GET /api/companies": apigw.ListCompanies(mysql.NewCompanyStore(d.DB)),
+		"GET /api/companies": apigw.ListCompanies(mysql.NewCompanyStore(d.DB), rules.Zone, time.Now),
+		"GET /api/area":      apigw.Area(mysql.NewAreaStore(d.DB), rules, d.Currency),
 	})
 }
 
 // PriceOrder is the handler of the priceorder Lambda.
 func PriceOrder(d Deps) *apigw.Function {
-	pricer := market.Pricer{Products: mysql.NewProductStore(d.DB), Currency: d.Currency}
 	return apigw.NewFunction("priceorder", d.api(), map[string]apigw.Endpoint{
-		"POST /api/orders/quote": apigw.Quote(pricer),
+		"POST /api/orders/quote": apigw.Quote(d.pricer()),
 	})
 }
 
@@ -96,7 +129,10 @@ func UpdateProduct(d Deps) *apigw.Function {
 // not API requests.
 func PlaceOrder(d Deps) *apigw.Function {
 	orders := mysql.NewOrderStore(d.DB)
-	checkout := market.Checkout{Orders: orders, Currency: d.Currency, Notifier: d.Notifier, Limits: d.Limits, Limiter: d.limiter()}
+	checkout := market.Checkout{
+		Orders: orders, Pricer: d.pricer(), Currency: d.Currency, Notifier: d.Notifier,
+		Limits: d.Limits, Limiter: d.limiter(),
+	}
 	return apigw.NewFunction("placeorder", d.api(), map[string]apigw.Endpoint{
 		"POST /api/orders":                  apigw.PlaceOrder(checkout),
 		"GET /api/orders/{orderId}":         apigw.GetOrder(orders),

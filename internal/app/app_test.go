@@ -64,7 +64,7 @@ func TestConstructors(t *testing.T) {
 		fn   func(app.Deps) []string
 		want []string
 	}{
-		{name: "ListProducts", fn: func(d app.Deps) []string { return app.ListProducts(d).Routes() }, want: []string{"GET /api/companies", "GET /api/products"}},
+		{name: "ListProducts", fn: func(d app.Deps) []string { return app.ListProducts(d).Routes() }, want: []string{"GET /api/area", "GET /api/companies", "GET /api/products"}},
 		{name: "PriceOrder", fn: func(d app.Deps) []string { return app.PriceOrder(d).Routes() }, want: []string{"POST /api/orders/quote"}},
 	}
 	for _, tt := range tests {

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -187,6 +188,29 @@ func BenchmarkQuote(b *testing.B) {
 	event := loadEvent(b, "quote-10-lines.json")
 	ctx := context.Background()
 	if resp, err := handle(ctx, event); err != nil || resp.StatusCode != 200 {
+		b.Fatalf("warm-up: %d %s, %v", resp.StatusCode, resp.Body, err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := handle(ctx, event)
+		if err != nil || resp.StatusCode != 200 {
+			b.Fatalf("Handle = %d %s, %v", resp.StatusCode, resp.Body, err)
+		}
+	}
+}
+
+// BenchmarkQuoteDeliverTo is BenchmarkQuote with a deliverTo in the demo
+// area: the shops' hours, the area and the straight-line route, the path
+// of every quote where no routing service answers.
+func BenchmarkQuoteDeliverTo(b *testing.B) {
+	db := seededDB(b)
+	if _, err := demo.SeedArea(context.Background(), db); err != nil {
+		b.Fatal(err)
+	}
+	handle := app.PriceOrder(benchDeps(db)).Handle
+	event := loadEvent(b, "quote-deliver-to.json")
+	ctx := context.Background()
+	if resp, err := handle(ctx, event); err != nil || resp.StatusCode != 200 || !strings.Contains(resp.Body, `"estimate":true`) {
 		b.Fatalf("warm-up: %d %s, %v", resp.StatusCode, resp.Body, err)
 	}
 	b.ReportAllocs()

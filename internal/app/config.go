@@ -12,6 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// The IANA zones are built in: a Lambda's OS image need not ship
+	// them, and MARKET_TIMEZONE must mean the same everywhere.
+	_ "time/tzdata"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/deliverymarket/delivery/internal/lambdainit"
 	"github.com/deliverymarket/delivery/internal/market"
@@ -32,6 +37,43 @@ type APIEnv struct {
 	// checked for it (apigw.Config).
 	OriginVerifySHA256 []byte
 	Limits             market.Limits // LIMIT_*: see limitSettings
+	// Delivery is MARKET_TIMEZONE and DELIVERY_FEE_BASE,
+	// DELIVERY_FEE_PER_KM, DELIVERY_MAX_KM (ReadDeliveryRules).
+	Delivery market.DeliveryRules
+}
+
+// ReadDeliveryRules reads MARKET_TIMEZONE (an IANA zone), DELIVERY_FEE_BASE
+// and DELIVERY_FEE_PER_KM (amounts of at most two decimals, not negative)
+// and DELIVERY_MAX_KM (kilometres, 0 for no bound) through getenv over
+// market.DefaultDeliveryRules.
+func ReadDeliveryRules(getenv func(string) string) (market.DeliveryRules, error) {
+	r := market.DefaultDeliveryRules()
+	if v := strings.TrimSpace(getenv("MARKET_TIMEZONE")); v != "" {
+		zone, err := time.LoadLocation(v)
+		if err != nil || v == "Local" {
+			return market.DeliveryRules{}, fmt.Errorf("config: MARKET_TIMEZONE %q is not an IANA timezone such as Europe/Lisbon", v)
+		}
+		r.Zone = zone
+	}
+	for name, fee := range map[string]*market.Money{"DELIVERY_FEE_BASE": &r.FeeBase, "DELIVERY_FEE_PER_KM": &r.FeePerKm} {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			continue
+		}
+		d, err := decimal.NewFromString(v)
+		if err != nil || d.IsNegative() || d.Exponent() < -2 || strings.ContainsAny(v, "eE") || d.GreaterThan(decimal.NewFromInt(1000)) {
+			return market.DeliveryRules{}, fmt.Errorf("config: %s %q is not an amount from 0 to 1000 with at most two decimals", name, v)
+		}
+		*fee = market.NewMoney(d)
+	}
+	if v := strings.TrimSpace(getenv("DELIVERY_MAX_KM")); v != "" {
+		km, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(km >= 0 && km <= 1000) {
+			return market.DeliveryRules{}, fmt.Errorf("config: DELIVERY_MAX_KM %q is not a distance in km from 0 (no bound) to 1000", v)
+		}
+		r.MaxKm = km
+	}
+	return r, nil
 }
 
 // DefaultLimits are the limits unless LIMIT_* says otherwise, on AWS and
@@ -114,6 +156,9 @@ func ReadAPIEnv(getenv func(string) string) (APIEnv, error) {
 		e.OriginVerifySHA256 = sum
 	}
 	if e.Limits, err = ReadLimits(getenv); err != nil {
+		return APIEnv{}, err
+	}
+	if e.Delivery, err = ReadDeliveryRules(getenv); err != nil {
 		return APIEnv{}, err
 	}
 	return e, nil

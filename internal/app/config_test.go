@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -76,8 +77,52 @@ func TestReadAPIEnv(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ReadAPIEnv(%v) error = %v", tt.env, err)
 			}
+			// The delivery rules have their own test: here they are the
+			// defaults, compared by what they print (two loads of a zone
+			// are equal but not identical).
+			if fmt.Sprint(got.Delivery) != fmt.Sprint(market.DefaultDeliveryRules()) {
+				t.Errorf("ReadAPIEnv(%v).Delivery = %v, want the defaults", tt.env, got.Delivery)
+			}
+			got.Delivery = market.DeliveryRules{}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("ReadAPIEnv(%v) = %+v, want %+v", tt.env, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadDeliveryRules(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    string // fmt.Sprint of the rules
+		wantErr string
+	}{
+		{name: "defaults", want: "{1.50 0.40 15 Europe/Lisbon}"},
+		{name: "all set", env: map[string]string{"MARKET_TIMEZONE": "America/Sao_Paulo", "DELIVERY_FEE_BASE": "2", "DELIVERY_FEE_PER_KM": "0.35", "DELIVERY_MAX_KM": "7.5"},
+			want: "{2.00 0.35 7.5 America/Sao_Paulo}"},
+		{name: "free delivery, no bound", env: map[string]string{"DELIVERY_FEE_BASE": "0", "DELIVERY_FEE_PER_KM": "0.00", "DELIVERY_MAX_KM": "0"}, want: "{0.00 0.00 0 Europe/Lisbon}"},
+		{name: "unknown zone", env: map[string]string{"MARKET_TIMEZONE": "Europe/Atlantis"}, wantErr: "MARKET_TIMEZONE"},
+		{name: "the machine's zone", env: map[string]string{"MARKET_TIMEZONE": "Local"}, wantErr: "MARKET_TIMEZONE"},
+		{name: "three decimals", env: map[string]string{"DELIVERY_FEE_PER_KM": "0.405"}, wantErr: "DELIVERY_FEE_PER_KM"},
+		{name: "negative fee", env: map[string]string{"DELIVERY_FEE_BASE": "-1"}, wantErr: "DELIVERY_FEE_BASE"},
+		{name: "an exponent", env: map[string]string{"DELIVERY_FEE_BASE": "1e1"}, wantErr: "DELIVERY_FEE_BASE"},
+		{name: "a fee with a currency", env: map[string]string{"DELIVERY_FEE_BASE": "1.50 EUR"}, wantErr: "DELIVERY_FEE_BASE"},
+		{name: "negative distance", env: map[string]string{"DELIVERY_MAX_KM": "-3"}, wantErr: "DELIVERY_MAX_KM"},
+		{name: "distance with a unit", env: map[string]string{"DELIVERY_MAX_KM": "15km"}, wantErr: "DELIVERY_MAX_KM"},
+		{name: "not a number", env: map[string]string{"DELIVERY_MAX_KM": "NaN"}, wantErr: "DELIVERY_MAX_KM"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := app.ReadDeliveryRules(env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ReadDeliveryRules(%v) = %v, %v, want an error about %s", tt.env, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || fmt.Sprint(got) != tt.want {
+				t.Errorf("ReadDeliveryRules(%v) = %v, %v; want %s", tt.env, got, err, tt.want)
 			}
 		})
 	}

@@ -10,7 +10,7 @@ import (
 // picking up and delivering orders, and companies preparing them and
 // keeping their pickup details.
 func Fulfilment(d Deps) *apigw.Function {
-	f := apigw.Fulfilment{Service: fulfilmentService(d), Profiles: mysql.NewProfileStore(d.DB)}
+	f := apigw.Fulfilment{Service: fulfilmentService(d), Profiles: mysql.NewProfileStore(d.DB), Timezone: d.deliveryRules().Zone.String()}
 	return apigw.NewFunction("fulfilment", d.api(), f.Endpoints())
 }
 

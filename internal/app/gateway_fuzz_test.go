@@ -70,7 +70,8 @@ func newFuzzWorld(signer apigw.Signer, logger *slog.Logger) fuzzWorld {
 	return fuzzWorld{texts: texts, functions: map[string]*apigw.Function{
 		"listproducts": apigw.NewFunction("listproducts", cfg, map[string]apigw.Endpoint{
 			"GET /api/products":  apigw.ListProducts(products, fuzzOrderCurrency),
-			"GET /api/companies": apigw.ListCompanies(products),
+			"GET /api/companies": apigw.ListCompanies(products, time.UTC, time.Now),
+			"GET /api/area":      apigw.Area(noArea{}, market.DefaultDeliveryRules(), fuzzOrderCurrency),
 		}),
 		"priceorder": apigw.NewFunction("priceorder", cfg, map[string]apigw.Endpoint{
 			"POST /api/orders/quote": apigw.Quote(pricer),
@@ -422,3 +423,8 @@ func (s *fuzzProducts) RemoveImage(ctx context.Context, company, id, version int
 	s.products[id] = p
 	return p, nil
 }
+
+// noArea is a marketplace without a delivery area.
+type noArea struct{}
+
+func (noArea) ServiceArea(context.Context) (*market.ServiceArea, error) { return nil, nil }

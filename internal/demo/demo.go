@@ -19,6 +19,7 @@ type Company struct {
 	Name     string
 	Address  string
 	Phone    string
+	Location market.Location
 	Products []Product
 }
 
@@ -41,7 +42,8 @@ type Product struct {
 
 // Companies is the demo catalog: three local companies, 24 products.
 var Companies = []Company{
-	{Name: "Padaria Sol", Address: "Rua do Sol 12, 1200-001 Lisboa", Phone: "+351210000001", Products: []Product{
+	{Name: "Padaria Sol", Address: "Rua do Sol 12, 1200-001 Lisboa", Phone: "+351210000001",
+		Location: market.Location{Lat: 38.7139, Lng: -9.1394}, Products: []Product{
 		{"Sourdough loaf", "Naturally leavened, baked this morning.", "6.50"},
 		{"Pão de queijo (6)", "Cheese bread rolls, gluten free.", "4.20"},
 		{"Croissant", "All-butter, laminated by hand.", "2.75"},
@@ -51,7 +53,8 @@ var Companies = []Company{
 		{"Rye sandwich bread", "Sliced, 750 g.", "5.80"},
 		{"Espresso beans 250 g", "Medium roast from Minas Gerais.", "9.90"},
 	}},
-	{Name: "Green Basket Grocers", Address: "Avenida Verde 40, 1000-002 Lisboa", Phone: "+351210000002", Products: []Product{
+	{Name: "Green Basket Grocers", Address: "Avenida Verde 40, 1000-002 Lisboa", Phone: "+351210000002",
+		Location: market.Location{Lat: 38.7262, Lng: -9.1497}, Products: []Product{
 		{"Organic bananas (1 kg)", "Fair trade.", "2.19"},
 		{"Avocados (3)", "Ready to eat.", "4.49"},
 		{"Cherry tomatoes 500 g", "Vine ripened.", "3.29"},
@@ -61,7 +64,8 @@ var Companies = []Company{
 		{"Baby spinach 200 g", "Washed and ready.", "2.59"},
 		{"Lemons (4)", "Unwaxed.", "1.99"},
 	}},
-	{Name: "Casa Nonna Kitchen", Address: "Travessa da Nonna 3, 1100-003 Lisboa", Phone: "+351210000003", Products: []Product{
+	{Name: "Casa Nonna Kitchen", Address: "Travessa da Nonna 3, 1100-003 Lisboa", Phone: "+351210000003",
+		Location: market.Location{Lat: 38.7115, Lng: -9.1300}, Products: []Product{
 		{"Lasagna for two", "Beef ragù, béchamel, parmesan.", "18.50"},
 		{"Margherita pizza", "San Marzano tomato, fior di latte.", "11.00"},
 		{"Fresh tagliatelle 400 g", "Egg pasta, cut today.", "6.25"},
@@ -119,6 +123,7 @@ const (
 	companyPhoneTaken   = `SELECT COUNT(*) FROM companies WHERE phone = ?`
 	// Only a demo company whose details were never set gets the demo's.
 	setPickupDetails = `UPDATE companies SET address = ?, phone = ? WHERE name = ? AND address = '' AND phone IS NULL`
+	setLocation      = `UPDATE companies SET lat = ?, lng = ? WHERE name = ? AND lat IS NULL AND lng IS NULL`
 	carrierExists    = `SELECT COUNT(*) FROM carriers WHERE phone = ?`
 	insertCarrier    = `INSERT INTO carriers (name, phone, active) VALUES (?, ?, TRUE)`
 )
@@ -174,6 +179,13 @@ func topUp(ctx context.Context, tx *sqlx.Tx) error {
 		}
 		if _, err := tx.ExecContext(ctx, setPickupDetails, c.Address, c.Phone, c.Name); err != nil {
 			return fmt.Errorf("demo: set pickup details: %w", err)
+		}
+	}
+	// The demo shops keep no hours: a shop that never set them is open
+	// at every hour, so nothing local depends on the clock.
+	for _, c := range Companies {
+		if _, err := tx.ExecContext(ctx, setLocation, c.Location.Lat, c.Location.Lng, c.Name); err != nil {
+			return fmt.Errorf("demo: set location: %w", err)
 		}
 	}
 	for _, c := range Carriers {

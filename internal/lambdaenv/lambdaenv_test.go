@@ -2,6 +2,7 @@ package lambdaenv_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"maps"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
+	"github.com/deliverymarket/delivery/internal/market"
 )
 
 // env returns a getenv over m.
@@ -83,6 +85,12 @@ func TestReadEnv(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ReadEnv(%v) error = %v", tt.env, err)
 			}
+			// app.ReadDeliveryRules has its own test; two loads of a zone
+			// are equal but not identical.
+			if fmt.Sprint(got.Delivery) != fmt.Sprint(market.DefaultDeliveryRules()) {
+				t.Errorf("ReadEnv(%v).Delivery = %v, want the defaults", tt.env, got.Delivery)
+			}
+			got.Delivery = market.DeliveryRules{}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("ReadEnv(%v) = %+v, want %+v", tt.env, got, tt.want)
 			}

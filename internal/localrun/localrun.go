@@ -58,6 +58,10 @@ type Config struct {
 	// together, may do, as on AWS (app.DefaultLimits unless LIMIT_* says
 	// otherwise); the zero Limits bound nothing.
 	Limits market.Limits
+	// Delivery are the delivery fee, the longest route and the timezone
+	// (app.ReadDeliveryRules); without a Zone, the defaults. Every route
+	// is the straight-line estimate: Amazon Location runs only on AWS.
+	Delivery market.DeliveryRules
 	// S3File, when set, is the bolt file the photos' S3 keeps its objects
 	// in, so that photos uploaded to a database that persists outlive the
 	// process (locals3.Config.File: one process at a time); in memory when
@@ -105,7 +109,7 @@ func New(cfg Config) (_ *Marketplace, err error) {
 		}
 	}()
 	deps := app.Deps{
-		DB: cfg.DB, Currency: cfg.Currency, AllowedOrigins: cfg.AllowedOrigins, Logger: logger, Limits: cfg.Limits,
+		DB: cfg.DB, Currency: cfg.Currency, AllowedOrigins: cfg.AllowedOrigins, Logger: logger, Limits: cfg.Limits, Delivery: cfg.Delivery,
 		Keyring: func(context.Context) (auth.Keyring, error) { return cfg.Keyring, nil },
 		Signer:  func(context.Context) (auth.Keyring, error) { return cfg.Keyring, nil },
 		Uploads: photos.uploads,

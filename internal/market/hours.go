@@ -34,7 +34,10 @@ func (r TimeRange) crossesMidnight() bool { return r.Close < r.Open }
 
 // MarshalJSON writes {"open": "HH:MM", "close": "HH:MM"}.
 func (r TimeRange) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"open": clockText(r.Open), "close": clockText(r.Close)})
+	return json.Marshal(struct {
+		Open  string `json:"open"`
+		Close string `json:"close"`
+	}{clockText(r.Open), clockText(r.Close)})
 }
 
 func clockText(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }

@@ -76,7 +76,8 @@ type CompanyProfile struct {
 // which is where the shop signs in: it changes only with codes sent to
 // both numbers (PhoneChange); a phone here must be the current one.
 // Location, prepMinutes, openingHours and paused are kept as they are when
-// the body leaves them out; a location of null removes it.
+// the body leaves them out; a location of null removes it, openingHours of
+// null opens the shop at every hour.
 type ProfileInput struct {
 	Address      *string         `json:"address"`
 	Phone        *string         `json:"phone"`
@@ -134,7 +135,12 @@ func (in ProfileInput) Validate() (ProfileDraft, error) {
 	if p := in.PrepMinutes; p != nil && (*p < MinPrepMinutes || *p > MaxPrepMinutes) {
 		return ProfileDraft{}, FieldError("prepMinutes", "prepMinutes must be a whole number of minutes from %d to %d", MinPrepMinutes, MaxPrepMinutes)
 	}
-	if in.OpeningHours != nil {
+	switch {
+	case string(in.OpeningHours) == "null":
+		// No hours: open at every hour, as before any were set.
+		always := AlwaysOpen()
+		d.OpeningHours = &always
+	case in.OpeningHours != nil:
 		h, err := ParseOpeningHours("openingHours", in.OpeningHours)
 		if err != nil {
 			return ProfileDraft{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,8 +85,10 @@ type CatalogCompany struct {
 	Paused bool         `json:"-"`
 }
 
-// WithOpening fills in Open and OpensAt of each company at now.
+// WithOpening returns the companies with Open and OpensAt at now, leaving
+// the slice it is given alone: a store may share it between requests.
 func WithOpening(companies []CatalogCompany, now time.Time, zone *time.Location) []CatalogCompany {
+	companies = slices.Clone(companies)
 	for i := range companies {
 		c := &companies[i]
 		shop := Shop{Hours: c.Hours, Paused: c.Paused}
