@@ -22,9 +22,11 @@ locals {
 
   endpoint_subnet_ids = slice(aws_subnet.private[*].id, 0, min(var.interface_endpoint_az_count, length(local.azs)))
 
-  # Services the in-VPC Lambdas call (no NAT: everything else is unreachable): secrets, Lambda, and SNS
-  # for the sign-in and cancel SMS and the carriers' topic subscriptions.
-  lambda_endpoints = toset(["secretsmanager", "lambda", "sns"])
+  # Services the in-VPC Lambdas call (no NAT: everything else is unreachable): secrets, Lambda, SNS
+  # for the sign-in and cancel SMS and the carriers' topic subscriptions, and Amazon Location's routes
+  # (geo.routes, whose private DNS name is the routes.geo.<region> host CalculateRouteMatrix is sent to) for
+  # the delivery routes of quotes and orders.
+  lambda_endpoints = toset(["secretsmanager", "lambda", "sns", "geo.routes"])
   # Services the bastion's SSM agent needs for Session Manager without internet egress.
   ssm_endpoints = var.enable_ssm_endpoints ? toset(["ssm", "ssmmessages", "ec2messages"]) : toset([])
 
@@ -198,7 +200,7 @@ resource "aws_vpc_security_group_egress_rule" "lambda_to_s3" {
 
 resource "aws_vpc_security_group_egress_rule" "lambda_to_endpoints" {
   security_group_id            = aws_security_group.lambda.id
-  description                  = "HTTPS to the Secrets Manager, Lambda and SNS interface endpoints"
+  description                  = "HTTPS to the Secrets Manager, Lambda, SNS and Amazon Location routes interface endpoints"
   ip_protocol                  = "tcp"
   from_port                    = 443
   to_port                      = 443

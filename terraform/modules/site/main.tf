@@ -13,8 +13,9 @@ locals {
   site_origin_id              = "site"
   api_origin_id               = "api"
   images_origin_id            = "images"
-  # The cacheable API paths and the query parameters their answers depend on (internal/apigw/catalog.go).
-  catalog_paths            = ["/api/products", "/api/companies"]
+  # The cacheable API paths and the query parameters their answers depend on (internal/apigw/catalog.go; the
+  # delivery area, internal/apigw/area.go, takes none).
+  catalog_paths            = ["/api/products", "/api/companies", "/api/area"]
   catalog_query_parameters = ["companyId", "cursor", "limit", "q"]
   # The request headers the API reads (internal/apigw), besides Authorization; an origin request policy takes at
   # most 10 headers, the viewer's address included.
@@ -540,7 +541,7 @@ resource "aws_cloudfront_function" "images_only" {
 
 # --- API caching: the public catalog reads ----------------------------------------------
 
-# GET /api/products and GET /api/companies answer with Cache-Control: public, max-age, stale-while-revalidate and a
+# GET /api/products, GET /api/companies and GET /api/area answer with Cache-Control: public, max-age, stale-while-revalidate and a
 # strong ETag (internal/apigw/cache.go); every other answer says no-store. The cache key is exactly what those answers
 # depend on: the catalog's query parameters and Origin (the function reflects an allowed Origin in
 # Access-Control-Allow-Origin, so one origin's CORS answer must never be served to another; a same-origin storefront

@@ -95,6 +95,27 @@ locals {
     LOG_LEVEL      = var.log_level
   }
 
+  # The delivery settings (docs/delivery.md): the functions that quote, place, list or carry orders read them.
+  delivery_env = {
+    MARKET_TIMEZONE     = var.market_timezone
+    DELIVERY_FEE_BASE   = var.delivery_fee_base
+    DELIVERY_FEE_PER_KM = var.delivery_fee_per_km
+    DELIVERY_MAX_KM     = tostring(var.delivery_max_km)
+  }
+
+  # What priceorder and placeorder route deliveries with: the calculator's name, and leave to call it on that
+  # calculator alone (through the network's geo.routes interface endpoint).
+  route_env = merge(
+    { ROUTE_CALCULATOR_NAME = aws_location_route_calculator.routes.calculator_name },
+    var.route_timeout == null ? {} : { ROUTE_TIMEOUT = var.route_timeout },
+  )
+  route_statement = {
+    sid       = "CalculateDeliveryRoutes"
+    effect    = "Allow"
+    actions   = ["geo:CalculateRouteMatrix"]
+    resources = [aws_location_route_calculator.routes.calculator_arn]
+  }
+
   # The API functions refuse a request whose X-Origin-Verify header does not hash to this (internal/apigw): only
   # CloudFront, which adds the header, gets an answer. The hash, not the secret, so that the functions'
   # configuration does not show the secret.
@@ -135,16 +156,16 @@ locals {
   # The functions that run in the VPC (they all reach MySQL through the Secrets Manager endpoint).
   vpc_functions = {
     listproducts = {
-      description = "GET /api/products and /api/companies: the public catalog"
-      environment = local.api_env
+      description = "GET /api/products, /api/companies and /api/area: the public catalog and the delivery area"
+      environment = merge(local.api_env, local.delivery_env)
       statements  = []
       memory      = 256
       timeout     = 10
     }
     priceorder = {
-      description = "POST /api/orders/quote: prices a cart"
-      environment = local.api_env
-      statements  = []
+      description = "POST /api/orders/quote: prices a cart and its delivery"
+      environment = merge(local.api_env, local.delivery_env, local.route_env)
+      statements  = [local.route_statement]
       memory      = 256
       timeout     = 10
     }
@@ -163,13 +184,16 @@ locals {
     }
     placeorder = {
       description = "Places, reads and cancels orders; notifies the carriers asynchronously"
-      environment = merge(local.api_env, { NOTIFY_FUNCTION_NAME = local.notifycarrier_arn })
-      statements = [{
-        sid       = "NotifyCarrierAsync"
-        effect    = "Allow"
-        actions   = ["lambda:InvokeFunction"]
-        resources = [local.notifycarrier_arn]
-      }]
+      environment = merge(local.api_env, local.delivery_env, local.route_env, { NOTIFY_FUNCTION_NAME = local.notifycarrier_arn })
+      statements = [
+        {
+          sid       = "NotifyCarrierAsync"
+          effect    = "Allow"
+          actions   = ["lambda:InvokeFunction"]
+          resources = [local.notifycarrier_arn]
+        },
+        local.route_statement,
+      ]
       memory  = 256
       timeout = 15
     }
@@ -226,7 +250,7 @@ locals {
     }
     fulfilment = {
       description = "Carrier and company order routes, company profile; texts a carrier whose order is cancelled"
-      environment = local.api_env
+      environment = merge(local.api_env, local.delivery_env)
       statements  = []
       direct_sms  = true
       memory      = 256
@@ -397,6 +421,19 @@ resource "aws_sqs_queue" "photos_dlq" {
   message_retention_seconds         = 86400
   kms_master_key_id                 = aws_kms_key.app.arn
   kms_data_key_reuse_period_seconds = 300
+}
+
+# --- Delivery routes --------------------------------------------------------------------------
+
+# The route calculator priceorder and placeorder ask for each quote's distances and travel times
+# (CalculateRouteMatrix; internal/awsroute). Here, not Esri: AWS's service terms (section 82) forbid Esri for
+# routing the assets of a business, such as its delivery vehicles. Billed per route calculated, nothing while idle
+# (docs/performance.md).
+resource "aws_location_route_calculator" "routes" {
+  calculator_name = "${local.name}-routes"
+  data_source     = "Here"
+  description     = "Delivery routes of quotes and orders (priceorder, placeorder). Here: AWS service terms section 82 forbid Esri for routing business assets such as delivery vehicles."
+  tags            = local.tags
 }
 
 # --- SMS topic ----------------------------------------------------------------------------

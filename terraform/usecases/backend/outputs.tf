@@ -138,3 +138,8 @@ output "sms_delivery_status_role_arn" {
   description = "The role SNS writes SMS delivery status with, set by this environment for the account and region (null when another environment owns the SMS preferences)."
   value       = module.sms.delivery_status_role_arn
 }
+
+output "route_calculator_name" {
+  description = "Amazon Location route calculator that priceorder and placeorder route deliveries with (ROUTE_CALCULATOR_NAME)."
+  value       = aws_location_route_calculator.routes.calculator_name
+}

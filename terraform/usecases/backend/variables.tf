@@ -92,6 +92,68 @@ variable "currency" {
   }
 }
 
+variable "market_timezone" {
+  description = "IANA timezone of the shops' opening hours (MARKET_TIMEZONE)."
+  type        = string
+  default     = "Europe/Lisbon"
+
+  validation {
+    condition     = can(regex("^[A-Za-z]+(/[A-Za-z0-9_+-]+)*$", var.market_timezone)) && var.market_timezone != "Local"
+    error_message = "market_timezone must be an IANA timezone such as Europe/Lisbon."
+  }
+}
+
+variable "delivery_fee_base" {
+  description = "Delivery fee of every order, in the currency, as a decimal string with at most two decimals (DELIVERY_FEE_BASE)."
+  type        = string
+  default     = "1.50"
+
+  validation {
+    condition     = can(regex("^[0-9]{1,4}(\\.[0-9]{1,2})?$", var.delivery_fee_base)) && try(tonumber(var.delivery_fee_base) <= 1000, false)
+    error_message = "delivery_fee_base must be an amount from 0 to 1000 with at most two decimals, such as \"1.50\"."
+  }
+}
+
+variable "delivery_fee_per_km" {
+  description = "Delivery fee per kilometre of the route, in the currency, as a decimal string with at most two decimals (DELIVERY_FEE_PER_KM)."
+  type        = string
+  default     = "0.40"
+
+  validation {
+    condition     = can(regex("^[0-9]{1,4}(\\.[0-9]{1,2})?$", var.delivery_fee_per_km)) && try(tonumber(var.delivery_fee_per_km) <= 1000, false)
+    error_message = "delivery_fee_per_km must be an amount from 0 to 1000 with at most two decimals, such as \"0.40\"."
+  }
+}
+
+variable "delivery_max_km" {
+  description = "Longest route delivered, in km; 0 bounds nothing (DELIVERY_MAX_KM)."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.delivery_max_km >= 0 && var.delivery_max_km <= 1000
+    error_message = "delivery_max_km must be from 0 (no bound) to 1000."
+  }
+}
+
+variable "route_timeout" {
+  description = "Longest a quote or an order waits for Amazon Location's route matrix before it estimates the route, as a Go duration such as \"800ms\" (ROUTE_TIMEOUT, at most 5s); null leaves the functions' default of 800ms."
+  type        = string
+  default     = null
+
+  validation {
+    condition = var.route_timeout == null || (
+      can(regex("^[0-9]+(\\.[0-9]+)?(ms|s)$", var.route_timeout)) &&
+      try(
+        (endswith(var.route_timeout, "ms") ? tonumber(trimsuffix(var.route_timeout, "ms")) : tonumber(trimsuffix(var.route_timeout, "s")) * 1000) >= 1 &&
+        (endswith(var.route_timeout, "ms") ? tonumber(trimsuffix(var.route_timeout, "ms")) : tonumber(trimsuffix(var.route_timeout, "s")) * 1000) <= 5000,
+        false
+      )
+    )
+    error_message = "route_timeout must be a duration from 1ms to 5s, such as \"800ms\" or \"1.5s\"."
+  }
+}
+
 variable "log_level" {
   description = "LOG_LEVEL of the functions (DEBUG, INFO, WARN, ERROR)."
   type        = string

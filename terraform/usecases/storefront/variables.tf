@@ -82,7 +82,7 @@ variable "price_class" {
 }
 
 variable "catalog_max_ttl_seconds" {
-  description = "Longest time CloudFront keeps a public catalog read (GET /api/products, /api/companies), whatever the API's Cache-Control asks."
+  description = "Longest time CloudFront keeps a public catalog read (GET /api/products, /api/companies) or the delivery area (GET /api/area), whatever the API's Cache-Control asks."
   type        = number
   default     = 300
 }

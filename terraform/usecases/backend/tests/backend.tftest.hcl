@@ -98,6 +98,11 @@ mock_provider "aws" {
       arn = "arn:aws:events:eu-west-1:123456789012:rule/mock"
     }
   }
+  mock_resource "aws_location_route_calculator" {
+    defaults = {
+      calculator_arn = "arn:aws:geo:eu-west-1:123456789012:route-calculator/mock"
+    }
+  }
 }
 
 variables {
@@ -188,6 +193,89 @@ run "first_pass" {
     condition     = output.manages_account_settings == true
     error_message = "The first environment owns the account-wide API Gateway and SMS settings by default."
   }
+
+  assert {
+    condition     = aws_location_route_calculator.routes.calculator_name == "delivery-prod-routes" && aws_location_route_calculator.routes.data_source == "Here"
+    error_message = "One route calculator per environment, on Here (AWS's service terms forbid Esri for routing delivery vehicles)."
+  }
+
+  assert {
+    condition = alltrue([for k in ["listproducts", "priceorder", "placeorder", "fulfilment"] : {
+      for name in ["MARKET_TIMEZONE", "DELIVERY_FEE_BASE", "DELIVERY_FEE_PER_KM", "DELIVERY_MAX_KM"] : name => lookup(local.vpc_functions[k].environment, name, null)
+      } == {
+      MARKET_TIMEZONE = "Europe/Lisbon", DELIVERY_FEE_BASE = "1.50", DELIVERY_FEE_PER_KM = "0.40", DELIVERY_MAX_KM = "15"
+    }])
+    error_message = "listproducts, priceorder, placeorder and fulfilment get the delivery settings, with docs/delivery.md's defaults."
+  }
+
+  assert {
+    condition = alltrue([for k, f in local.vpc_functions :
+      lookup(f.environment, "ROUTE_CALCULATOR_NAME", null) == (contains(["priceorder", "placeorder"], k) ? "delivery-prod-routes" : null) &&
+      !contains(keys(f.environment), "ROUTE_TIMEOUT")
+    ])
+    error_message = "priceorder and placeorder alone route deliveries, with the functions' default timeout unless route_timeout is set."
+  }
+}
+
+# The delivery settings an operator sets reach the functions as they are.
+run "delivery_settings" {
+  command = plan
+
+  override_data {
+    target = data.terraform_remote_state.storefront
+    values = {
+      outputs = {
+        storefront_origins = []
+        storefront_url     = ""
+        distribution_arn   = ""
+      }
+    }
+  }
+
+  variables {
+    market_timezone     = "America/Sao_Paulo"
+    delivery_fee_base   = "5"
+    delivery_fee_per_km = "1.25"
+    delivery_max_km     = 0
+    route_timeout       = "1.5s"
+  }
+
+  assert {
+    condition = (
+      local.vpc_functions.priceorder.environment.MARKET_TIMEZONE == "America/Sao_Paulo" &&
+      local.vpc_functions.placeorder.environment.DELIVERY_FEE_BASE == "5" &&
+      local.vpc_functions.fulfilment.environment.DELIVERY_FEE_PER_KM == "1.25" &&
+      local.vpc_functions.listproducts.environment.DELIVERY_MAX_KM == "0"
+    )
+    error_message = "The delivery variables reach the functions' environment."
+  }
+
+  assert {
+    condition     = local.vpc_functions.priceorder.environment.ROUTE_TIMEOUT == "1.5s" && local.vpc_functions.placeorder.environment.ROUTE_TIMEOUT == "1.5s"
+    error_message = "route_timeout reaches priceorder and placeorder as ROUTE_TIMEOUT."
+  }
+}
+
+# A timeout the functions would refuse at start is refused at plan.
+run "route_timeout_out_of_range" {
+  command = plan
+
+  override_data {
+    target = data.terraform_remote_state.storefront
+    values = {
+      outputs = {
+        storefront_origins = []
+        storefront_url     = ""
+        distribution_arn   = ""
+      }
+    }
+  }
+
+  variables {
+    route_timeout = "30s"
+  }
+
+  expect_failures = [var.route_timeout]
 }
 
 # --- Second pass: the storefront exists ----------------------------------------------------
@@ -301,6 +389,10 @@ run "functions_iam" {
     target = module.sms.aws_kms_key.this
     values = { arn = "arn:aws:kms:eu-west-1:123456789012:key/50000000-0000-0000-0000-000000000000" }
   }
+  override_resource {
+    target = aws_location_route_calculator.routes
+    values = { calculator_arn = "arn:aws:geo:eu-west-1:123456789012:route-calculator/delivery-prod-routes" }
+  }
 
   # Every function: its own role, X-Ray, and ENI management when in the VPC.
   assert {
@@ -338,8 +430,18 @@ run "functions_iam" {
   }
 
   assert {
-    condition     = jsonencode(module.function["priceorder"].policy_statements) == replace(jsonencode(module.function["listproducts"].policy_statements), "listproducts", "priceorder") && jsonencode(module.function["fulfilment"].policy_statements) == replace(jsonencode(module.function["listproducts"].policy_statements), "listproducts", "fulfilment")
-    error_message = "priceorder and fulfilment may do what listproducts may (fulfilment's SMS are in its direct-SMS policy)."
+    condition     = jsonencode(module.function["fulfilment"].policy_statements) == replace(jsonencode(module.function["listproducts"].policy_statements), "listproducts", "fulfilment")
+    error_message = "fulfilment may do what listproducts may (its SMS are in its direct-SMS policy)."
+  }
+
+  assert {
+    condition = jsonencode(module.function["priceorder"].policy_statements) == jsonencode([
+      { sid = "WriteOwnLogs", effect = "Allow", actions = ["logs:CreateLogStream", "logs:PutLogEvents"], resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/delivery-prod-priceorder:log-stream:*"] },
+      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-priceorder-AbCdEf"] },
+      { sid = "DecryptDatabaseSecret", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/20000000-0000-0000-0000-000000000000"] },
+      { sid = "CalculateDeliveryRoutes", effect = "Allow", actions = ["geo:CalculateRouteMatrix"], resources = ["arn:aws:geo:eu-west-1:123456789012:route-calculator/delivery-prod-routes"] },
+    ])
+    error_message = "priceorder may calculate route matrices on the environment's calculator and nothing else: ${jsonencode(module.function["priceorder"].policy_statements)}"
   }
 
   assert {
@@ -358,8 +460,9 @@ run "functions_iam" {
       { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-placeorder-AbCdEf"] },
       { sid = "DecryptDatabaseSecret", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/20000000-0000-0000-0000-000000000000"] },
       { sid = "NotifyCarrierAsync", effect = "Allow", actions = ["lambda:InvokeFunction"], resources = ["arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-notifycarrier"] },
+      { sid = "CalculateDeliveryRoutes", effect = "Allow", actions = ["geo:CalculateRouteMatrix"], resources = ["arn:aws:geo:eu-west-1:123456789012:route-calculator/delivery-prod-routes"] },
     ])
-    error_message = "placeorder may invoke notifycarrier and nothing else: ${jsonencode(module.function["placeorder"].policy_statements)}"
+    error_message = "placeorder may invoke notifycarrier and calculate route matrices on the environment's calculator, nothing else: ${jsonencode(module.function["placeorder"].policy_statements)}"
   }
 
   assert {

@@ -192,8 +192,8 @@ run "site" {
 
   # Cached paths come before /api/*, which would otherwise match them; the rest of the API is never cached.
   assert {
-    condition     = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.path_pattern] == ["/images/*", "/api/products", "/api/companies", "/api/*"]
-    error_message = "Behaviours: /images/*, the two catalog paths, then the rest of /api/*."
+    condition     = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.path_pattern] == ["/images/*", "/api/products", "/api/companies", "/api/area", "/api/*"]
+    error_message = "Behaviours: /images/*, the three cached public reads (catalog and delivery area), then the rest of /api/*."
   }
 
   assert {
@@ -298,11 +298,12 @@ run "site_wiring" {
   }
 
   assert {
-    condition = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : [b.path_pattern, b.cache_policy_id, b.origin_request_policy_id] if contains(["/api/products", "/api/companies"], b.path_pattern)] == [
+    condition = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : [b.path_pattern, b.cache_policy_id, b.origin_request_policy_id] if contains(["/api/products", "/api/companies", "/api/area"], b.path_pattern)] == [
       ["/api/products", "cccccccc-1111-2222-3333-444444444444", "oooooooo-1111-2222-3333-444444444444"],
       ["/api/companies", "cccccccc-1111-2222-3333-444444444444", "oooooooo-1111-2222-3333-444444444444"],
+      ["/api/area", "cccccccc-1111-2222-3333-444444444444", "oooooooo-1111-2222-3333-444444444444"],
     ]
-    error_message = "The two catalog paths are cached with the catalog cache policy and its origin request policy."
+    error_message = "The catalog paths and the delivery area are cached with the catalog cache policy and its origin request policy."
   }
 
   assert {
