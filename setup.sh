@@ -10,6 +10,10 @@
 #   ./setup.sh carrier remove -phone +351912345678
 #                                deactivate a carrier and unsubscribe the phone
 #   ./setup.sh carrier list      list the carriers
+#   ./setup.sh area set FILE     set the delivery area: a GeoJSON Polygon or MultiPolygon, or a Feature or
+#                                FeatureCollection of one feature holding it (docs/delivery.md)
+#   ./setup.sh area show         print the delivery area
+#   ./setup.sh area clear        remove the delivery area (then every address within DELIVERY_MAX_KM is served)
 #   ./setup.sh build             build the Lambda zips into build/ only (no AWS)
 #
 # Settings (environment variables; terraform.tfvars files in terraform/usecases/* take precedence):
@@ -57,7 +61,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -338,11 +342,16 @@ check_lambda_concurrency() {
 # Lambda invocations
 
 invoke() { # invoke <function> <json payload> -> prints the response body; dies on FunctionError
-  local fn="$1" payload="$2" out meta
+  local fn="$1" payload="$2" in out meta
+  # From a file: a command-line argument is at most 128 KiB on Linux, and a delivery area can be larger.
+  in="$(mktemp)"
   out="$(mktemp)"
-  meta="$(aws lambda invoke --function-name "$fn" --cli-binary-format raw-in-base64-out \
-    --cli-read-timeout 320 --payload "$payload" --output json "$out")" ||
+  printf '%s' "$payload" >"$in"
+  meta="$(aws lambda invoke --function-name "$fn" --cli-read-timeout 320 --payload "fileb://$in" --output json "$out")" || {
+    rm -f "$in" "$out"
     die "could not invoke $fn"
+  }
+  rm -f "$in"
   if [ "$(jq -r '.FunctionError // empty' <<<"$meta")" != "" ]; then
     # The error message alone when the body is Lambda's {"errorMessage","errorType"}, else the body.
     printf 'ERROR: %s failed (%s): %s\n' "$fn" "$(jq -r .FunctionError <<<"$meta")" \
@@ -474,6 +483,8 @@ cmd_deploy() {
 $token
 
     Try it:            curl -H "Authorization: Bearer \$TOKEN" $url/api/company/products
+    Delivery area:     ./setup.sh area set FILE   (a GeoJSON polygon; until then every address within
+                       DELIVERY_MAX_KM of the route is served; docs/deploy.md)
 EOF
 }
 
@@ -632,6 +643,46 @@ cmd_carrier() {
   jq . <<<"$result"
 }
 
+# ./setup.sh area set FILE|show|clear: the delivery area is a row in the database, set through the migrate
+# function (admin.SetArea, as go run ./cmd/local area does locally), so no Terraform variable changes.
+area_usage() {
+  die "usage: ./setup.sh area set FILE   (a GeoJSON Polygon or MultiPolygon, or a Feature or FeatureCollection of one)
+       ./setup.sh area show
+       ./setup.sh area clear"
+}
+
+cmd_area() {
+  local sub="${1:-}" payload
+  [ $# -gt 0 ] && shift
+  case "$sub" in
+  set)
+    [ $# -eq 1 ] || area_usage
+    local file="$1"
+    if [ ! -f "$file" ] || [ ! -r "$file" ]; then die "$file is not a readable file"; fi
+    need jq "install jq (apt-get install jq / brew install jq)"
+    # jq takes the file's JSON as it is, whatever its shape: the function checks the geometry and its refusal
+    # is printed by invoke. Exactly one JSON value, so that a file of two is not sent as two areas.
+    payload="$(jq -cs 'if length == 1 then {action: "area-set", area: .[0]} else error("it holds \(length) JSON values, not one") end' "$file" 2>&1)" ||
+      die "$file is not one JSON document: $payload"
+    ;;
+  show)
+    [ $# -eq 0 ] || area_usage
+    payload='{"action":"area-show"}'
+    ;;
+  clear)
+    [ $# -eq 0 ] || area_usage
+    payload='{"action":"area-clear"}'
+    ;;
+  *) area_usage ;;
+  esac
+  check_deploy_prereqs >/dev/null
+  configure_state
+  tf_init backend
+  local result
+  result="$(invoke "$(tf_output backend migrate_function_name)" "$payload")"
+  jq . <<<"$result"
+}
+
 main() {
   local command="${1:-}"
   [ $# -gt 0 ] && shift
@@ -641,6 +692,7 @@ main() {
   destroy) cmd_destroy ;;
   token) cmd_token "$@" ;;
   carrier) cmd_carrier "$@" ;;
+  area) cmd_area "$@" ;;
   build) cmd_build ;;
   -h | --help | help) usage ;;
   *)
