@@ -276,6 +276,12 @@ func (d *Delivery) route(ctx context.Context, shops map[int64]Shop, companies []
 	if len(stops) == 0 {
 		return route{estimate: true}
 	}
+	if len(stops) == 1 {
+		// The routing service bills each leg it measures: one shop
+		// needs only its way to the customer.
+		legs, estimate := d.matrix(ctx, stops, []Location{to})
+		return route{km: legs[0][0].Km, seconds: legs[0][0].Seconds, estimate: estimate, first: &stops[0]}
+	}
 	destinations := append(slices.Clone(stops), to)
 	legs, estimate := d.matrix(ctx, stops, destinations)
 	customer := len(stops)

@@ -121,6 +121,13 @@ func TestDeliveryPlan(t *testing.T) {
 		if !reflect.DeepEqual(asked[0], []Location{*shops[1].Location, *shops[2].Location}) || len(asked[1]) != 3 {
 			t.Errorf("asked %v", asked)
 		}
+		asked = nil
+		if _, err := delivery(router, 0).Plan(context.Background(), []int64{1}, customer, "deliverTo", false); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(asked, [][]Location{{*shops[1].Location}, {*customer}}) {
+			t.Errorf("one shop asked %v, want only its way to the customer", asked)
+		}
 		want := roundKm(EstimateLeg(*shops[2].Location, *shops[1].Location).Km + EstimateLeg(*shops[1].Location, *customer).Km)
 		if math.Abs(q.DistanceKm-want) > 0.011 {
 			t.Errorf("distance %v, want %v", q.DistanceKm, want)
@@ -140,10 +147,10 @@ func TestDeliveryPlan(t *testing.T) {
 				return nil, ctx.Err()
 			}),
 			"partial": routerFunc(func(_ context.Context, o, d []Location) ([][]Leg, error) {
-				return [][]Leg{{{Km: 1, Seconds: 60}}}, nil
+				return [][]Leg{{}}, nil
 			}),
 			"negative": routerFunc(func(_ context.Context, o, d []Location) ([][]Leg, error) {
-				return [][]Leg{{{Km: -1, Seconds: 60}, {Km: 1, Seconds: 60}}}, nil
+				return [][]Leg{{{Km: -1, Seconds: 60}}}, nil
 			}),
 		}
 		for name, router := range routers {
