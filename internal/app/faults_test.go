@@ -206,6 +206,7 @@ func (r *faultRig) everyRoute(t *testing.T, companyToken, carrierToken string) m
 	calls := map[string]call{
 		"GET /api/products":                             {path: "/api/products?limit=5"},
 		"GET /api/companies":                            {path: "/api/companies"},
+		"GET /api/area":                                 {path: "/api/area"},
 		"POST /api/orders/quote":                        {path: "/api/orders/quote", body: `{"items":[{"productId":1,"quantity":3}]}`},
 		"GET /api/company/products":                     {path: "/api/company/products", token: companyToken},
 		"GET /api/company/products/{id}":                {path: "/api/company/products/1", token: companyToken},
