@@ -194,12 +194,16 @@ func (d *Delivery) Plan(ctx context.Context, companies []int64, to *Location, fi
 	if err := ShopsClosed(shops, companies, now, d.Rules.Zone); err != nil {
 		return nil, err
 	}
+	if to == nil && !required {
+		// A quote of the cart alone: the area changes nothing.
+		return nil, nil
+	}
 	area, err := d.Area.ServiceArea(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if to == nil {
-		if required && area != nil {
+		if area != nil {
 			return nil, FieldError(field, "%s is required: the marketplace delivers only within its area", field)
 		}
 		return nil, nil

@@ -399,9 +399,7 @@ func (r carrierOrderRow) view(carrier int64) market.CarrierOrder {
 		CreatedAt:   r.CreatedAt.UTC(),
 		AcceptedAt:  utc(r.AcceptedAt),
 	}
-	if r.PickupLat != nil && r.PickupLng != nil {
-		o.FirstPickup = &market.Location{Lat: *r.PickupLat, Lng: *r.PickupLng}
-	}
+	o.FirstPickup = locationOf(r.PickupLat, r.PickupLng)
 	return o
 }
 
@@ -524,9 +522,7 @@ func (s *FulfilmentStore) addDetails(ctx context.Context, tx *sqlx.Tx, orderID s
 		return err
 	}
 	order.Details = &market.DeliveryDetails{Customer: market.Customer{Name: c.Name, Phone: c.Phone, Address: c.Address, Note: c.Note}}
-	if c.Lat != nil && c.Lng != nil {
-		order.Details.Customer.Location = &market.Location{Lat: *c.Lat, Lng: *c.Lng}
-	}
+	order.Details.Customer.Location = locationOf(c.Lat, c.Lng)
 	if len(order.Pickups) == 0 {
 		return nil
 	}

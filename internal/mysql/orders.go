@@ -318,10 +318,11 @@ func (r deliveryRow) eta() *market.ETA {
 // delivery rebuilds the quote the order was placed with, nil for an order
 // placed without a location.
 func (r deliveryRow) delivery(fee market.Money) *market.DeliveryQuote {
-	if r.Lat == nil || r.Lng == nil {
+	to := locationOf(r.Lat, r.Lng)
+	if to == nil {
 		return nil
 	}
-	d := &market.DeliveryQuote{Fee: fee, To: market.Location{Lat: *r.Lat, Lng: *r.Lng}}
+	d := &market.DeliveryQuote{Fee: fee, To: *to}
 	if r.Km != nil {
 		d.DistanceKm = *r.Km
 	}
@@ -331,9 +332,7 @@ func (r deliveryRow) delivery(fee market.Money) *market.DeliveryQuote {
 	if eta := r.eta(); eta != nil {
 		d.ETA = *eta
 	}
-	if r.PickupLat != nil && r.PickupLng != nil {
-		d.FirstPickup = &market.Location{Lat: *r.PickupLat, Lng: *r.PickupLng}
-	}
+	d.FirstPickup = locationOf(r.PickupLat, r.PickupLng)
 	return d
 }
 

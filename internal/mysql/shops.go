@@ -33,13 +33,16 @@ type shopColumns struct {
 	Paused       bool     `db:"paused"`
 }
 
-// location is nil until the company sets one; both columns are written
+// location is nil until the company sets one.
+func (c shopColumns) location() *market.Location { return locationOf(c.Lat, c.Lng) }
+
+// locationOf reads a pair of nullable coordinate columns: both are written
 // together, so one without the other is no location either.
-func (c shopColumns) location() *market.Location {
-	if c.Lat == nil || c.Lng == nil {
+func locationOf(lat, lng *float64) *market.Location {
+	if lat == nil || lng == nil {
 		return nil
 	}
-	return &market.Location{Lat: *c.Lat, Lng: *c.Lng}
+	return &market.Location{Lat: *lat, Lng: *lng}
 }
 
 // hours are the stored opening hours, AlwaysOpen for a company that never
