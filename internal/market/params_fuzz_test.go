@@ -47,7 +47,7 @@ func FuzzCatalogParams(f *testing.F) {
 	}
 	for _, q := range []string{
 		"tom tomato", "PAO", "ﬁne ＡＢＣ", "straße STRASSE", "a b c d e f g h", strings.Repeat("word", 20),
-		"İstanbul", "ǅemal", "Ωmega σς", "日本語 テキスト", "x\u0301\u0301", "-", "ⅷ ⑫ ½",
+		"İstanbul", "ǅemal", "Ωmega σς", "日本語 テキスト", "x\u0301\u0301", "-", "ⅷ ⑫ ½", "0000Ꭱ",
 	} {
 		f.Add("", "", "", q)
 	}

@@ -115,6 +115,8 @@ func foldWords(text string) string {
 	// and "ª" to "a").
 	text = strings.ToValidUTF8(text, " ")
 	// NFKD rather than NFD also unifies compatibility forms (ﬁ, full-width
-	// letters). A Caser keeps state, so each call has its own.
-	return cases.Fold().String(dropAccents(text, norm.NFKD))
+	// letters). A Caser keeps state, so each call has its own. Folding
+	// swaps the two cases of Cherokee, so that a folded word would fold
+	// again into another; lowering afterwards gives each word one form.
+	return strings.Map(unicode.ToLower, cases.Fold().String(dropAccents(text, norm.NFKD)))
 }

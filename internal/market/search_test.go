@@ -21,6 +21,7 @@ func TestSearchTerms(t *testing.T) {
 		{name: "accents dropped", q: "Pão Crème", want: []string{"creme", "pao"}},
 		{name: "letters that do not decompose", q: "Straße Ærø", want: []string{"aero", "strasse"}},
 		{name: "compatibility forms", q: "ﬁg ＢＲＥＡＤ", want: []string{"bread", "fig"}},
+		{name: "cherokee either case", q: "Ꭱ ꭱ 0000Ꭱ", want: []string{"0000ꭱ", "ꭱ"}},
 		{name: "duplicates once", q: "bread Bread BREAD", want: []string{"bread"}},
 		{name: "a word implied by a longer one", q: "tom tomato to", want: []string{"tomato"}},
 		{name: "other scripts are words", q: "Хлеб 面包", want: []string{"хлеб", "面包"}},
