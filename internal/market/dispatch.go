@@ -235,3 +235,92 @@ type OfferOutcome struct {
 type WaveTimer interface {
 	Schedule(ctx context.Context, orderID string, wave int, at time.Time) error
 }
+
+// UsesWaves reports whether an order whose first pickup is at pickup is
+// offered in waves; otherwise it is broadcast as soon as it is placed,
+// and any carrier may see and claim it.
+func (s DispatchSettings) UsesWaves(pickup *Location) bool {
+	return s.Mode == DispatchWaves && pickup != nil
+}
+
+// BroadcastBy is when an order placed (or released) at start is
+// broadcast at the latest if no carrier claims it: after its last wave,
+// and TimerGrace more for the sweep to notice a timer that never fired.
+func (s DispatchSettings) BroadcastBy(start time.Time) time.Time {
+	return start.Add(time.Duration(s.MaxWaves)*s.WaveInterval + TimerGrace)
+}
+
+// TimerGrace is how late a wave may be before the minute sweep starts it
+// itself: a timer that fired late is not a timer that was lost.
+const TimerGrace = 15 * time.Second
+
+// DispatchState is what dispatch knows of an order.
+type DispatchState struct {
+	Status    string
+	Pickup    *Location // nil: the order has no location
+	Wave      int       // the waves started so far
+	Broadcast bool
+	// Offered are the carriers the order was offered to, in any wave.
+	Offered map[int64]bool
+}
+
+// DueWave is an order whose next wave is due: its timer is late or lost.
+type DueWave struct {
+	OrderID string
+	Wave    int // the number of the wave to start
+}
+
+// OfferState is how far an offer got.
+type OfferState string
+
+// The offer states.
+const (
+	OfferPending OfferState = "pending" // recorded, not yet sent
+	OfferSent    OfferState = "sent"
+	OfferFailed  OfferState = "failed"
+)
+
+// OfferRecord is one recorded offer, as the operator sees it. A broadcast
+// is one record without a carrier.
+type OfferRecord struct {
+	OrderID   string     `json:"orderId"`
+	CarrierID int64      `json:"carrierId,omitempty"`
+	Wave      int        `json:"wave"`
+	Channel   Channel    `json:"channel"`
+	State     OfferState `json:"state"`
+	OfferedAt time.Time  `json:"offeredAt"`
+	ClaimedAt *time.Time `json:"claimedAt,omitempty"`
+}
+
+// OfferStore keeps the waves of offers of orders.
+type OfferStore interface {
+	// DispatchState returns what dispatch knows of an order; CodeNotFound
+	// if there is no such order.
+	DispatchState(ctx context.Context, orderID string) (DispatchState, error)
+	// StartWave records wave w of an order, started at: its wave count
+	// moves from w.Number-1 to w.Number (a compare-and-swap, so that of
+	// two runners of one wave only one goes on), only while the order is
+	// placed and not broadcast. It records the next wave's time
+	// (w.NextAt), one pending offer per w.Offers, and, when w.Broadcast,
+	// the broadcast (a record without carrier) and offerAgainAt, when the
+	// sweep offers the order to everyone once more (nil: never). It
+	// reports false, and changes nothing, when it lost.
+	StartWave(ctx context.Context, orderID string, w Wave, at time.Time, offerAgainAt *time.Time) (bool, error)
+	// RecordOffers records what became of wave's offers.
+	RecordOffers(ctx context.Context, orderID string, wave int, outcomes []OfferOutcome, at time.Time) error
+	// DueWaves lists placed orders not broadcast whose next wave was due
+	// before due, oldest first, at most limit.
+	DueWaves(ctx context.Context, due time.Time, limit int) ([]DueWave, error)
+	// Offers lists an order's offers, in the order they were made.
+	Offers(ctx context.Context, orderID string) ([]OfferRecord, error)
+}
+
+// ContactStore says how to reach carriers.
+type ContactStore interface {
+	// CarrierContacts returns the phone and push subscription of each of
+	// the carriers that exists.
+	CarrierContacts(ctx context.Context, carrierIDs []int64) (map[int64]CarrierContact, error)
+	// RemovePushSubscription forgets a subscription the push service
+	// said is gone, if it is still the carrier's.
+	RemovePushSubscription(ctx context.Context, carrierID int64, endpoint string) error
+}
