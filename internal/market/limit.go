@@ -81,6 +81,9 @@ type Limits struct {
 	CarrierOrders int
 	// ReleasesPerCarrier bounds how often one carrier gives orders back.
 	ReleasesPerCarrier Limit
+	// ShiftsPerCarrier bounds how often one carrier starts or ends
+	// a shift.
+	ShiftsPerCarrier Limit
 	// SignInCodesPerClient and SignInCodesTotal bound the sign-in codes
 	// requested from one client address and by everyone together, over
 	// every phone; SignInChecksPerClient bounds the codes one client
