@@ -1,6 +1,5 @@
-// The storefront: catalog, cart, live bill, checkout and the order's
-// tracking view. Money is never computed here: every amount shown is a
-// string the API sent, only formatted.
+// The storefront. Money is never computed here: every amount shown is a
+// string the API sent.
 import { $, api, ApiError, arrives, attr, checkFields, coords, h, km, locateInto, money, notify, phoneNumber, picture, plural, query, refusal, repeat, setStatus, storage, time, uuid } from "./lib.js";
 
 const local = storage("local");
@@ -66,8 +65,7 @@ function cartChanged() {
   requestQuote();
 }
 
-// restoreFocus keeps keyboard users in place when a control is replaced
-// (the "Add" button becomes a stepper and back).
+// Keyboard users stay in place when "Add" becomes a stepper and back.
 function restoreFocus(key) {
   if (!key || document.activeElement?.dataset.key === key) return;
   const [kind, id] = key.split(":");
@@ -79,9 +77,7 @@ function restoreFocus(key) {
   if (kind.startsWith("c")) $("cart-title").focus();
 }
 
-// Filtered on the server, over the whole catalog: a new search or shop
-// reloads from the first page; "Load more" keeps the filters (the API
-// refuses a cursor with others). A new request aborts the one under way.
+// "Load more" keeps the filters: the API refuses a cursor with others.
 let listAbort = null;
 
 async function loadPage() {
@@ -149,9 +145,7 @@ function showCatalogError(err) {
   );
 }
 
-// The shops, sorted by the API, fill the filter and say which are open;
-// read again every minute, as shops open and close. A failure is retried
-// after the next page of products.
+// Read again every minute, as shops open and close.
 async function loadCompanies() {
   state.shops = true;
   try {
@@ -175,7 +169,7 @@ function shopsChanged() {
   if (state.quote?.key !== cartKey()) requestQuote(0);
 }
 
-// shut says when a closed shop opens, on the marketplace's clock.
+// Shops open on the marketplace's clock.
 function shut(companyId) {
   if (!closed(companyId)) return "";
   const at = state.companies.get(companyId)?.opensAt;
@@ -183,7 +177,6 @@ function shut(companyId) {
   return "Closed · opens " + new Date(at).toLocaleString("en-GB", { weekday: "short", hour: "2-digit", minute: "2-digit", timeZone: state.tz }).replace(",", "");
 }
 
-// The area note: what delivery costs and how far it goes.
 async function loadArea() {
   try {
     const a = await api("/area");
@@ -197,9 +190,7 @@ async function loadArea() {
   }
 }
 
-// A card's photo fills it: one column on phones, two from 600 px, two
-// beside the cart from 960 px, three from 1200 px (style.css). Only cards
-// below the first row, off screen, load lazily.
+// The columns of style.css; cards below the first row load lazily.
 const SIZES = "(min-width: 1200px) 260px, (min-width: 960px) calc(50vw - 220px), (min-width: 600px) 50vw, 100vw";
 
 function addCard(p) {
@@ -294,13 +285,11 @@ async function fetchQuote() {
   renderCart();
 }
 
-// shopsClosed leaves out the items of shops the server found closed.
 function shopsClosed(ids) {
   for (const id of Array.isArray(ids) ? ids : []) state.refused.add(id);
   shopsChanged();
 }
 
-// outside explains a 422 outside_delivery_area with its details.
 function outside(err) {
   const d = err.details;
   return d.reason === "too_far"
@@ -308,7 +297,6 @@ function outside(err) {
     : `That place is outside the area we deliver to${d.distanceKm ? `, ${km(d.distanceKm)} beyond its edge` : ""}. Choose a place inside it.`;
 }
 
-// deliverTo takes a location from the browser or the typed coordinates.
 async function deliverTo(fromDevice) {
   const to = fromDevice ? await locateInto($("lat"), $("lng"), $("deliver-status"), $("locate")) : coords($("lat"), $("lng"));
   if (!to) return ($("typed").open = true);
@@ -419,10 +407,8 @@ function validate() {
   return checkFields([$("name"), v.name ? "" : "Please tell us your name."], [$("phone"), phone], [$("address"), v.address ? "" : "Where should we deliver?"], [$("note"), ""]) && v;
 }
 
-// The Idempotency-Key lives as long as one checkout: double clicks, retries
-// and reloads reuse it, so the server places the order once. uncertain
-// lists the bodies sent with it that got no answer: one may have been
-// placed, which a 409 (same key, other body) reveals.
+// One Idempotency-Key per checkout: retries and reloads place the order
+// once. uncertain: bodies sent that got no answer (one may be placed).
 function attempt() {
   let a = session.get(ATTEMPT_KEY);
   if (!a || typeof a.key !== "string" || !Array.isArray(a.uncertain)) {
@@ -467,8 +453,7 @@ async function send(a, body) {
     return await post(body);
   } catch (err) {
     if (err.code !== "conflict") throw err;
-    // An earlier request with this key was placed after all, with other
-    // details: fetch that order rather than placing a second one.
+    // An earlier body was placed after all: fetch that order.
     for (const earlier of a.uncertain) {
       if (earlier === body) continue;
       try {
@@ -505,9 +490,7 @@ function checkoutFailed(err, a, body) {
     return show("A shop closed meanwhile: its items are left out. Check your order and place it again.");
   }
   if (err.code === "outside_delivery_area") return show(outside(err));
-  // A limit (this address's orders, everyone's, or this phone's open
-  // orders): the server says which; nothing was ordered and the key is
-  // not used up, so the same checkout can be tried again later.
+  // The key is not used up: the same checkout can be tried again.
   if (err.code === "throttled") return show(`${refusal(err)} Nothing was ordered, and your cart is kept.`);
   if (err.code === "conflict") {
     session.remove(ATTEMPT_KEY);
@@ -535,10 +518,8 @@ const final = (o) => o.status === "delivered" || o.status === "cancelled";
 let stopTrack = null;
 const track = { confirm: false, note: "", shown: "" };
 
-// follow shows the order and asks again every 3 s, up to 30 s while
-// nothing changes, until it is delivered or cancelled. An order already
-// on screen (asked for again after a cancel) stays there until its answer
-// comes, rather than flashing "Loading".
+// follow asks every 3 s, up to 30 s while nothing changes. An order on
+// screen stays until its answer comes, rather than flashing "Loading".
 function follow(id, note = "") {
   stopTrack?.();
   let delay = 0;
@@ -665,7 +646,6 @@ $("checkout").addEventListener("submit", placeOrder);
 $("locate").addEventListener("click", () => deliverTo(true));
 $("use-coords").addEventListener("click", () => deliverTo(false));
 window.addEventListener("hashchange", () => navigate(false));
-// Another tab changed the cart: follow it.
 window.addEventListener("storage", (e) => {
   if (e.key !== CART_KEY) return;
   state.cart = loadCart();

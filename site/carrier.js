@@ -1,7 +1,6 @@
-// The carrier page, phone first: sign in by SMS code, the Available and
-// Mine lists, and one delivery (the SMS links to #d=<deliveryId>) to claim,
-// pick up and deliver. The token stays in localStorage until it expires.
-import { $, api, ApiError, attr, codeSignIn, h, km, lineList, locate, money, plural, query, refusal, repeat, revoke, say, setStatus, statusWords, storage, time } from "./lib.js";
+// The carrier page, phone first; offers link to #d=<deliveryId>. The token
+// stays in localStorage until it expires.
+import { $, api, ApiError, attr, clock, codeSignIn, h, km, lineList, locate, money, noGeolocation, plural, point, query, refusal, repeat, revoke, say, setStatus, statusWords, storage, time, unlocated } from "./lib.js";
 
 const local = storage("local");
 const KEY = "delivery.carrier.v1";
@@ -12,8 +11,11 @@ let stopPoll = null;
 let expiry = 0; // shows the sign-in when the token expires
 let shown = null; // the delivery on the page, as last rendered (JSON)
 let here = null; // the carrier's position, while they share it: in memory only
+let shift = null; // as the server last told it; null: ask
+let watch = null; // on shift: {id, fix, timer}
+let ends = 0; // asks again when the shift ends by itself
+let away = 0; // unwatches once the page is hidden a while
 
-// at adds the position, when shared, to a question about orders.
 const at = (params = {}) => query({ ...params, lat: here && String(here.lat), lng: here && String(here.lng) });
 
 const words = { ...statusWords, accepted: "Claimed" };
@@ -35,13 +37,11 @@ function expire() {
   say("Your sign-in expired. Sign in again to carry on.", true);
 }
 
-// call calls a carrier route. A 401 means the sign-in is gone: the page
-// asks for it again, and the address (a #d= link) stays, so signing in
-// comes back to it.
-async function call(path, method) {
+// After a 401 the address (a #d= link) stays: signing in comes back to it.
+async function call(path, method, body) {
   try {
     if (!signedIn()) throw new ApiError(401, "unauthorized", "");
-    return await api("/carrier/orders" + path, { method, token: me.token });
+    return await api("/carrier" + path, { method, body, token: me.token });
   } catch (err) {
     if (err.status === 401) {
       if (me) expire();
@@ -67,6 +67,14 @@ function route(focus) {
   const view = !ok ? "signin" : id ? "order" : "lists";
   for (const v of ["signin", "lists", "order"]) $(v).hidden = v !== view;
   $("signout").hidden = !ok;
+  if (!ok) {
+    unwatch();
+    clearTimeout(ends);
+    shift = null;
+  } else if (!shift) {
+    loadShift();
+    loadPush();
+  }
   if (view === "signin") $("signin-next").textContent = id ? "Sign in to see this delivery: you come back to it right after." : "";
   else if (view === "order") openOrder(id);
   else {
@@ -87,7 +95,7 @@ async function openList(view, more) {
   setStatus(status, "Loading…");
   $("more").disabled = true;
   try {
-    const data = await call(at({ view, limit: 20, cursor: more && list.cursor }));
+    const data = await call("/orders" + at({ view, limit: 20, cursor: more && list.cursor }));
     if (seq !== list.seq) return;
     $("orders").append(...data.orders.map(card));
     list.cursor = data.nextCursor;
@@ -122,15 +130,13 @@ function openOrder(id) {
   follow(id);
 }
 
-// follow asks about the delivery again while something can still change
-// (the shops mark their parts ready, or another carrier takes it), as
-// often as that matters to this carrier; it starts over after each of the
-// carrier's actions, which change how often that is.
+// follow asks again while something can change, as often as that matters
+// to this carrier.
 function follow(id) {
   stopPoll?.();
   stopPoll = repeat(async () => {
     try {
-      const o = await call("/" + encodeURIComponent(id) + at());
+      const o = await call("/orders/" + encodeURIComponent(id) + at());
       render(o);
       if (o.status === "placed") return 15000;
       if (o.status === "accepted") return o.mine && !allReady(o) ? 5000 : 15000;
@@ -147,7 +153,6 @@ function follow(id) {
   });
 }
 
-// trip is what the delivery pays and how far it goes.
 const trip = (o) => [`You earn ${money(o.deliveryFee, o.currency)}`, o.distanceKm != null && `${km(o.distanceKm)} route`, o.pickupKm != null && `${km(o.pickupKm)} to pickup`].filter(Boolean).join(" · ");
 
 const allReady = (o) => o.pickups.every((p) => p.state === "ready");
@@ -238,7 +243,7 @@ async function act(o, action) {
   for (const b of $("order-body").querySelectorAll("[data-action]")) b.disabled = true;
   say("");
   try {
-    const fresh = await call(`/${encodeURIComponent(o.deliveryId)}/${action}`, "POST");
+    const fresh = await call(`/orders/${encodeURIComponent(o.deliveryId)}/${action}`, "POST");
     render(fresh);
     $("order-status").textContent = done[action];
     if (action === "release") location.hash = "#available";
@@ -247,13 +252,125 @@ async function act(o, action) {
     if (err.status === 401) return;
     shown = null;
     if (err.code === "conflict" && action === "claim") return gone("Already taken: another carrier claimed this delivery first.");
-    // The server's words name the limit; the carrier's own deliveries are
-    // where one can be delivered or given back.
     if (err.code === "carrier_limit") say(`${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}. Your deliveries are under Mine.`, true);
     else if (err.details?.reason === "parts_not_ready") say("Not every shop has marked its items ready yet. Wait for them, then try again.", true);
     else if (err.code === "conflict") say(`This delivery is ${(words[err.details.status] || err.details.status || "changed").toLowerCase()} now, so that can't be done.`, true);
     else say(explain(err), true);
     route();
+  }
+}
+
+// The same words again would be read out again.
+function put(el, text, error) {
+  if (el.textContent !== text || el.classList.contains("error") !== Boolean(error)) setStatus(el, text, error);
+}
+
+async function loadShift(body) {
+  const button = $("shift-toggle");
+  button.disabled = true;
+  try {
+    showShift(await call("/shift", body && "POST", body));
+  } catch (err) {
+    if (err.status !== 401) put($("shift-status"), explain(err), true);
+  }
+  button.disabled = false;
+}
+
+const NO_POSITION = "Without your position you are offered no orders near you, only those sent to every carrier.";
+
+function showShift(s) {
+  shift = s;
+  const on = Boolean(s.onShift);
+  const button = $("shift-toggle");
+  button.textContent = on ? "End shift" : "Start shift";
+  button.className = `button ${on ? "secondary" : "primary"} wide`;
+  put($("shift-status"), on ? `On shift since ${clock(s.startedAt)}.` : "Off shift.");
+  $("shift-ends").textContent = on ? `It ends by itself at ${clock(s.endsAt)}; each position sent moves that on, up to 12 hours after the start.` : "";
+  clearTimeout(ends);
+  if (!on) return unwatch();
+  ends = setTimeout(loadShift, Math.min(Date.parse(s.endsAt) - Date.now() + 1000, 2 ** 31 - 1));
+  if (watch) return;
+  const no = noGeolocation();
+  if (no) return put($("where"), `${no} ${NO_POSITION}`, true);
+  put($("where"), "Finding your position…");
+  const w = (watch = { fix: null, timer: 0 });
+  w.id = navigator.geolocation.watchPosition(
+    (p) => {
+      const first = !w.fix;
+      w.fix = p;
+      if (first) send(w);
+    },
+    (e) => put($("where"), `${unlocated(e)} ${NO_POSITION}`, true),
+    { enableHighAccuracy: true, maximumAge: 15000 },
+  );
+}
+
+function unwatch() {
+  if (watch) navigator.geolocation.clearWatch(watch.id);
+  clearTimeout(watch?.timer);
+  watch = null;
+  put($("where"), "");
+}
+
+// Sent every 15 s even unmoved, so that a carrier waiting stays on shift;
+// a stale fix is not, so that the shift ends when positions stop.
+async function send(w) {
+  if (watch !== w) return;
+  w.timer = setTimeout(send, 15000, w);
+  if (Date.now() - w.fix.timestamp > 120000) return;
+  const c = w.fix.coords;
+  try {
+    const s = await call("/location", "POST", { ...point(c), accuracy: Math.round(c.accuracy) });
+    if (watch !== w) return;
+    put($("where"), "Your position is shared.");
+    showShift(s);
+  } catch (err) {
+    if (err.status === 409) loadShift();
+    else if (err.status !== 401 && err.status !== 429) put($("where"), explain(err), true);
+  }
+}
+
+let pushKey = "";
+let pushOn = false;
+
+const subscription = async () => (await navigator.serviceWorker.getRegistration())?.pushManager.getSubscription();
+const showPush = (on) => ($("push-toggle").textContent = `Turn ${(pushOn = on) ? "off" : "on"} notifications`);
+
+async function loadPush() {
+  if (!navigator.serviceWorker || !window.PushManager) return;
+  $("push").hidden = false;
+  try {
+    const [p, sub] = await Promise.all([call("/push-subscription"), subscription()]);
+    pushKey = p.vapidPublicKey;
+    showPush(p.subscribed && Boolean(sub));
+  } catch (err) {
+    if (err.status !== 401) put($("push-status"), explain(err), true);
+  }
+}
+
+const bytes = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+
+async function togglePush() {
+  const button = $("push-toggle");
+  const on = !pushOn;
+  button.disabled = true;
+  try {
+    if (on) {
+      await navigator.serviceWorker.register("sw.js");
+      const reg = await navigator.serviceWorker.ready;
+      const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: bytes(pushKey) });
+      await call("/push-subscription", "POST", sub.toJSON());
+    } else {
+      await (await subscription())?.unsubscribe();
+      await call("/push-subscription", "DELETE");
+    }
+    showPush(on);
+    put($("push-status"), on ? "Notifications are on: offers come to this phone." : "Notifications are off: offers come by SMS.");
+  } catch (err) {
+    if (err.status === 401) return;
+    put($("push-status"), err instanceof ApiError ? explain(err) : "This browser did not allow notifications (see its settings): offers come by SMS.", true);
+  } finally {
+    button.disabled = false;
   }
 }
 
@@ -264,17 +381,28 @@ codeSignIn("carrier", (data) => {
   route(true);
 });
 $("signout").addEventListener("click", async () => {
-  // If the server cannot be told, this phone forgets the token anyway.
+  // Ending the shift deletes the position.
+  if (shift?.onShift) await loadShift({ onShift: false });
   const revoked = !me || (await revoke("/carrier/session", me.token));
   forget();
   route(true);
   say(revoked ? "Signed out." : "Signed out on this phone, but the server could not be told: sign out again once you are back online.");
 });
-$("refresh").addEventListener("click", () => route());
+$("refresh").addEventListener("click", () => {
+  shift = null;
+  route();
+});
+$("shift-toggle").addEventListener("click", () => loadShift({ onShift: !shift?.onShift }));
+$("push-toggle").addEventListener("click", togglePush);
+document.addEventListener("visibilitychange", () => {
+  clearTimeout(away);
+  if (document.hidden) away = setTimeout(unwatch, 60000);
+  else if (shift?.onShift) loadShift();
+});
 $("distances").addEventListener("click", async () => {
   setStatus($("list-status"), "Finding your position…");
   try {
-    here = await locate();
+    here = watch?.fix ? point(watch.fix.coords) : await locate();
   } catch (err) {
     return setStatus($("list-status"), err.message, true);
   }

@@ -1,7 +1,6 @@
-// The company console: sign in by SMS code (or an API token), then orders,
-// products and pickup details. The token lives in sessionStorage (this tab
-// only, gone when it closes), never in localStorage. Every change names the
-// version it changes (If-Match): nobody silently overwrites another's edit.
+// The company console. The token lives in sessionStorage (this tab only),
+// never in localStorage. Every change names its version (If-Match): nobody
+// silently overwrites another's edit.
 import { $, api, attr, checkFields, codeSignIn, coords, h, lineList, locateInto, money, notify, phoneNumber, picture, plural, query, repeat, revoke, say, setStatus, showFieldError, statusWords, storage, time } from "./lib.js";
 
 const session = storage("session");
@@ -22,8 +21,6 @@ const authed = (path, options) => api(path, { ...options, token: state.token });
 
 const ifMatch = (p) => ({ "If-Match": `"${p.version}"` });
 
-// handleAuth deals with a refused sign-in or permission, and says whether
-// it did (so the caller stops).
 function handleAuth(err) {
   const text = {
     401: "Your sign-in was not accepted: it expired or is not valid here. Sign in again to continue.",
@@ -72,7 +69,6 @@ function show() {
   }
 }
 
-// tab shows the part of the console the address names (#orders by default).
 function tab(focus) {
   const name = ["products", "profile"].includes(location.hash.slice(1)) ? location.hash.slice(1) : "orders";
   for (const t of ["orders", "products", "profile"]) {
@@ -86,8 +82,7 @@ function tab(focus) {
 const orders = { nodes: new Map(), data: new Map(), cursor: null, loaded: false, stop: null };
 const open = (o) => o.status === "placed" || o.status === "accepted";
 
-// New orders show up within 15 s: the first page is asked for again
-// every 10 s while the tab is in view.
+// New orders show up within 15 s.
 function startOrders() {
   orders.stop?.();
   Object.assign(orders, { nodes: new Map(), data: new Map(), cursor: null, loaded: false });
@@ -116,8 +111,7 @@ async function loadOrders(more) {
   $("orders-more").hidden = !orders.cursor;
 }
 
-// showOrder puts o in the list, newest first, replacing its row only when
-// it changed and no cancellation is being written in it.
+// A row being cancelled is not replaced.
 function showOrder(o) {
   const list = $("company-orders");
   const json = JSON.stringify(o);
@@ -221,8 +215,8 @@ function showProfile(data) {
   $("pr-pause").hidden = false;
 }
 
-// ranges reads a day as typed ("9:00-13:00, 15:00-19:00", "closed"):
-// the API's ranges, or null. The server checks overlaps and the rest.
+// ranges reads "9:00-13:00, 15:00-19:00" or "closed"; the server checks
+// the rest.
 function ranges(text) {
   const t = text.trim().toLowerCase();
   if (!t || t === "closed") return [];
@@ -249,8 +243,7 @@ async function saveProfile(event) {
   await putProfile({ address, location: located, prepMinutes: +prep.value, openingHours: hours }, "Saved. Carriers and shoppers see the new details from now on.");
 }
 
-// putProfile changes the profile as last shown (the phone is not sent: it
-// changes only with codes, phone-form), then says done.
+// The phone changes only with codes (phone-form).
 async function putProfile(body, done) {
   const status = $("profile-status");
   try {
@@ -272,8 +265,6 @@ const togglePause = () => state.profile && putProfile({ address: state.profile.a
 
 const INTERNATIONAL = "Use the international format, such as +351 912 345 678.";
 
-// sendPhoneCodes asks for a code to the current phone and one to the new
-// number; the answer is the same whatever the number is.
 async function sendPhoneCodes() {
   const phone = phoneNumber($("ph-new").value);
   const status = $("phone-status");
@@ -291,8 +282,7 @@ async function sendPhoneCodes() {
   }
 }
 
-// changePhone sends both codes; the answer's token replaces this tab's,
-// since every earlier token of the shop is signed out.
+// Every earlier token of the shop is signed out: the answer's replaces it.
 async function changePhone(event) {
   event.preventDefault();
   const phone = phoneNumber($("ph-new").value);
@@ -328,7 +318,7 @@ async function reload(findId) {
   state.more = true;
   $("admin-products").replaceChildren();
   await loadMore();
-  // The product we need may be on a later page: fetch it by itself.
+  // It may be on a later page.
   if (findId && !state.products.has(findId)) {
     try {
       replaceItem(await authed(`/company/products/${encodeURIComponent(findId)}`));
@@ -367,7 +357,6 @@ async function loadMore() {
 function item(p) {
   const ph = photoParts(p.id);
   const input = h("input.visually-hidden", { type: "file", id: `photo-${p.id}`, accept: TYPES.join(), "aria-describedby": ph.status.id, onchange: (e) => upload(p.id, e.target.files[0]) });
-  // A file dragged onto the row is its photo.
   const drop = (on) => (e) => {
     if (!e.dataTransfer.types.includes("Files")) return;
     e.preventDefault();
@@ -412,8 +401,6 @@ function replaceItem(p) {
 
 const inputs = { name: "p-name", description: "p-description", price: "p-price" };
 
-// edit puts product id in the form to change it; with no id
-// the form adds a new one.
 function edit(id) {
   const p = (id && state.products.get(id)) || null;
   state.editing = p;
@@ -488,8 +475,6 @@ async function reloadEditing(id) {
   }
 }
 
-// changeProduct changes product id as last shown (If-Match), shows what
-// comes back and calls done with it.
 async function changeProduct(id, method, path, done, body) {
   const p = state.products.get(id);
   if (!p) return;
@@ -518,9 +503,8 @@ const removePhoto = (id) =>
     $("photo-" + id).focus();
   });
 
-// The browser posts the photo straight to S3 (locally the runner's
-// stand-in) with a form the API signs for this one product; the image
-// processor then sets the image, or records why it refused the file.
+// The photo goes straight to S3 with a form the API signs; the image
+// processor sets it, or records why it refused it.
 const TYPES = ["image/jpeg", "image/png", "image/webp"];
 const refused = {
   too_large: "The photo is over 5 MB. Choose a smaller one.",
@@ -573,9 +557,7 @@ async function upload(id, file) {
   }
 }
 
-// preview draws the file into the row's thumbnail (a canvas: an object
-// URL would need img-src blob:) and returns its pixels, 0 when the browser
-// cannot decode it (the processor will say why).
+// A canvas: an object URL would need img-src blob:. Returns the pixels.
 async function preview(ph, file) {
   try {
     const b = await createImageBitmap(file);
@@ -588,8 +570,7 @@ async function preview(ph, file) {
   }
 }
 
-// send posts the form's fields exactly as signed, the file last (S3
-// ignores fields after it), and reads S3's XML errors.
+// The file goes last: S3 ignores fields after it.
 function send(form, file, progress) {
   const body = new FormData();
   for (const [k, v] of Object.entries(form.fields)) body.append(k, v);
@@ -610,8 +591,6 @@ function send(form, file, progress) {
   });
 }
 
-// processed asks for the product until its version moves (the photo is
-// in) or it records a refusal of this very upload.
 async function processed(id, before, uploadId) {
   for (let wait = 500, end = Date.now() + 18e4; Date.now() < end; wait = Math.min(wait * 1.5, 3000)) {
     await new Promise((r) => setTimeout(r, wait));

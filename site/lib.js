@@ -3,14 +3,12 @@
 
 export const $ = (id) => document.getElementById(id);
 
-// ApiError is a failed call: status 0 when the network failed; code and
-// details from the API's {"error": {…}} body; retryAfter, a 429's seconds.
+// status 0: the network failed; retryAfter: a 429's seconds.
 export class ApiError extends Error {
   constructor(status, code, message, details, retryAfter) {
     super(message);
     Object.assign(this, { status, code, details: details || {}, retryAfter: retryAfter || 0 });
   }
-  // unreachable: nobody answered, or a gateway/database said "try later".
   get unreachable() {
     return [0, 502, 503, 504].includes(this.status);
   }
@@ -19,20 +17,17 @@ export class ApiError extends Error {
   }
 }
 
-// refusal is a 429 in words: the server's reason (which limit), then the
-// wait it sent as Retry-After, in minutes once it is that long.
 export function refusal(err) {
   const reason = (err.message || "Too many requests").replace(/;\s*try again in \d+ seconds?\.?$/, "");
   const s = err.retryAfter > 0 ? err.retryAfter : 60;
   return `${reason[0].toUpperCase()}${reason.slice(1)}. Please try again in ${s < 90 ? `${s} seconds` : `about ${Math.round(s / 60)} minutes`}.`;
 }
 
-// revoke asks the server to refuse the token from now on, and says whether
-// it was told (a token it refuses already counts).
+// revoke says whether the server was told (a token it refuses counts).
 export const revoke = (path, token) => api(path, { method: "DELETE", token }).then(() => true, (err) => err.status === 401);
 
-// api returns the API's JSON answer or throws ApiError. Same origin (so
-// nothing to edit after a deploy): CloudFront sends /api/* to API Gateway.
+// Same origin, nothing to edit after a deploy: CloudFront sends /api/*
+// to API Gateway.
 export async function api(path, { method = "GET", body, headers, signal, token } = {}) {
   headers = { Accept: "application/json", ...headers };
   if (token) headers.Authorization = "Bearer " + token;
@@ -59,8 +54,7 @@ export function time(iso) {
 
 const formats = {};
 
-// money formats the server's decimal string ("12.34") as it is:
-// Intl.NumberFormat takes strings exactly, so no float ever touches it.
+// Intl.NumberFormat takes the API's decimal strings exactly: no float.
 export function money(amount, currency) {
   if (typeof amount !== "string" || !/^-?\d+(\.\d+)?$/.test(amount) || !currency) return "–";
   try {
@@ -71,9 +65,8 @@ export function money(amount, currency) {
   }
 }
 
-// h builds an element: h("p.small.muted", {id: "x"}, "text", child), the
-// classes after the tag's name, never through innerHTML. A button is
-// type=button unless it says otherwise.
+// h("p.small.muted", {id: "x"}, "text", child) builds an element, never
+// through innerHTML.
 export function h(tag, attrs, ...children) {
   const [name, ...classes] = tag.split(".");
   const el = document.createElement(name);
@@ -92,10 +85,9 @@ export const attr = (el, name, value) => (value ? el.setAttribute(name, value) :
 
 export const query = (params) => "?" + new URLSearchParams(Object.entries(params).filter(([, v]) => v));
 
-// picture shows a product's photo at most box px wide, sized up front so
-// nothing moves when it arrives; attrs.sizes adds the srcset. No photo, one
-// outside our /images/ (a stored cart is not trusted), or one that fails to
-// load (a local S3 that forgot it): a CSS placeholder.
+// picture is sized up front, so nothing moves when it arrives. A photo
+// outside our /images/ (a stored cart is not trusted) or one that fails to
+// load: a placeholder.
 export function picture(image, name, box, cls, attrs = {}) {
   const i = image || {};
   const ours = (url) => /^\/images\/\w+\.jpg$/.test(url);
@@ -106,8 +98,7 @@ export function picture(image, name, box, cls, attrs = {}) {
   return h("img", { class: cls, src: i.url320, srcset, width: w, height: Math.round((i.height * w) / i.width), decoding: "async", alt: name, onerror: (e) => e.target.replaceWith(ph()), ...attrs });
 }
 
-// uuid returns a random (version 4) UUID for an Idempotency-Key; pages
-// served over plain http (a phone on the LAN) have no randomUUID.
+// Pages served over plain http (a phone on the LAN) have no randomUUID.
 export function uuid() {
   return crypto.randomUUID?.() ?? "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) => (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
 }
@@ -117,8 +108,7 @@ export function say(text, error, ...extra) {
   notify($("notice"), text && h("p", {}, text), ...extra);
 }
 
-// notify fills a notice box (an alert) and shows it, focused if it can be
-// so that it is read out; "" first hides it.
+// notify focuses the notice, so that it is read out; "" hides it.
 export function notify(box, ...content) {
   box.replaceChildren(...content);
   box.hidden = !content[0];
@@ -138,29 +128,25 @@ export const plural = (n, word, words = word + "s") => `${n} ${n === 1 ? word : 
 
 export const km = (n) => (typeof n === "number" ? n.toLocaleString(undefined, { maximumFractionDigits: 1 }) + " km" : "");
 
-// clock is the browser's local time of day of an RFC 3339 time.
 export const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
 
-// arrives is an ETA range in words; an estimate says it is approximate.
 export const arrives = (eta, estimate) => `Arrives ${clock(eta.earliest)}–${clock(eta.latest)}${estimate ? " (approx.)" : ""}`;
 
-// locate asks the browser once where the device is: {lat, lng}, to six
-// decimals as the API keeps them, or an Error saying why not.
+export const unlocated = (e) => e.code === 1 ? "Location access is blocked: allow it for this site in the browser's settings and try again." : e.code === 3 ? "Finding the location took too long: try again." : "The location is not available right now: try again.";
+
+// six decimals, as the API keeps positions
+export const point = (c) => ({ lat: Math.round(c.latitude * 1e6) / 1e6, lng: Math.round(c.longitude * 1e6) / 1e6 });
+
+export const noGeolocation = () => !navigator.geolocation || !isSecureContext ? "This page can't ask where you are (it needs https)." : "";
+
 export function locate() {
-  const fix = (v) => Math.round(v * 1e6) / 1e6;
   return new Promise((resolve, reject) => {
-    const no = (why) => reject(new Error(why));
-    if (!navigator.geolocation || !isSecureContext) return no("This page can't ask where you are (it needs https).");
-    navigator.geolocation.getCurrentPosition(
-      (p) => resolve({ lat: fix(p.coords.latitude), lng: fix(p.coords.longitude) }),
-      (e) => no(e.code === 1 ? "Location access is blocked: allow it for this site in the browser's settings and try again." : e.code === 3 ? "Finding the location took too long: try again." : "The location is not available right now: try again."),
-      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
-    );
+    const no = noGeolocation();
+    if (no) return reject(new Error(no));
+    navigator.geolocation.getCurrentPosition((p) => resolve(point(p.coords)), (e) => reject(new Error(unlocated(e))), { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
 }
 
-// locateInto fills the lat and lng inputs with the device's location,
-// saying how it goes in status: the location, or null.
 export async function locateInto(lat, lng, status, button, done = "") {
   setStatus(status, "Finding the location…");
   button.disabled = true;
@@ -177,8 +163,6 @@ export async function locateInto(lat, lng, status, button, done = "") {
   }
 }
 
-// coords reads typed latitude and longitude inputs (a decimal comma too):
-// {lat, lng}, or null with what is wrong shown under them.
 export function coords(lat, lng) {
   const read = (el, max) => {
     const v = el.value.trim().replace(",", ".");
@@ -191,8 +175,6 @@ export function coords(lat, lng) {
   ) && p;
 }
 
-// showFieldError puts message under the input (aria-describedby) and marks
-// it invalid; an empty message clears it.
 export function showFieldError(input, message) {
   const id = input.id + "-error";
   const box = $(id) || input.closest(".field").appendChild(h("p.field-error", { id }));
@@ -203,8 +185,6 @@ export function showFieldError(input, message) {
   attr(input, "aria-describedby", [...described, message && id].filter(Boolean).join(" "));
 }
 
-// checkFields shows each [input, message] pair ("" clears it) and focuses
-// the first input in error; it says whether all were fine.
 export function checkFields(...pairs) {
   for (const [input, message] of pairs) showFieldError(input, message);
   const bad = pairs.find(([, message]) => message);
@@ -215,8 +195,7 @@ export function checkFields(...pairs) {
 // Typing in a field takes its error away.
 document.addEventListener("input", (e) => e.target.matches("[aria-invalid]") && showFieldError(e.target, ""));
 
-// storage wraps Web Storage, which private modes or full disks may refuse:
-// then the page still works for this visit.
+// Private modes or full disks may refuse storage: the visit still works.
 export function storage(kind) {
   const safe = (fn) => {
     try {
@@ -232,16 +211,13 @@ export function storage(kind) {
   };
 }
 
-// phoneNumber returns what a person typed as E.164 ("+351912345678"), or
-// "" when it is not a full international number.
 export function phoneNumber(text) {
   const p = text.replace(/[\s\-.()]/g, "");
   return /^\+[1-9]\d{6,14}$/.test(p) ? p : "";
 }
 
-// codeSignIn runs the sign-in by SMS code in the page's #si-* forms:
-// a phone number asks for a code (POST /api/<kind>/session/code), the
-// code buys a token (POST /api/<kind>/session); done gets that answer.
+// codeSignIn runs the #si-* forms: a phone number gets a code by SMS, the
+// code a token, which done gets.
 export function codeSignIn(kind, done) {
   const [phone, code, status] = [$("si-phone"), $("si-code"), $("si-status")];
   let number = "";
@@ -251,8 +227,7 @@ export function codeSignIn(kind, done) {
     $("si-code-form").hidden = !codeStep;
     (codeStep ? code : phone).focus();
   };
-  // submit checks the form's one field (check says what is wrong),
-  // then runs post with the button off so that a double press sends once.
+  // The button is off while it posts: a double press sends once.
   const submit = (form, input, check, post) => $(form).addEventListener("submit", async (e) => {
     e.preventDefault();
     const button = e.target.querySelector("[type=submit]");
@@ -287,9 +262,8 @@ export function codeSignIn(kind, done) {
   $("si-again").addEventListener("click", () => step(false));
 }
 
-// repeat calls fn at once and again after the delay (ms) it returns, until
-// it returns 0 or stop() is called. While the tab is hidden nothing runs;
-// when it shows again fn runs at once. fn handles its own errors.
+// repeat calls fn again after the ms it returns, until 0 or stop(); not
+// while the tab is hidden, and at once when it shows again.
 export function repeat(fn) {
   const stopped = new AbortController();
   let timer = 0;
