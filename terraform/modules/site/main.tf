@@ -498,9 +498,11 @@ resource "aws_cloudfront_response_headers_policy" "security" {
   }
 
   custom_headers_config {
+    # The site's own pages ask where the device is: checkout's delivery place, the console's shop and the carrier's
+    # shift.
     items {
       header   = "Permissions-Policy"
-      value    = "camera=(), microphone=(), geolocation=(), payment=()"
+      value    = "camera=(), microphone=(), geolocation=(self), payment=()"
       override = true
     }
   }
