@@ -12,6 +12,11 @@ ALTER TABLE orders ADD COLUMN broadcast_at DATETIME(6) NULL;
 UPDATE orders SET broadcast_at = created_at;
 CREATE INDEX orders_dispatch_next_at ON orders (dispatch_next_at);
 
+-- The carriers' available list walks the placed orders in id order and
+-- passes over those still in their waves without reading their rows.
+CREATE INDEX orders_available ON orders (status, id, broadcast_at);
+DROP INDEX orders_status_id ON orders;
+
 -- One row per carrier an order was offered to (carrier_id NULL: the
 -- broadcast): in which wave, by which channel, whether it was sent and
 -- whether that carrier claimed it.
@@ -33,6 +38,8 @@ CREATE TABLE order_offers (
 
 -- +goose Down
 DROP TABLE order_offers;
+CREATE INDEX orders_status_id ON orders (status, id);
+DROP INDEX orders_available ON orders;
 DROP INDEX orders_dispatch_next_at ON orders;
 ALTER TABLE orders DROP COLUMN broadcast_at;
 ALTER TABLE orders DROP COLUMN dispatch_next_at;

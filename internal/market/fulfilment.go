@@ -132,6 +132,10 @@ type Fulfilment struct {
 	Limits Limits
 	// Limiter counts the carriers' releases; nil counts none.
 	Limiter *RateLimiter
+	// Waves starts the next wave of a released order that was never
+	// broadcast; nil starts none, and the sweep starts it TimerGrace
+	// later.
+	Waves WaveTimer
 }
 
 func (f Fulfilment) now() time.Time {
@@ -155,19 +159,42 @@ func (f Fulfilment) CarrierMove(ctx context.Context, carrier int64, deliveryID s
 			return CarrierOrder{}, err
 		}
 	}
-	if _, err := f.Store.Move(ctx, Move{
+	moved, err := f.Store.Move(ctx, Move{
 		DeliveryID: deliveryID, Action: action, Actor: Actor{Kind: ActorCarrier, ID: carrier}, At: f.at(), Limits: f.Limits,
-	}); err != nil {
+	})
+	if err != nil {
 		return CarrierOrder{}, err
 	}
+	f.scheduleWave(ctx, moved)
 	return f.Store.CarrierOrder(ctx, carrier, deliveryID, f.now())
 }
 
+// scheduleWave starts the next wave of an order a release sent back to
+// its waves. A failure is logged, not returned: the release is done, and
+// the sweep starts the wave once it is overdue.
+func (f Fulfilment) scheduleWave(ctx context.Context, moved Moved) {
+	if moved.NextWave == 0 || f.Waves == nil {
+		return
+	}
+	if err := f.Waves.Schedule(ctx, moved.OrderID, moved.NextWave, f.now()); err != nil {
+		f.logger().ErrorContext(ctx, "fulfilment: could not schedule the next wave of a released order",
+			"deliveryId", moved.DeliveryID, "wave", moved.NextWave, "error", err)
+	}
+}
+
+func (f Fulfilment) logger() *slog.Logger {
+	if f.Log == nil {
+		return slog.Default()
+	}
+	return f.Log
+}
+
 // allowRelease counts a carrier's release against ReleasesPerCarrier: each
-// one offers the order to every carrier again, so giving orders back
-// without end would text them without end. Only a release that can
-// happen is counted: one of an order the carrier does not hold (a double
-// tap, a stale page) is left to Move to refuse, and costs nothing.
+// one offers the order again (to every carrier, or to a wave of them),
+// so giving orders back without end would text them without end. Only a
+// release that can happen is counted: one of an order the carrier does
+// not hold (a double tap, a stale page) is left to Move to refuse, and
+// costs nothing.
 func (f Fulfilment) allowRelease(ctx context.Context, carrier int64, deliveryID string) error {
 	l := f.Limits.ReleasesPerCarrier
 	if f.Limiter == nil || l.Off() {
@@ -239,10 +266,7 @@ func (f Fulfilment) CompanyCancel(ctx context.Context, company int64, deliveryID
 }
 
 func (f Fulfilment) tellCarrier(ctx context.Context, moved Moved) {
-	log := f.Log
-	if log == nil {
-		log = slog.Default()
-	}
+	log := f.logger()
 	if f.Texts == nil {
 		return
 	}
@@ -277,7 +301,8 @@ type Handover struct {
 
 // ReleaseCarrierOrders gives back every order carrier holds but has not
 // picked up, so that a removed carrier's orders are offered to the others
-// at the next sweep rather than waiting for someone who will not come.
+// (in their next wave, or to everyone at the next sweep) rather than
+// waiting for someone who will not come.
 func (f Fulfilment) ReleaseCarrierOrders(ctx context.Context, carrier int64) (Handover, error) {
 	var h Handover
 	page := OrderListPage{Limit: MaxPageSize}
@@ -291,13 +316,14 @@ func (f Fulfilment) ReleaseCarrierOrders(ctx context.Context, carrier int64) (Ha
 				h.StillHeld = append(h.StillHeld, o.Reference)
 				continue
 			}
-			_, err := f.Store.Move(ctx, Move{
+			moved, err := f.Store.Move(ctx, Move{
 				DeliveryID: o.DeliveryID, Action: ActionRelease, Actor: Actor{Kind: ActorSystem}, Holder: carrier, At: f.at(),
 				Limits: f.Limits,
 			})
 			switch {
 			case err == nil:
 				h.Released++
+				f.scheduleWave(ctx, moved)
 			case ErrorCode(err) != CodeConflict && ErrorCode(err) != CodeNotFound:
 				return h, err
 			}

@@ -234,6 +234,10 @@ type Moved struct {
 	// CarrierID is the carrier who held the order before the move (0 if
 	// none): a company's cancellation tells that carrier.
 	CarrierID int64
+	// NextWave is the wave a released order that was never broadcast is
+	// offered in next (0: none): it goes back to its waves, not to
+	// everyone.
+	NextWave int
 }
 
 // TimelineEntry is one step of an order as the shopper sees it: no phone,

@@ -303,12 +303,59 @@ type NewOrder struct {
 	// Limits are the bounds the store applies in the order's transaction:
 	// OpenOrdersPerPhone (CheckOpenOrders) and OffersPerOrder (NextOffer).
 	Limits Limits
+	// Dispatch says whether the order is offered in waves or broadcast
+	// at once (DispatchStart); the zero settings broadcast.
+	Dispatch DispatchSettings
 }
 
 // OfferAgainAt is when the sweep first offers the order again, or nil if
 // its first offer is also its last.
 func (o NewOrder) OfferAgainAt() *time.Time {
 	return NextOffer(FirstOffer, o.Limits.OffersPerOrder, o.CreatedAt.Add(OfferAgainAfter))
+}
+
+// DispatchStart is how a new order starts being offered: what the store
+// records with it.
+type DispatchStart struct {
+	// Wave is the waves started with the order: 1, the broadcast, or 0
+	// when wave 1 is still to come.
+	Wave int
+	// BroadcastAt is when the order went to every carrier: when it was
+	// placed, or nil while it goes in waves.
+	BroadcastAt *time.Time
+	// NextWaveAt is when the sweep starts wave 1 if the request that
+	// placed the order did not; nil when it is broadcast.
+	NextWaveAt *time.Time
+	// NotifyAt is when the carriers' topic is due to be told of it.
+	NotifyAt time.Time
+	// OfferAgainAt is when the sweep offers it to everyone once more;
+	// nil in waves, whose last wave sets it when it broadcasts.
+	OfferAgainAt *time.Time
+}
+
+// DispatchStart decides how the order starts being offered. In waves the
+// request that places it schedules wave 1 at once; TimerGrace later the
+// sweep starts it itself, and the topic hand-off waits until the order
+// is broadcast at the latest (BroadcastBy), as its own safety net, since
+// the last wave normally hands it off earlier. Otherwise it is broadcast
+// as it is placed, and handed off after HandOffGrace as before waves.
+func (o NewOrder) DispatchStart() DispatchStart {
+	var pickup *Location
+	if o.Delivery != nil {
+		pickup = o.Delivery.FirstPickup
+	}
+	if o.Dispatch.UsesWaves(pickup) {
+		return DispatchStart{
+			NextWaveAt: ptr(o.CreatedAt.Add(TimerGrace)),
+			NotifyAt:   o.Dispatch.BroadcastBy(o.CreatedAt),
+		}
+	}
+	return DispatchStart{
+		Wave:         1,
+		BroadcastAt:  ptr(o.CreatedAt),
+		NotifyAt:     o.CreatedAt.Add(HandOffGrace),
+		OfferAgainAt: o.OfferAgainAt(),
+	}
 }
 
 // NotificationDue is an order whose notification the retry sweep must look at.
@@ -398,6 +445,9 @@ type Checkout struct {
 	Limits Limits
 	// Limiter counts the rate-limited orders; nil counts none.
 	Limiter *RateLimiter
+	// Dispatch says how orders are offered to the carriers; the zero
+	// settings broadcast every order.
+	Dispatch DispatchSettings
 }
 
 // Place validates and stores an order at current prices, once per
@@ -469,6 +519,7 @@ func (c Checkout) Place(ctx context.Context, client, key string, req OrderReques
 		Delivery:    delivery,
 		CreatedAt:   createdAt,
 		Limits:      c.Limits,
+		Dispatch:    c.Dispatch,
 	})
 	if err != nil {
 		return Order{}, false, err
@@ -513,7 +564,7 @@ func OrderFromQuote(o NewOrder, q Quote) Order {
 		DeliveryID:  DeliveryID(o.ID),
 		Notification: &Notification{
 			Status:        NotifyPending,
-			NextAttemptAt: ptr(o.CreatedAt.Add(HandOffGrace)),
+			NextAttemptAt: ptr(o.DispatchStart().NotifyAt),
 		},
 	}
 	if o.Delivery != nil {

@@ -32,20 +32,34 @@ func NewFulfilmentStore(db *sqlx.DB) *FulfilmentStore { return &FulfilmentStore{
 // diagnose. The subqueries are scalar and name the order by a parameter:
 // the embedded engine evaluates neither EXISTS nor a correlated subquery
 // in an UPDATE.
+//
+// A claim needs the order visible to the carrier (market.OfferVisible):
+// broadcast, or offered to them in a wave. A release of an order never
+// broadcast sends it back to its waves: the releaser's store schedules the
+// next one at once, and dispatch_next_at is the sweep's safety net.
 const (
-	claimOrder = `UPDATE orders SET status = 'accepted', carrier_id = ?, accepted_at = ?, offer_due_at = NULL, updated_at = ?
-WHERE id = ? AND status = 'placed'`
+	claimOrder = `UPDATE orders SET status = 'accepted', carrier_id = ?, accepted_at = ?, offer_due_at = NULL,
+    dispatch_next_at = NULL, updated_at = ?
+WHERE id = ? AND status = 'placed'
+  AND (broadcast_at IS NOT NULL
+    OR (SELECT COUNT(*) FROM order_offers f WHERE f.order_id = ? AND f.carrier_id = ?) > 0)`
+	claimOffer   = `UPDATE order_offers SET claimed_at = ? WHERE order_id = ? AND carrier_id = ?`
 	releaseOrder = `UPDATE orders SET status = 'placed', carrier_id = NULL, accepted_at = NULL, offer_due_at = ?, updated_at = ?
-WHERE id = ? AND status = 'accepted' AND carrier_id = ?`
+WHERE id = ? AND status = 'accepted' AND carrier_id = ? AND broadcast_at IS NOT NULL`
+	releaseToWaves = `UPDATE orders SET status = 'placed', carrier_id = NULL, accepted_at = NULL, offer_due_at = NULL,
+    dispatch_next_at = ?, updated_at = ?
+WHERE id = ? AND status = 'accepted' AND carrier_id = ? AND broadcast_at IS NULL`
 	pickUpOrder = `UPDATE orders SET status = 'picked_up', picked_up_at = ?, updated_at = ?
 WHERE id = ? AND status = 'accepted' AND carrier_id = ?
   AND (SELECT COUNT(*) FROM order_parts p WHERE p.order_id = ? AND p.state <> 'ready') = 0`
 	deliverOrder = `UPDATE orders SET status = 'delivered', delivered_at = ?, updated_at = ?
 WHERE id = ? AND status = 'picked_up' AND carrier_id = ?`
 	// A cancelled order is never offered or notified again.
-	shopperCancelOrder = `UPDATE orders SET status = 'cancelled', cancelled_at = ?, offer_due_at = NULL, notify_next_at = NULL, updated_at = ?
+	shopperCancelOrder = `UPDATE orders SET status = 'cancelled', cancelled_at = ?, offer_due_at = NULL, notify_next_at = NULL,
+    dispatch_next_at = NULL, updated_at = ?
 WHERE id = ? AND status = 'placed'`
-	companyCancelOrder = `UPDATE orders SET status = 'cancelled', cancelled_at = ?, offer_due_at = NULL, notify_next_at = NULL, updated_at = ?
+	companyCancelOrder = `UPDATE orders SET status = 'cancelled', cancelled_at = ?, offer_due_at = NULL, notify_next_at = NULL,
+    dispatch_next_at = NULL, updated_at = ?
 WHERE id = ? AND status IN ('placed', 'accepted')
   AND (SELECT COUNT(*) FROM order_parts p WHERE p.order_id = ? AND p.company_id = ?) = 1`
 )
@@ -70,21 +84,29 @@ type movedRow struct {
 	Status     string `db:"status"`
 	CarrierID  *int64 `db:"carrier_id"`
 	Offers     int    `db:"offers"`
+	// Wave is the waves the order was offered in; Broadcast whether it
+	// went to every carrier, and Offered whether a wave offered it to
+	// the acting carrier.
+	Wave      int  `db:"dispatch_wave"`
+	Broadcast bool `db:"broadcast"`
+	Offered   bool `db:"offered"`
 	// Part is whether the acting company has lines in the order, and
 	// Unready how many parts are not ready yet.
 	Part    bool `db:"part"`
 	Unready int  `db:"unready"`
 }
 
-const movedByDeliveryID = `SELECT o.id, o.delivery_id, o.status, o.carrier_id, o.offers,
+// movedColumns take the acting company's id (for part) and the acting
+// carrier's (for offered); an id of the other kind matches nothing.
+const movedColumns = `o.id, o.delivery_id, o.status, o.carrier_id, o.offers, o.dispatch_wave,
+    o.broadcast_at IS NOT NULL AS broadcast,
     EXISTS (SELECT 1 FROM order_parts p WHERE p.order_id = o.id AND p.company_id = ?) AS part,
-    (SELECT COUNT(*) FROM order_parts p WHERE p.order_id = o.id AND p.state <> 'ready') AS unready
-FROM orders o WHERE o.delivery_id = ?`
+    EXISTS (SELECT 1 FROM order_offers f WHERE f.order_id = o.id AND f.carrier_id = ?) AS offered,
+    (SELECT COUNT(*) FROM order_parts p WHERE p.order_id = o.id AND p.state <> 'ready') AS unready`
 
-const movedByOrderID = `SELECT o.id, o.delivery_id, o.status, o.carrier_id, o.offers,
-    EXISTS (SELECT 1 FROM order_parts p WHERE p.order_id = o.id AND p.company_id = ?) AS part,
-    (SELECT COUNT(*) FROM order_parts p WHERE p.order_id = o.id AND p.state <> 'ready') AS unready
-FROM orders o WHERE o.id = ?`
+const movedByDeliveryID = `SELECT ` + movedColumns + ` FROM orders o WHERE o.delivery_id = ?`
+
+const movedByOrderID = `SELECT ` + movedColumns + ` FROM orders o WHERE o.id = ?`
 
 // Move makes one transition with its history row, in one transaction.
 func (s *FulfilmentStore) Move(ctx context.Context, m market.Move) (market.Moved, error) {
@@ -114,7 +136,9 @@ func (s *FulfilmentStore) Move(ctx context.Context, m market.Move) (market.Moved
 		}
 		// A claim of an order that is not placed (or a repeated one) is
 		// answered by the UPDATE below, whatever the carrier holds.
-		if bounded && row.Status == market.OrderPlaced {
+		// Nor is the claim of an order the carrier may not see: it is
+		// answered as if it did not exist, whatever the carrier holds.
+		if bounded && row.Status == market.OrderPlaced && market.OfferVisible(row.Broadcast, row.Offered) {
 			var held int
 			if err := sqlx.GetContext(ctx, tx, &held, countCarrierHeld, m.Actor.ID); err != nil {
 				return fmt.Errorf("count carrier's orders: %w", err)
@@ -152,6 +176,14 @@ func (s *FulfilmentStore) Move(ctx context.Context, m market.Move) (market.Moved
 		if m.Action == market.ActionCancel && moved.CarrierID != 0 {
 			moved.From = market.OrderAccepted
 		}
+		if m.Action == market.ActionRelease && !row.Broadcast {
+			moved.NextWave = row.Wave + 1
+		}
+		if m.Action == market.ActionClaim {
+			if _, err := tx.ExecContext(ctx, claimOffer, at, row.ID, m.Actor.ID); err != nil {
+				return fmt.Errorf("mark offer claimed: %w", err)
+			}
+		}
 		var actorID, companyID, reason any
 		if m.Actor.ID != 0 {
 			actorID = m.Actor.ID
@@ -179,9 +211,9 @@ func (s *FulfilmentStore) read(ctx context.Context, tx *sqlx.Tx, m market.Move) 
 	var row movedRow
 	var err error
 	if m.OrderID != "" {
-		err = sqlx.GetContext(ctx, tx, &row, movedByOrderID, m.Actor.ID, m.OrderID)
+		err = sqlx.GetContext(ctx, tx, &row, movedByOrderID, m.Actor.ID, m.Actor.ID, m.OrderID)
 	} else {
-		err = sqlx.GetContext(ctx, tx, &row, movedByDeliveryID, m.Actor.ID, m.DeliveryID)
+		err = sqlx.GetContext(ctx, tx, &row, movedByDeliveryID, m.Actor.ID, m.Actor.ID, m.DeliveryID)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return movedRow{}, market.Errorf(market.CodeNotFound, "no such order")
@@ -206,7 +238,11 @@ func (s *FulfilmentStore) update(ctx context.Context, tx *sqlx.Tx, row movedRow,
 	var err error
 	switch {
 	case m.Action == market.ActionClaim:
-		res, err = tx.ExecContext(ctx, claimOrder, m.Actor.ID, at, at, id)
+		res, err = tx.ExecContext(ctx, claimOrder, m.Actor.ID, at, at, id, id, m.Actor.ID)
+	case m.Action == market.ActionRelease && !row.Broadcast:
+		// Broadcast is set once and never cleared, so the value read
+		// above still holds; the WHERE clause checks it all the same.
+		res, err = tx.ExecContext(ctx, releaseToWaves, at.Add(market.TimerGrace), at, id, m.HeldBy())
 	case m.Action == market.ActionRelease:
 		// Offered to the carriers again at the next sweep, unless it has
 		// had its last offer. No offer is made while an order is
@@ -230,14 +266,18 @@ func (s *FulfilmentStore) update(ctx context.Context, tx *sqlx.Tx, row movedRow,
 }
 
 // diagnose says why a move changed nothing: the order is not the actor's
-// (404, as for another company's product), or its status does not allow
-// the move (409 with the status), or not every part is ready (409).
+// (404, as for another company's product), or was never offered to the
+// claiming carrier (404, as if it did not exist), or its status does not
+// allow the move (409 with the status), or not every part is ready (409).
 func diagnose(t market.Transition, m market.Move, row movedRow) error {
 	notFound := market.Errorf(market.CodeNotFound, "no such order")
 	switch m.Actor.Kind {
 	case market.ActorCarrier, market.ActorSystem:
 		mine := row.CarrierID != nil && *row.CarrierID == m.HeldBy()
 		if m.Action != market.ActionClaim && !mine {
+			return notFound
+		}
+		if m.Action == market.ActionClaim && !market.OfferVisible(row.Broadcast, row.Offered) {
 			return notFound
 		}
 		if m.Action == market.ActionPickUp && t.Allows(row.Status) && row.Unready > 0 {
@@ -338,14 +378,23 @@ const partState = `SELECT state FROM order_parts WHERE order_id = ? AND company_
 const (
 	carrierOrderColumns = `o.id, o.delivery_id, o.status, o.carrier_id, o.delivery_area, o.item_count, o.total, o.currency,
     o.delivery_fee, o.delivery_km, o.pickup_lat, o.pickup_lng, o.created_at, o.accepted_at, o.delivered_at`
+	// The available orders are those visible to the carrier
+	// (market.OfferVisible). orders_available holds broadcast_at, so
+	// that placed orders still in their waves, which few carriers see,
+	// are passed over in the index; each of those costs one lookup of
+	// order_offers' unique key.
 	availableOrders = `SELECT ` + carrierOrderColumns + ` FROM orders o
 WHERE o.status = 'placed' AND o.id > COALESCE((SELECT c.id FROM orders c WHERE c.delivery_id = ?), '')
+  AND (o.broadcast_at IS NOT NULL
+    OR EXISTS (SELECT 1 FROM order_offers f WHERE f.order_id = o.id AND f.carrier_id = ?))
 ORDER BY o.id LIMIT ?`
 	mineOrders = `SELECT ` + carrierOrderColumns + ` FROM orders o
 WHERE o.carrier_id = ? AND o.status IN ('accepted', 'picked_up')
   AND o.id > COALESCE((SELECT c.id FROM orders c WHERE c.delivery_id = ?), '')
 ORDER BY o.id LIMIT ?`
-	carrierOrderByDeliveryID = `SELECT ` + carrierOrderColumns + ` FROM orders o WHERE o.delivery_id = ?`
+	carrierOrderByDeliveryID = `SELECT ` + carrierOrderColumns + `, o.broadcast_at IS NOT NULL AS broadcast,
+    EXISTS (SELECT 1 FROM order_offers f WHERE f.order_id = o.id AND f.carrier_id = ?) AS offered
+FROM orders o WHERE o.delivery_id = ?`
 
 	// Each company's part, with the names and counts as the order's lines
 	// kept them.
@@ -373,6 +422,11 @@ type carrierOrderRow struct {
 	CreatedAt   time.Time    `db:"created_at"`
 	AcceptedAt  *time.Time   `db:"accepted_at"`
 	DeliveredAt *time.Time   `db:"delivered_at"`
+	// Broadcast and Offered say whether the carrier may see the order
+	// while it is placed (market.OfferVisible); only one order's read
+	// fills them in, the lists filter on them.
+	Broadcast bool `db:"broadcast"`
+	Offered   bool `db:"offered"`
 }
 
 type pickupRow struct {
@@ -411,7 +465,7 @@ func (s *FulfilmentStore) CarrierOrders(ctx context.Context, carrier int64, view
 	if view == market.ViewMine {
 		err = sqlx.SelectContext(ctx, s.db, &rows, mineOrders, carrier, page.After, page.Limit)
 	} else {
-		err = sqlx.SelectContext(ctx, s.db, &rows, availableOrders, page.After, page.Limit)
+		err = sqlx.SelectContext(ctx, s.db, &rows, availableOrders, page.After, carrier, page.Limit)
 	}
 	if err != nil {
 		return nil, translate("list carrier orders", err)
@@ -479,11 +533,12 @@ func (s *FulfilmentStore) CarrierOrder(ctx context.Context, carrier int64, deliv
 	var order market.CarrierOrder
 	err := inTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var row carrierOrderRow
-		if err := sqlx.GetContext(ctx, tx, &row, carrierOrderByDeliveryID, deliveryID); err != nil {
+		if err := sqlx.GetContext(ctx, tx, &row, carrierOrderByDeliveryID, carrier, deliveryID); err != nil {
 			return err
 		}
 		order = row.view(carrier)
-		if row.Status != market.OrderPlaced && !order.Mine {
+		placed := row.Status == market.OrderPlaced
+		if placed && !market.OfferVisible(row.Broadcast, row.Offered) || !placed && !order.Mine {
 			return sql.ErrNoRows // another carrier's, or never offered to this one
 		}
 		pickups, err := s.pickups(ctx, tx, []string{row.ID})

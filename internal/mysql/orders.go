@@ -73,8 +73,14 @@ const insertOrder = `INSERT INTO orders
     (id, delivery_id, status, currency, item_count, subtotal, delivery_fee, total,
      customer_name, customer_phone, customer_address, customer_note,
      delivery_area, notify_status, notify_attempts, notify_next_at, offers, offer_due_at, created_at, updated_at,
+     dispatch_wave, dispatch_next_at, broadcast_at,
      delivery_km, delivery_estimate, delivery_lat, delivery_lng, pickup_lat, pickup_lng, eta_earliest, eta_latest)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// An order broadcast as it is placed records its broadcast as its first
+// offer (market.DispatchStart).
+const insertPlacedBroadcast = `INSERT INTO order_offers (order_id, carrier_id, wave, channel, state, offered_at)
+VALUES (?, NULL, ?, ?, ?, ?)`
 
 // deliveryColumns are the delivery_*, pickup_* and eta_* values of an
 // order, all NULL for one placed without a location.
@@ -141,14 +147,22 @@ func (s *OrderStore) placeOnce(ctx context.Context, o market.NewOrder) (market.O
 		return market.Order{}, false, err
 	}
 	order := market.OrderFromQuote(o, quote)
+	start := o.DispatchStart()
 	c := o.Request.Customer
 	args := append([]any{
 		order.ID, order.DeliveryID, order.Status, order.Currency, order.ItemCount, order.Subtotal, order.DeliveryFee, order.Total,
 		c.Name, c.Phone, c.Address, c.Note, order.Area, order.Notification.Status,
-		order.Notification.NextAttemptAt, o.OfferAgainAt(), order.CreatedAt, order.CreatedAt,
+		start.NotifyAt, start.OfferAgainAt, order.CreatedAt, order.CreatedAt,
+		start.Wave, start.NextWaveAt, start.BroadcastAt,
 	}, deliveryColumns(order.Delivery)...)
 	if _, err := tx.ExecContext(ctx, insertOrder, args...); err != nil {
 		return market.Order{}, false, fmt.Errorf("insert order: %w", err)
+	}
+	if start.BroadcastAt != nil {
+		if _, err := tx.ExecContext(ctx, insertPlacedBroadcast, order.ID, start.Wave, market.ChannelBroadcast,
+			market.OfferPending, *start.BroadcastAt); err != nil {
+			return market.Order{}, false, fmt.Errorf("insert order broadcast: %w", err)
+		}
 	}
 	values := make([]string, len(order.Lines))
 	args = make([]any, 0, 13*len(order.Lines))
