@@ -71,6 +71,9 @@ type Dispatcher struct {
 	// MySQL orders such updates with row locks; the embedded engine of the
 	// local runner does not, and would lose one of them.
 	orderLocks [64]sync.Mutex
+	// waves, when set (UseWaves), offer orders in waves before the
+	// broadcast.
+	waves *Waves
 }
 
 func (d *Dispatcher) lockOrder(id string) (unlock func()) {
@@ -97,7 +100,13 @@ func (d *Dispatcher) SetClock(now func() time.Time) { d.now = now }
 
 // HandOff hands a just-placed order to notifycarrier: its first attempt,
 // which the order's HandOffGrace reserves for the request that placed it.
+// An order offered in waves (UseWaves) is not broadcast yet: its first
+// wave is scheduled instead.
 func (d *Dispatcher) HandOff(ctx context.Context, o market.Order) {
+	if d.waves != nil && d.waves.Settings.UsesWaves(firstPickup(o)) {
+		d.startWaves(ctx, o.ID)
+		return
+	}
 	d.attempt(ctx, o, 1)
 }
 
@@ -143,13 +152,19 @@ type SweepReport struct {
 	OfferedAgain int `json:"offeredAgain"`
 	// KeysPruned counts idempotency keys forgotten after their retention.
 	KeysPruned int64 `json:"keysPruned"`
+	// Waves counts the overdue waves started (their timers late or lost);
+	// ShiftsEnded the shifts ended by themselves.
+	Waves       int `json:"waves,omitempty"`
+	ShiftsEnded int `json:"shiftsEnded,omitempty"`
 }
 
 // Sweep retries every order whose notification is due: placed but never
 // handed off, failed, or handed off without confirmation for
 // ConfirmTimeout. Then it offers again the orders no carrier has claimed
-// for market.OfferAgainAfter, and those a carrier released. Concurrent
-// sweeps do not hand off the same order, or offer it, twice.
+// for market.OfferAgainAfter, and those a carrier released. With waves
+// (UseWaves), it starts the waves whose timers are overdue and ends the
+// expired shifts. Concurrent sweeps do not hand off the same order, offer
+// it, or start one of its waves, twice.
 func (d *Dispatcher) Sweep(ctx context.Context) (SweepReport, error) {
 	now := d.now().UTC()
 	due, err := d.store.DueNotifications(ctx, now, sweepBatch)
@@ -182,15 +197,20 @@ func (d *Dispatcher) Sweep(ctx context.Context) (SweepReport, error) {
 	if err := d.offerDue(ctx, now, &report); err != nil {
 		return report, fmt.Errorf("sweep: %w", err)
 	}
+	if d.waves != nil {
+		if err := d.sweepWaves(ctx, now, &report); err != nil {
+			return report, fmt.Errorf("sweep: %w", err)
+		}
+	}
 	// The sweep is the orders' scheduled housekeeping, so it also keeps
 	// the idempotency table bounded.
 	report.KeysPruned, err = d.store.PruneIdempotencyKeys(ctx, now.Add(-market.IdempotencyKeyRetention), pruneBatch)
 	if err != nil {
 		return report, fmt.Errorf("sweep: %w", err)
 	}
-	if report.Due > 0 || report.OfferedAgain > 0 || report.KeysPruned > 0 {
+	if report.Due > 0 || report.OfferedAgain > 0 || report.KeysPruned > 0 || report.Waves > 0 || report.ShiftsEnded > 0 {
 		d.log.InfoContext(ctx, "notify: sweep", "due", report.Due, "handedOff", report.HandedOff, "gaveUp", report.GaveUp,
-			"offeredAgain", report.OfferedAgain, "keysPruned", report.KeysPruned)
+			"offeredAgain", report.OfferedAgain, "keysPruned", report.KeysPruned, "waves", report.Waves, "shiftsEnded", report.ShiftsEnded)
 	}
 	return report, nil
 }

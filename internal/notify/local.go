@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -190,4 +191,96 @@ func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(struct {
 		Messages []OutboxMessage `json:"messages"`
 	}{o.Messages()})
+}
+
+// LocalTimer plays the waves' SQS delay queue in one process: each
+// Schedule starts a timer that runs the wave in a goroutine when due,
+// with a context of its own, as a message delivered later would.
+type LocalTimer struct {
+	run func(ctx context.Context, orderID string, wave int) error
+	log *slog.Logger
+
+	mu      sync.Mutex
+	idle    *sync.Cond
+	pending map[*time.Timer]bool // whether its wave is running or due
+	running int
+	stopped bool
+}
+
+var _ market.WaveTimer = (*LocalTimer)(nil)
+
+// NewLocalTimer returns a timer that runs each wave with run, d.RunWave
+// in the runner, and logs its failures to logger.
+func NewLocalTimer(run func(ctx context.Context, orderID string, wave int) error, logger *slog.Logger) *LocalTimer {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	t := &LocalTimer{run: run, log: logger, pending: map[*time.Timer]bool{}}
+	t.idle = sync.NewCond(&t.mu)
+	return t
+}
+
+// Schedule runs wave number wave of the order at at; at once if at has
+// passed. After Stop it refuses, as a deleted queue would.
+func (t *LocalTimer) Schedule(_ context.Context, orderID string, wave int, at time.Time) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return errors.New("local timer: stopped")
+	}
+	delay := time.Until(at)
+	if delay <= 0 {
+		// Due now: Wait waits for it from this moment on.
+		t.running++
+	}
+	var timer *time.Timer
+	timer = time.AfterFunc(max(delay, 0), func() {
+		// Schedule holds the lock until timer is set.
+		t.mu.Lock()
+		if !t.pending[timer] {
+			t.running++
+		}
+		delete(t.pending, timer)
+		t.mu.Unlock()
+		defer t.done()
+		if err := t.run(context.Background(), orderID, wave); err != nil {
+			t.log.Error("local notify: wave", "orderId", orderID, "wave", wave, "error", err)
+		}
+	})
+	t.pending[timer] = delay <= 0
+	return nil
+}
+
+func (t *LocalTimer) done() {
+	t.mu.Lock()
+	t.running--
+	if t.running == 0 {
+		t.idle.Broadcast()
+	}
+	t.mu.Unlock()
+}
+
+// Wait blocks until no wave is running or due: the waves due so far have
+// run, and only later ones remain timed.
+func (t *LocalTimer) Wait() {
+	t.mu.Lock()
+	for t.running > 0 {
+		t.idle.Wait()
+	}
+	t.mu.Unlock()
+}
+
+// Stop cancels the waves not yet due, refuses new ones, and waits for
+// those running. The sweep starts a cancelled wave once the runner
+// starts again, as it does a lost SQS message.
+func (t *LocalTimer) Stop() {
+	t.mu.Lock()
+	t.stopped = true
+	for timer, due := range t.pending {
+		if !due && timer.Stop() {
+			delete(t.pending, timer)
+		}
+	}
+	t.mu.Unlock()
+	t.Wait()
 }
