@@ -81,6 +81,10 @@ var FunctionGrants = map[string]map[string][]Privilege{
 		"carriers":          read,
 		"rate_limits":       readWrite,
 		"delivery_areas":    read,
+		// Dispatch reads the on-shift carriers nearest a pickup and
+		// whether push reaches them; the sweep forgets ended shifts.
+		"carrier_shifts":             {Select, Delete},
+		"carrier_push_subscriptions": read,
 	},
 	// Carriers' and companies' order routes, the company profile (its
 	// location, hours, preparation time and pause are columns of the
@@ -94,6 +98,8 @@ var FunctionGrants = map[string]map[string][]Privilege{
 		"companies":     {Select, Update},
 		"carriers":      {Select, Update},
 		"rate_limits":   readWrite,
+		// The carriers' shifts and positions.
+		"carrier_shifts": readWrite,
 	},
 	// Sign-in codes and the limits on asking for and checking them;
 	// sign-out and the phone change move a principal's tokens_valid_from,

@@ -509,6 +509,21 @@ func TestFunctionUsersRunTheirFlows(t *testing.T) {
 	expect("the shopper cancels", do(http.MethodPost, "/api/orders/"+placeOrder()+"/cancel", "", nil, ""), 200)
 	expect("the company's profile", do(http.MethodGet, "/api/company/profile", companyToken(1), nil, ""), 200)
 
+	// A carrier's shift, started, located and ended; dispatch, as
+	// placeorder's user, looks for the carriers nearest a pickup, and the
+	// sweep forgets ended shifts.
+	expect("start a shift", do(http.MethodPost, "/api/carrier/shift", carrierToken, nil, `{"onShift":true}`), 200)
+	expect("send a position", do(http.MethodPost, "/api/carrier/location", carrierToken, nil, `{"lat":38.7105,"lng":-9.1365,"accuracy":12}`), 200)
+	expect("the shift", do(http.MethodGet, "/api/carrier/shift", carrierToken, nil, ""), 200)
+	shifts := mysql.NewShiftStore(placeDeps.DB)
+	if near, err := shifts.NearestOnShift(ctx, market.Location{Lat: 38.71, Lng: -9.14}, 10, 6, time.Now()); err != nil || len(near) != 1 {
+		t.Errorf("NearestOnShift as placeorder's user = %v, %v, want the carrier", near, err)
+	}
+	if _, err := shifts.EndExpired(ctx, time.Now().Add(market.ShiftMaxLength), 10); err != nil {
+		t.Errorf("EndExpired as placeorder's user: %v", err)
+	}
+	expect("end the shift", do(http.MethodPost, "/api/carrier/shift", carrierToken, nil, `{"onShift":false}`), 200)
+
 	// The sweep: hand-offs and re-offers, as placeorder's schedule runs it.
 	dispatcher.SetClock(func() time.Time { return time.Now().Add(2 * time.Hour) })
 	if _, err := dispatcher.Sweep(ctx); err != nil {

@@ -184,6 +184,7 @@ var (
 		stage + "/POST/api/carrier/orders/*/claim", stage + "/POST/api/carrier/orders/*/pickup",
 		stage + "/POST/api/carrier/orders/*/deliver", stage + "/POST/api/carrier/orders/*/release",
 		stage + "/DELETE/api/carrier/session",
+		stage + "/GET/api/carrier/shift", stage + "/POST/api/carrier/shift", stage + "/POST/api/carrier/location",
 	}
 )
 

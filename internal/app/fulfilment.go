@@ -1,6 +1,8 @@
 package app
 
 import (
+	"maps"
+
 	"github.com/deliverymarket/delivery/internal/apigw"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
@@ -11,7 +13,14 @@ import (
 // keeping their pickup details.
 func Fulfilment(d Deps) *apigw.Function {
 	f := apigw.Fulfilment{Service: fulfilmentService(d), Profiles: mysql.NewProfileStore(d.DB), Timezone: d.deliveryRules().Zone.String()}
-	return apigw.NewFunction("fulfilment", d.api(), f.Endpoints())
+	endpoints := f.Endpoints()
+	maps.Copy(endpoints, carrierShift(d).Endpoints())
+	return apigw.NewFunction("fulfilment", d.api(), endpoints)
+}
+
+// carrierShift are the carriers' shift and position routes.
+func carrierShift(d Deps) apigw.CarrierShift {
+	return apigw.CarrierShift{Shifts: market.Shifts{Store: mysql.NewShiftStore(d.DB), Limiter: d.limiter(), Changes: d.Limits.ShiftsPerCarrier}}
 }
 
 func fulfilmentService(d Deps) market.Fulfilment {

@@ -63,6 +63,8 @@ func newFuzzWorld(signer apigw.Signer, logger *slog.Logger) fuzzWorld {
 	updateProduct := companyProducts.Endpoints()
 	maps.Copy(updateProduct, photos.Endpoints())
 	f := apigw.Fulfilment{Service: service, Profiles: profiles}
+	fulfilment := f.Endpoints()
+	maps.Copy(fulfilment, apigw.CarrierShift{Shifts: market.Shifts{Store: newFuzzShifts()}}.Endpoints())
 	// MinAnswer stays 0: the deployed floor would make each sign-in
 	// iteration take 400 ms.
 	carriers := market.SignIn{Kind: market.SignInCarrier, Store: signIns, Texts: texts, Log: logger}
@@ -82,7 +84,7 @@ func newFuzzWorld(signer apigw.Signer, logger *slog.Logger) fuzzWorld {
 			"GET /api/orders/{orderId}":         apigw.GetOrder(orders),
 			"POST /api/orders/{orderId}/cancel": apigw.CancelOrder(service, orders),
 		}),
-		"fulfilment": apigw.NewFunction("fulfilment", cfg, f.Endpoints()),
+		"fulfilment": apigw.NewFunction("fulfilment", cfg, fulfilment),
 		"signin": apigw.NewFunction("signin", cfg, withSessions(map[string]apigw.Endpoint{
 			"POST /api/carrier/session/code": apigw.SessionCode(carriers),
 			"POST /api/carrier/session":      apigw.CarrierSession(carriers, signer),
@@ -316,6 +318,8 @@ func fuzzGatewaySeeds(table api.Table) []fuzzGatewaySeed {
 		switch {
 		case strings.HasPrefix(r.Path, "/api/carrier/orders"):
 			s.param, s.principal = delivery, 3
+		case r.Path == "/api/carrier/shift" || r.Path == "/api/carrier/location":
+			s.principal = 3
 		case strings.HasPrefix(r.Path, "/api/company/orders"):
 			s.param, s.principal = delivery, 1
 		case strings.Contains(r.Path, "{orderId}"):
@@ -350,6 +354,10 @@ func fuzzGatewaySeeds(table api.Table) []fuzzGatewaySeed {
 			s.param = market.DeliveryID(fuzzAcceptedID)
 		case "POST /api/carrier/orders/{deliveryId}/deliver":
 			s.param = market.DeliveryID(fuzzPickedUpID)
+		case "POST /api/carrier/shift":
+			s.body = `{"onShift":true}`
+		case "POST /api/carrier/location":
+			s.body = `{"lat":38.7105,"lng":-9.1365,"accuracy":14.5}`
 		case "GET /api/carrier/orders", "GET /api/company/orders":
 			s.query = "limit=1"
 		case "POST /api/carrier/session/code":
