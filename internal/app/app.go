@@ -59,6 +59,12 @@ type Deps struct {
 	// every route is the straight-line estimate.
 	Router       market.Router
 	RouteTimeout time.Duration
+	// Dispatch says how placed orders are offered to the carriers; the
+	// zero settings broadcast every order.
+	Dispatch market.DispatchSettings
+	// Waves starts the next wave of an order a carrier released before
+	// it was broadcast; nil leaves it to the sweep.
+	Waves market.WaveTimer
 }
 
 func (d Deps) api() apigw.Config {
@@ -131,7 +137,7 @@ func PlaceOrder(d Deps) *apigw.Function {
 	orders := mysql.NewOrderStore(d.DB)
 	checkout := market.Checkout{
 		Orders: orders, Pricer: d.pricer(), Currency: d.Currency, Notifier: d.Notifier,
-		Limits: d.Limits, Limiter: d.limiter(),
+		Limits: d.Limits, Limiter: d.limiter(), Dispatch: d.Dispatch,
 	}
 	return apigw.NewFunction("placeorder", d.api(), map[string]apigw.Endpoint{
 		"POST /api/orders":                  apigw.PlaceOrder(checkout),

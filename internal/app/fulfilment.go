@@ -24,5 +24,7 @@ func carrierShift(d Deps) apigw.CarrierShift {
 }
 
 func fulfilmentService(d Deps) market.Fulfilment {
-	return market.Fulfilment{Store: mysql.NewFulfilmentStore(d.DB), Texts: d.Texts, Log: d.Logger, Limits: d.Limits, Limiter: d.limiter()}
+	return market.Fulfilment{
+		Store: mysql.NewFulfilmentStore(d.DB), Texts: d.Texts, Log: d.Logger, Limits: d.Limits, Limiter: d.limiter(), Waves: d.Waves,
+	}
 }
