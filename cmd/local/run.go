@@ -48,6 +48,7 @@ var commands = []cli.Command{
 	{Name: "token", Summary: "print a company (-company ID) or carrier (-carrier ID) token signed with the local development key", Run: tokenCommand},
 	{Name: "carrier", Summary: "add, remove, suspend, resume or list the carriers of a MySQL database (-dsn): carrier add|remove|suspend|resume|list", Run: carrierCommand},
 	{Name: "area", Summary: "set, show or clear the delivery area of a MySQL database (-dsn) from a GeoJSON file: area set FILE|show|clear", Run: areaCommand},
+	{Name: "offers", Summary: "list to which carriers an order of a MySQL database (-dsn) was offered, wave by wave: offers ORDER", Run: offersCommand},
 	{Name: "company", Summary: "disable or enable a company of a MySQL database (-dsn), or give it a new sign-in phone: company disable|enable|phone", Run: companyCommand},
 }
 

@@ -32,7 +32,8 @@ type MigrateRequest struct {
 	//   - "carrier-list": list the carriers, with their phones;
 	//   - "area-set": make Area the delivery area (SetArea);
 	//   - "area-show": show the delivery area;
-	//   - "area-clear": remove the delivery area.
+	//   - "area-clear": remove the delivery area;
+	//   - "offers": list the offers of Order (Offers).
 	// Adding and removing a carrier subscribe and unsubscribe its phone.
 	Action string `json:"action"`
 	Name   string `json:"name,omitempty"`
@@ -40,6 +41,8 @@ type MigrateRequest struct {
 	// Area is the GeoJSON document of area-set, as it is: a Polygon or
 	// MultiPolygon, a Feature or a FeatureCollection of one Feature.
 	Area json.RawMessage `json:"area,omitempty"`
+	// Order is the order id or delivery id of offers.
+	Order string `json:"order,omitempty"`
 }
 
 // CarrierRecord is a carrier as the operator sees it: with the phone,
@@ -68,6 +71,8 @@ type MigrateResponse struct {
 	Handover *market.Handover `json:"handover,omitempty"`
 	// Area is the delivery area after area-set, area-show or area-clear.
 	Area *AreaRecord `json:"area,omitempty"`
+	// Offers are an order's offers after offers.
+	Offers *OffersRecord `json:"offers,omitempty"`
 }
 
 // SyncSubscriptions makes the carriers' SMS topic send the order SMS to
@@ -151,6 +156,12 @@ func Migrate(d app.Deps, syncTopic SyncSubscriptions, users map[string]mysql.Cre
 				d.Logger.InfoContext(ctx, "delivery area changed", "action", req.Action, "set", area.Set)
 			}
 			return MigrateResponse{Area: &area}, nil
+		case "offers":
+			offers, err := Offers(ctx, d.DB, req.Order)
+			if err != nil {
+				return MigrateResponse{}, fmt.Errorf("offers: %w", err)
+			}
+			return MigrateResponse{Offers: &offers}, nil
 		case "carrier-list":
 			all, err := carriers.Carriers(ctx)
 			if err != nil {
@@ -166,7 +177,7 @@ func Migrate(d app.Deps, syncTopic SyncSubscriptions, users map[string]mysql.Cre
 			return resp, err
 		}
 		return MigrateResponse{}, fmt.Errorf("unknown action %q: want migrate, ensure-company, carrier-add, carrier-remove, carrier-list, "+
-			"company-disable, company-enable, company-phone, carrier-suspend, carrier-resume, area-set, area-show or area-clear", req.Action)
+			"company-disable, company-enable, company-phone, carrier-suspend, carrier-resume, area-set, area-show, area-clear or offers", req.Action)
 	}
 }
 
