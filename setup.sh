@@ -14,6 +14,8 @@
 #                                FeatureCollection of one feature holding it (docs/delivery.md)
 #   ./setup.sh area show         print the delivery area
 #   ./setup.sh area clear        remove the delivery area (then every address within DELIVERY_MAX_KM is served)
+#   ./setup.sh offers ORDER      list to which carriers an order (order id or delivery id) was offered, wave by
+#                                wave, by which channel, and who claimed it (docs/orders.md)
 #   ./setup.sh build             build the Lambda zips into build/ only (no AWS)
 #
 # Settings (environment variables; terraform.tfvars files in terraform/usecases/* take precedence):
@@ -683,6 +685,22 @@ cmd_area() {
   jq . <<<"$result"
 }
 
+# ./setup.sh offers ORDER: an order's offers, read through the migrate function (admin.Offers, as
+# go run ./cmd/local offers does locally). They name carriers by id; the phones stay in the database.
+cmd_offers() {
+  if [ $# -ne 1 ] || ! [[ "$1" =~ ^[0-9a-z]{20,36}$ ]]; then
+    die "usage: ./setup.sh offers ORDER   (the order id the shopper has, or the delivery id carriers and companies see)"
+  fi
+  need jq "install jq (apt-get install jq / brew install jq)"
+  local payload result
+  payload="$(jq -cn --arg order "$1" '{action: "offers", order: $order}')"
+  check_deploy_prereqs >/dev/null
+  configure_state
+  tf_init backend
+  result="$(invoke "$(tf_output backend migrate_function_name)" "$payload")"
+  jq . <<<"$result"
+}
+
 main() {
   local command="${1:-}"
   [ $# -gt 0 ] && shift
@@ -693,6 +711,7 @@ main() {
   token) cmd_token "$@" ;;
   carrier) cmd_carrier "$@" ;;
   area) cmd_area "$@" ;;
+  offers) cmd_offers "$@" ;;
   build) cmd_build ;;
   -h | --help | help) usage ;;
   *)
