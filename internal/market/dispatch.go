@@ -124,15 +124,24 @@ type Wave struct {
 }
 
 // pushReach is how far down the nearest eligible carriers a wave looks
-// for carriers reachable by push, in waves: of the 2 × WaveSize nearest,
+// for carriers reachable by push, in waves: of the 3 × WaveSize nearest,
 // push ones first.
-const pushReach = 2
+const pushReach = 3
 
-// candidateCount is how many carriers nearest a pickup a store returns
-// for wave number number to choose from, given offered carriers already
-// offered the order: enough for the wave and the push preference.
+// candidateReach is how many carriers per place in a wave a store is
+// asked for. The store returns the nearest on shift whatever they hold,
+// and at a busy hour the nearest to a shop are the carriers at its
+// counter, at their limit: asking for only enough to fill the wave would
+// find nobody eligible and broadcast an order that free carriers a little
+// further away could take (tools/citysim shows it).
+const candidateReach = 16
+
+// CandidateCount is how many carriers nearest a pickup a store returns
+// for a wave to choose from, given offered carriers already offered the
+// order: enough to see past the busy ones, for the wave and its push
+// preference.
 func (s DispatchSettings) CandidateCount(offered int) int {
-	return offered + pushReach*s.WaveSize
+	return offered + candidateReach*s.WaveSize
 }
 
 // PlanWave decides wave number number (from 1) of an order whose first
