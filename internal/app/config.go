@@ -40,6 +40,50 @@ type APIEnv struct {
 	// Delivery is MARKET_TIMEZONE and DELIVERY_FEE_BASE,
 	// DELIVERY_FEE_PER_KM, DELIVERY_MAX_KM (ReadDeliveryRules).
 	Delivery market.DeliveryRules
+	// Dispatch is DISPATCH_MODE, DISPATCH_WAVE_SIZE,
+	// DISPATCH_WAVE_SECONDS, DISPATCH_MAX_WAVES and DISPATCH_RADIUS_KM
+	// (ReadDispatchSettings).
+	Dispatch market.DispatchSettings
+}
+
+// ReadDispatchSettings reads how orders are offered to the carriers
+// through getenv over market.DefaultDispatchSettings: DISPATCH_MODE
+// (waves or broadcast), DISPATCH_WAVE_SIZE (carriers per wave),
+// DISPATCH_WAVE_SECONDS (the wait between waves, whole seconds),
+// DISPATCH_MAX_WAVES and DISPATCH_RADIUS_KM (how far from the first
+// pickup a carrier may be), each within market's bounds.
+func ReadDispatchSettings(getenv func(string) string) (market.DispatchSettings, error) {
+	s := market.DefaultDispatchSettings()
+	if v := strings.TrimSpace(getenv("DISPATCH_MODE")); v != "" {
+		s.Mode = market.DispatchMode(v)
+	}
+	for name, n := range map[string]*int{"DISPATCH_WAVE_SIZE": &s.WaveSize, "DISPATCH_MAX_WAVES": &s.MaxWaves} {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			parsed, err := strconv.Atoi(v)
+			if err != nil {
+				return market.DispatchSettings{}, fmt.Errorf("config: %s %q is not a whole number", name, v)
+			}
+			*n = parsed
+		}
+	}
+	if v := strings.TrimSpace(getenv("DISPATCH_WAVE_SECONDS")); v != "" {
+		seconds, err := strconv.Atoi(v)
+		if err != nil {
+			return market.DispatchSettings{}, fmt.Errorf("config: DISPATCH_WAVE_SECONDS %q is not a whole number of seconds", v)
+		}
+		s.WaveInterval = time.Duration(seconds) * time.Second
+	}
+	if v := strings.TrimSpace(getenv("DISPATCH_RADIUS_KM")); v != "" {
+		km, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return market.DispatchSettings{}, fmt.Errorf("config: DISPATCH_RADIUS_KM %q is not a distance in km", v)
+		}
+		s.RadiusKm = km
+	}
+	if err := s.Validate(); err != nil {
+		return market.DispatchSettings{}, fmt.Errorf("config: %w", err)
+	}
+	return s, nil
 }
 
 // ReadDeliveryRules reads MARKET_TIMEZONE (an IANA zone), DELIVERY_FEE_BASE
@@ -161,6 +205,9 @@ func ReadAPIEnv(getenv func(string) string) (APIEnv, error) {
 		return APIEnv{}, err
 	}
 	if e.Delivery, err = ReadDeliveryRules(getenv); err != nil {
+		return APIEnv{}, err
+	}
+	if e.Dispatch, err = ReadDispatchSettings(getenv); err != nil {
 		return APIEnv{}, err
 	}
 	return e, nil

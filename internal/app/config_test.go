@@ -84,6 +84,10 @@ func TestReadAPIEnv(t *testing.T) {
 				t.Errorf("ReadAPIEnv(%v).Delivery = %v, want the defaults", tt.env, got.Delivery)
 			}
 			got.Delivery = market.DeliveryRules{}
+			if got.Dispatch != market.DefaultDispatchSettings() {
+				t.Errorf("ReadAPIEnv(%v).Dispatch = %+v, want the defaults", tt.env, got.Dispatch)
+			}
+			got.Dispatch = market.DispatchSettings{}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("ReadAPIEnv(%v) = %+v, want %+v", tt.env, got, tt.want)
 			}
@@ -126,4 +130,62 @@ func TestReadDeliveryRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestReadDispatchSettings(t *testing.T) {
+	defaults := market.DefaultDispatchSettings()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    market.DispatchSettings
+		wantErr string
+	}{
+		{name: "defaults", want: defaults},
+		{
+			name: "all set", env: map[string]string{"DISPATCH_MODE": "waves", "DISPATCH_WAVE_SIZE": "5", "DISPATCH_WAVE_SECONDS": "90",
+				"DISPATCH_MAX_WAVES": "3", "DISPATCH_RADIUS_KM": "7.5"},
+			want: market.DispatchSettings{Mode: market.DispatchWaves, WaveSize: 5, WaveInterval: 90 * time.Second, MaxWaves: 3, RadiusKm: 7.5},
+		},
+		{
+			name: "broadcast", env: map[string]string{"DISPATCH_MODE": "broadcast"},
+			want: func() market.DispatchSettings { s := defaults; s.Mode = market.DispatchBroadcast; return s }(),
+		},
+		{
+			name: "the bounds", env: map[string]string{"DISPATCH_WAVE_SIZE": "50", "DISPATCH_WAVE_SECONDS": "5", "DISPATCH_MAX_WAVES": "20", "DISPATCH_RADIUS_KM": "100"},
+			want: market.DispatchSettings{Mode: market.DispatchWaves, WaveSize: 50, WaveInterval: 5 * time.Second, MaxWaves: 20, RadiusKm: 100},
+		},
+		{name: "unknown mode", env: map[string]string{"DISPATCH_MODE": "nearest"}, wantErr: "DISPATCH_MODE"},
+		{name: "mode in capitals", env: map[string]string{"DISPATCH_MODE": "WAVES"}, wantErr: "DISPATCH_MODE"},
+		{name: "no carrier a wave", env: map[string]string{"DISPATCH_WAVE_SIZE": "0"}, wantErr: "DISPATCH_WAVE_SIZE"},
+		{name: "too many a wave", env: map[string]string{"DISPATCH_WAVE_SIZE": "51"}, wantErr: "DISPATCH_WAVE_SIZE"},
+		{name: "wave size not a number", env: map[string]string{"DISPATCH_WAVE_SIZE": "three"}, wantErr: "DISPATCH_WAVE_SIZE"},
+		{name: "interval with a unit", env: map[string]string{"DISPATCH_WAVE_SECONDS": "60s"}, wantErr: "DISPATCH_WAVE_SECONDS"},
+		{name: "interval too short", env: map[string]string{"DISPATCH_WAVE_SECONDS": "4"}, wantErr: "DISPATCH_WAVE_SECONDS"},
+		{name: "interval past an SQS delay", env: map[string]string{"DISPATCH_WAVE_SECONDS": "901"}, wantErr: "DISPATCH_WAVE_SECONDS"},
+		{name: "no wave", env: map[string]string{"DISPATCH_MAX_WAVES": "0"}, wantErr: "DISPATCH_MAX_WAVES"},
+		{name: "too many waves", env: map[string]string{"DISPATCH_MAX_WAVES": "21"}, wantErr: "DISPATCH_MAX_WAVES"},
+		{name: "no radius", env: map[string]string{"DISPATCH_RADIUS_KM": "0"}, wantErr: "DISPATCH_RADIUS_KM"},
+		{name: "radius too long", env: map[string]string{"DISPATCH_RADIUS_KM": "100.5"}, wantErr: "DISPATCH_RADIUS_KM"},
+		{name: "radius not a number", env: map[string]string{"DISPATCH_RADIUS_KM": "NaN"}, wantErr: "DISPATCH_RADIUS_KM"},
+		{name: "radius with a unit", env: map[string]string{"DISPATCH_RADIUS_KM": "10km"}, wantErr: "DISPATCH_RADIUS_KM"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := app.ReadDispatchSettings(env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ReadDispatchSettings(%v) = %+v, %v, want an error about %s", tt.env, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("ReadDispatchSettings(%v) = %+v, %v; want %+v", tt.env, got, err, tt.want)
+			}
+		})
+	}
+	t.Run("read with the API settings", func(t *testing.T) {
+		if _, err := app.ReadAPIEnv(env(map[string]string{"DISPATCH_MAX_WAVES": "0"})); err == nil || !strings.Contains(err.Error(), "DISPATCH_MAX_WAVES") {
+			t.Errorf("ReadAPIEnv with DISPATCH_MAX_WAVES=0 = %v, want an error about it", err)
+		}
+	})
 }
