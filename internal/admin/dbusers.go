@@ -85,6 +85,9 @@ var FunctionGrants = map[string]map[string][]Privilege{
 		// whether push reaches them; the sweep forgets ended shifts.
 		"carrier_shifts":             {Select, Delete},
 		"carrier_push_subscriptions": read,
+		// Each order's offers: its broadcast as it is placed, each wave's
+		// offers and what became of them.
+		"order_offers": {Select, Insert, Update},
 	},
 	// Carriers' and companies' order routes, the company profile (its
 	// location, hours, preparation time and pause are columns of the
@@ -100,6 +103,9 @@ var FunctionGrants = map[string]map[string][]Privilege{
 		"rate_limits":   readWrite,
 		// The carriers' shifts and positions.
 		"carrier_shifts": readWrite,
+		// Who was offered an order may see and claim it; a claim is
+		// recorded on the claimer's offer.
+		"order_offers": {Select, Update},
 	},
 	// Sign-in codes and the limits on asking for and checking them;
 	// sign-out and the phone change move a principal's tokens_valid_from,
