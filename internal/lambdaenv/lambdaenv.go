@@ -130,7 +130,7 @@ func Load(ctx context.Context) (*Function, error) {
 	slog.SetDefault(logger)
 	f := &Function{
 		Deps: app.Deps{DB: db, Currency: env.Currency, AllowedOrigins: env.AllowedOrigins, Logger: logger,
-			OriginVerifySHA256: env.OriginVerifySHA256, Limits: env.Limits, Delivery: env.Delivery},
+			OriginVerifySHA256: env.OriginVerifySHA256, Limits: env.Limits, Delivery: env.Delivery, Dispatch: env.Dispatch},
 		AWS:     awsCfg,
 		secrets: secrets,
 	}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deliverymarket/delivery/internal/app"
 	"github.com/deliverymarket/delivery/internal/lambdaenv"
@@ -31,7 +32,7 @@ func TestReadEnv(t *testing.T) {
 		return m
 	}
 	base := lambdaenv.Env{
-		APIEnv: app.APIEnv{Currency: "USD", LogLevel: slog.LevelInfo, Limits: app.DefaultLimits},
+		APIEnv: app.APIEnv{Currency: "USD", LogLevel: slog.LevelInfo, Limits: app.DefaultLimits, Dispatch: market.DefaultDispatchSettings()},
 		DBHost: full["DB_HOST"], DBPort: "3306", DBName: "delivery", DBSecretARN: full["DB_SECRET_ARN"],
 	}
 	tests := []struct {
@@ -46,9 +47,11 @@ func TestReadEnv(t *testing.T) {
 			env: with(map[string]string{
 				"DB_PORT": "3307", "DB_TLS_CA_FILE": "/opt/rds/global-bundle.pem", "CURRENCY": "BRL",
 				"CORS_ALLOWED_ORIGINS": "https://a.example,https://b.example", "LOG_LEVEL": "ERROR",
+				"DISPATCH_MODE": "broadcast", "DISPATCH_WAVE_SECONDS": "45",
 			}),
 			want: lambdaenv.Env{
-				APIEnv: app.APIEnv{Currency: "BRL", AllowedOrigins: []string{"https://a.example", "https://b.example"}, LogLevel: slog.LevelError, Limits: app.DefaultLimits},
+				APIEnv: app.APIEnv{Currency: "BRL", AllowedOrigins: []string{"https://a.example", "https://b.example"}, LogLevel: slog.LevelError, Limits: app.DefaultLimits,
+					Dispatch: market.DispatchSettings{Mode: market.DispatchBroadcast, WaveSize: 3, WaveInterval: 45 * time.Second, MaxWaves: 4, RadiusKm: 10}},
 				DBHost: full["DB_HOST"], DBPort: "3307", DBName: "delivery", DBSecretARN: full["DB_SECRET_ARN"],
 				DBTLSCAFile: "/opt/rds/global-bundle.pem",
 			},
@@ -68,6 +71,7 @@ func TestReadEnv(t *testing.T) {
 		{name: "port not a number", env: with(map[string]string{"DB_PORT": "abc"}), wantErr: "DB_PORT"},
 		{name: "port out of range", env: with(map[string]string{"DB_PORT": "70000"}), wantErr: "DB_PORT"},
 		{name: "bad currency", env: with(map[string]string{"CURRENCY": "dollars"}), wantErr: "CURRENCY"},
+		{name: "bad dispatch", env: with(map[string]string{"DISPATCH_RADIUS_KM": "-1"}), wantErr: "DISPATCH_RADIUS_KM"},
 		{name: "key without issuer", env: with(map[string]string{"JWT_PUBLIC_KEY_SECRET_ARN": "arn:x", "JWT_AUDIENCE": "aud"}), wantErr: "JWT_ISSUER"},
 	}
 	for _, tt := range tests {
@@ -108,6 +112,7 @@ func setDBEnv(t *testing.T) {
 		"AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
 		"CURRENCY": "", "LOG_LEVEL": "", "CORS_ALLOWED_ORIGINS": "", "DB_PORT": "", "DB_TLS_CA_FILE": "",
 		"JWT_PUBLIC_KEY_SECRET_ARN": "", "JWT_ISSUER": "", "JWT_AUDIENCE": "",
+		"DISPATCH_MODE": "", "DISPATCH_WAVE_SIZE": "", "DISPATCH_WAVE_SECONDS": "", "DISPATCH_MAX_WAVES": "", "DISPATCH_RADIUS_KM": "",
 	} {
 		t.Setenv(k, v)
 	}
@@ -137,7 +142,8 @@ func TestLoad(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Load() = %v", err)
 		}
-		if fn.Deps.DB == nil || fn.Deps.Currency != "USD" || fn.AWS.Region != "eu-west-1" || (fn.Deps.Keyring != nil) != withKey {
+		if fn.Deps.DB == nil || fn.Deps.Currency != "USD" || fn.AWS.Region != "eu-west-1" || (fn.Deps.Keyring != nil) != withKey ||
+			fn.Deps.Dispatch != market.DefaultDispatchSettings() {
 			t.Errorf("Load() = %+v, want a pool, USD, the region and a keyring %v", fn, withKey)
 		}
 		fn.Deps.DB.Close()
