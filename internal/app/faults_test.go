@@ -795,7 +795,7 @@ func TestNotificationServicesFailing(t *testing.T) {
 		// notifycarrier run in-process, as the local runner does, with the
 		// real SNS client; its outcome comes back as Lambda's destination
 		// record.
-		dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(r.db), snssms.Publisher{Client: client, Log: logger}, localrun.DefaultSiteURL, logger)
+		dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(r.db), snssms.Publisher{Client: client, Log: logger}, nil, localrun.DefaultSiteURL, logger)
 		if err != nil {
 			t.Fatal(err)
 		}

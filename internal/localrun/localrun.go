@@ -124,7 +124,7 @@ func New(cfg Config) (_ *Marketplace, err error) {
 	if siteURL == "" {
 		siteURL = DefaultSiteURL
 	}
-	dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(cfg.DB), texts, siteURL, logger)
+	dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(cfg.DB), texts, nil, siteURL, logger)
 	if err != nil {
 		return nil, err
 	}

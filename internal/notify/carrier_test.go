@@ -49,7 +49,7 @@ func TestParseSiteURL(t *testing.T) {
 			t.Errorf("ParseSiteURL(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
 		}
 	}
-	if _, err := notify.NewCarrier(notify.NewOutbox(nil), notify.LocalTopicARN, "https://"+strings.Repeat("a", 60)+".example", quiet); err == nil || !strings.Contains(err.Error(), "too long") {
+	if _, err := notify.NewCarrier(notify.NewOutbox(nil), nil, notify.LocalTopicARN, "https://"+strings.Repeat("a", 60)+".example", quiet); err == nil || !strings.Contains(err.Error(), "too long") {
 		t.Errorf("NewCarrier(a site URL too long) = %v, want a configuration error", err)
 	}
 }
@@ -128,7 +128,7 @@ func TestCarrierSMSProperties(t *testing.T) {
 
 func TestCarrierSuppressesDuplicatesPerOffer(t *testing.T) {
 	outbox := notify.NewOutbox(nil)
-	c, err := notify.NewCarrier(outbox, notify.LocalTopicARN, testSite, quiet)
+	c, err := notify.NewCarrier(outbox, nil, notify.LocalTopicARN, testSite, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestOrderEventValidate(t *testing.T) {
 	if err := testEvent().Validate(); err != nil {
 		t.Fatalf("Validate(valid) = %v", err)
 	}
-	c, _ := notify.NewCarrier(notify.NewOutbox(nil), notify.LocalTopicARN, testSite, quiet)
+	c, _ := notify.NewCarrier(notify.NewOutbox(nil), nil, notify.LocalTopicARN, testSite, quiet)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := testEvent()

@@ -71,14 +71,19 @@ func (l *LocalInvoker) Invoke(ctx context.Context, e OrderEvent) error {
 // Wait blocks until every invocation made so far has finished.
 func (l *LocalInvoker) Wait() { l.wg.Wait() }
 
+// Carrier is the in-process notifycarrier, the runner's OfferSender: on
+// AWS placeorder invokes it synchronously for each wave.
+func (l *LocalInvoker) Carrier() *Carrier { return l.carrier }
+
 // NewLocal returns a Dispatcher over store whose hand-offs run a Carrier
-// in-process, publishing through p with links to the site at siteURL, and
-// the LocalInvoker that runs them.
-func NewLocal(store market.OrderStore, p Publisher, siteURL string, logger *slog.Logger) (*Dispatcher, *LocalInvoker, error) {
+// in-process, publishing through p and pushing through push (nil: no
+// push) with links to the site at siteURL, and the LocalInvoker that runs
+// them.
+func NewLocal(store market.OrderStore, p Publisher, push PushSender, siteURL string, logger *slog.Logger) (*Dispatcher, *LocalInvoker, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	carrier, err := NewCarrier(p, LocalTopicARN, siteURL, logger)
+	carrier, err := NewCarrier(p, push, LocalTopicARN, siteURL, logger)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -69,7 +69,7 @@ func newShop(t *testing.T) *shop {
 	}
 	s := &shop{db: db, outbox: notify.NewOutbox(nil), clock: &testClock{}}
 	var err error
-	s.dispatcher, s.invoker, err = notify.NewLocal(mysql.NewOrderStore(db), s.outbox, testSite, quiet)
+	s.dispatcher, s.invoker, err = notify.NewLocal(mysql.NewOrderStore(db), s.outbox, nil, testSite, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

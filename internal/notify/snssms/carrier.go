@@ -32,7 +32,7 @@ func CarrierFromEnv(ctx context.Context) (*notify.Carrier, error) {
 	}
 	logger := lambdainit.Logger(level)
 	slog.SetDefault(logger)
-	carrier, err := notify.NewCarrier(NewPublisher(awsCfg, logger), topic, os.Getenv("SITE_URL"), logger)
+	carrier, err := notify.NewCarrier(NewPublisher(awsCfg, logger), nil, topic, os.Getenv("SITE_URL"), logger)
 	if err != nil {
 		return nil, fmt.Errorf("config: SITE_URL: %w", err)
 	}
