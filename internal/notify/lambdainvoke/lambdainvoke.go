@@ -1,7 +1,8 @@
 // Package lambdainvoke hands placed orders to the notifycarrier function
-// with an asynchronous Lambda Invoke (notify.Invoker). It is the only
-// package that knows Lambda's API, so that placeorder alone links the
-// Lambda client; the local runner runs the hand-off in-process.
+// with an asynchronous Lambda Invoke (notify.Invoker), and the waves of
+// their offers with a synchronous one (notify.OfferSender). It is the
+// only package that knows Lambda's API, so that placeorder alone links
+// the Lambda client; the local runner runs both in-process.
 package lambdainvoke
 
 import (
