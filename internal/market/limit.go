@@ -84,6 +84,9 @@ type Limits struct {
 	// ShiftsPerCarrier bounds how often one carrier starts or ends
 	// a shift.
 	ShiftsPerCarrier Limit
+	// PushChangesPerCarrier bounds how often one carrier subscribes to
+	// push or unsubscribes.
+	PushChangesPerCarrier Limit
 	// SignInCodesPerClient and SignInCodesTotal bound the sign-in codes
 	// requested from one client address and by everyone together, over
 	// every phone; SignInChecksPerClient bounds the codes one client
