@@ -150,7 +150,6 @@ type result struct {
 	// EarlyBroadcast counts the orders broadcast before their last wave:
 	// nobody near was left to offer them to.
 	EarlyBroadcast int
-	Waves          int // waves with offers, in all
 	MaxHeld        int // the most orders one carrier held at once
 }
 
@@ -310,7 +309,6 @@ func (s *sim) wave(o *order, n int, t float64) {
 		s.broadcast(o, t)
 		return
 	}
-	s.res.Waves++
 	for _, offer := range w.Offers {
 		c := s.carriers[offer.CarrierID-1]
 		o.offered[c.id] = true
