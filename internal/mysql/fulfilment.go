@@ -379,14 +379,15 @@ const (
 	carrierOrderColumns = `o.id, o.delivery_id, o.status, o.carrier_id, o.delivery_area, o.item_count, o.total, o.currency,
     o.delivery_fee, o.delivery_km, o.pickup_lat, o.pickup_lng, o.created_at, o.accepted_at, o.delivered_at`
 	// The available orders are those visible to the carrier
-	// (market.OfferVisible). orders_available holds broadcast_at, so
-	// that placed orders still in their waves, which few carriers see,
-	// are passed over in the index; each of those costs one lookup of
-	// order_offers' unique key.
+	// (market.OfferVisible). orders_available holds broadcast_at, so the
+	// walk over the placed orders reads only the index, and each order
+	// still in its waves costs one lookup of order_offers' unique key.
+	// The count keeps it that way: an EXISTS (or IN) is turned into a
+	// semi-join that reads every offer the carrier was ever made.
 	availableOrders = `SELECT ` + carrierOrderColumns + ` FROM orders o
 WHERE o.status = 'placed' AND o.id > COALESCE((SELECT c.id FROM orders c WHERE c.delivery_id = ?), '')
   AND (o.broadcast_at IS NOT NULL
-    OR EXISTS (SELECT 1 FROM order_offers f WHERE f.order_id = o.id AND f.carrier_id = ?))
+    OR (SELECT COUNT(*) FROM order_offers f WHERE f.order_id = o.id AND f.carrier_id = ?) > 0)
 ORDER BY o.id LIMIT ?`
 	mineOrders = `SELECT ` + carrierOrderColumns + ` FROM orders o
 WHERE o.carrier_id = ? AND o.status IN ('accepted', 'picked_up')
