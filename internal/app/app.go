@@ -19,6 +19,7 @@ import (
 	"github.com/deliverymarket/delivery/internal/auth"
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
+	"github.com/deliverymarket/delivery/internal/notify"
 )
 
 // Deps are what the handlers need.
@@ -65,6 +66,9 @@ type Deps struct {
 	// Waves starts the next wave of an order a carrier released before
 	// it was broadcast; nil leaves it to the sweep.
 	Waves market.WaveTimer
+	// OfferSender sends each wave's offers (notifycarrier); placeorder
+	// offers orders in waves only with it and Waves (EnableWaves).
+	OfferSender notify.OfferSender
 }
 
 func (d Deps) api() apigw.Config {
