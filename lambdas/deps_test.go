@@ -21,7 +21,7 @@ var (
 	standIns = []string{
 		module + "/cmd", module + "/internal/localrun", module + "/internal/localgw", module + "/internal/locals3",
 		module + "/internal/embeddb", module + "/internal/demo", module + "/internal/lambdatest", module + "/internal/dbtest",
-		module + "/internal/faultproxy", module + "/internal/notify/snstest", module + "/internal/cli",
+		module + "/internal/faultproxy", module + "/internal/notify/snstest", module + "/internal/notify/pushlocal", module + "/internal/cli",
 		"github.com/johannesboyne/gofakes3", "github.com/dolthub/go-mysql-server", "go.etcd.io/bbolt",
 		"testing", "net/http/httptest",
 	}
@@ -31,9 +31,13 @@ var (
 	// routeClient measures delivery routes: only the functions that quote
 	// a delivery (priceorder, placeorder) call Amazon Location.
 	routeClient = []string{"github.com/aws/aws-sdk-go-v2/service/location", module + "/internal/awsroute"}
+	// pushClient sends Web Push: notifycarrier alone.
+	pushClient = []string{"github.com/SherClockHolmes/webpush-go", module + "/internal/notify/webpush"}
 	// database is what a function in the VPC reaches its database with.
+	// Secrets Manager is not in it: notifycarrier reads its VAPID key
+	// there.
 	database = []string{
-		"github.com/aws/aws-sdk-go-v2/service/secretsmanager", module + "/internal/awssecrets", module + "/internal/lambdaenv",
+		module + "/internal/awssecrets", module + "/internal/lambdaenv",
 		module + "/internal/mysql", "github.com/go-sql-driver/mysql", "github.com/jmoiron/sqlx", module + "/internal/app",
 	}
 	schema = []string{module + "/internal/admin", module + "/migrations", "github.com/pressly/goose"}
@@ -42,16 +46,16 @@ var (
 // forbidden lists, per function, what it must not link besides the
 // stand-ins: the clients of the AWS services it does not call.
 var forbidden = map[string][][]string{
-	"listproducts":   {s3Client, lambdaClient, snsClient, routeClient, schema},
-	"priceorder":     {s3Client, lambdaClient, snsClient, schema},
-	"updateproduct":  {lambdaClient, snsClient, routeClient, schema},
-	"placeorder":     {s3Client, snsClient, schema},
+	"listproducts":   {s3Client, lambdaClient, snsClient, routeClient, schema, pushClient},
+	"priceorder":     {s3Client, lambdaClient, snsClient, schema, pushClient},
+	"updateproduct":  {lambdaClient, snsClient, routeClient, schema, pushClient},
+	"placeorder":     {s3Client, snsClient, schema, pushClient},
 	"notifycarrier":  {s3Client, lambdaClient, routeClient, database, schema},
-	"authorizer":     {s3Client, lambdaClient, snsClient, routeClient, schema},
-	"signin":         {s3Client, lambdaClient, routeClient, schema},
-	"fulfilment":     {s3Client, lambdaClient, routeClient, schema},
-	"migrate":        {s3Client, lambdaClient, routeClient},
-	"imageprocessor": {lambdaClient, snsClient, routeClient, schema},
+	"authorizer":     {s3Client, lambdaClient, snsClient, routeClient, schema, pushClient},
+	"signin":         {s3Client, lambdaClient, routeClient, schema, pushClient},
+	"fulfilment":     {s3Client, lambdaClient, routeClient, schema, pushClient},
+	"migrate":        {s3Client, lambdaClient, routeClient, pushClient},
+	"imageprocessor": {lambdaClient, snsClient, routeClient, schema, pushClient},
 }
 
 // TestFunctionsLinkOnlyWhatTheyUse reads each function's dependencies as

@@ -1,8 +1,11 @@
-// Command notifycarrier is the Lambda, outside the VPC, that placeorder
-// invokes asynchronously for each new order and each repeated offer: it
-// publishes one SMS, composed from the order event alone and ending with the
-// claim link on the storefront (SITE_URL), to the carriers' SNS topic
-// (SMS_TOPIC_ARN). Its logic lives in internal/notify.
+// Command notifycarrier is the Lambda, outside the VPC, that tells
+// carriers about orders. placeorder invokes it asynchronously with an
+// order to broadcast, published as one SMS to the carriers' SNS topic
+// (SMS_TOPIC_ARN), and synchronously with each wave of an order's
+// offers, sent to each carrier by Web Push (VAPID_PRIVATE_KEY_SECRET_ARN)
+// or by SMS to their phone. Every message is composed from the event
+// alone and links to the storefront (SITE_URL). Its logic lives in
+// internal/notify.
 package main
 
 import (
@@ -12,12 +15,13 @@ import (
 
 	"github.com/deliverymarket/delivery/internal/lambdainit"
 	"github.com/deliverymarket/delivery/internal/notify/snssms"
+	"github.com/deliverymarket/delivery/internal/notify/webpush"
 )
 
 func main() {
-	carrier, err := snssms.CarrierFromEnv(context.Background())
+	carrier, err := snssms.CarrierFromEnv(context.Background(), webpush.Configure)
 	if err != nil {
 		lambdainit.Failed("notifycarrier", err)
 	}
-	lambda.Start(carrier.Handle)
+	lambda.Start(carrier.HandleEvent)
 }

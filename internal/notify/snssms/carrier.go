@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/deliverymarket/delivery/internal/lambdainit"
@@ -16,8 +17,10 @@ import (
 // outside the VPC and needs no database, so it starts from here rather
 // than internal/lambdaenv: LOG_LEVEL, SMS_TOPIC_ARN, and SITE_URL, the
 // storefront's public address that the SMS links to (refused at start if
-// no SMS could hold the whole link).
-func CarrierFromEnv(ctx context.Context) (*notify.Carrier, error) {
+// no SMS could hold the whole link). push builds the push sender from the
+// AWS configuration (webpush.Configure; nil: every offer by SMS); it is
+// passed in so that the functions that send SMS alone do not link it.
+func CarrierFromEnv(ctx context.Context, push func(context.Context, aws.Config, *slog.Logger) (notify.PushSender, error)) (*notify.Carrier, error) {
 	topic, err := ReadTopic(os.Getenv)
 	if err != nil {
 		return nil, err
@@ -32,7 +35,11 @@ func CarrierFromEnv(ctx context.Context) (*notify.Carrier, error) {
 	}
 	logger := lambdainit.Logger(level)
 	slog.SetDefault(logger)
-	carrier, err := notify.NewCarrier(NewPublisher(awsCfg, logger), nil, topic, os.Getenv("SITE_URL"), logger)
+	pusher, err := push(ctx, awsCfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	carrier, err := notify.NewCarrier(NewPublisher(awsCfg, logger), pusher, topic, os.Getenv("SITE_URL"), logger)
 	if err != nil {
 		return nil, fmt.Errorf("config: SITE_URL: %w", err)
 	}
