@@ -82,9 +82,10 @@ var FunctionGrants = map[string]map[string][]Privilege{
 		"rate_limits":       readWrite,
 		"delivery_areas":    read,
 		// Dispatch reads the on-shift carriers nearest a pickup and
-		// whether push reaches them; the sweep forgets ended shifts.
+		// whether push reaches them, and forgets a subscription the push
+		// service said is gone; the sweep forgets ended shifts.
 		"carrier_shifts":             {Select, Delete},
-		"carrier_push_subscriptions": read,
+		"carrier_push_subscriptions": {Select, Delete},
 		// Each order's offers: its broadcast as it is placed, each wave's
 		// offers and what became of them.
 		"order_offers": {Select, Insert, Update},
@@ -101,8 +102,10 @@ var FunctionGrants = map[string]map[string][]Privilege{
 		"companies":     {Select, Update},
 		"carriers":      {Select, Update},
 		"rate_limits":   readWrite,
-		// The carriers' shifts and positions.
-		"carrier_shifts": readWrite,
+		// The carriers' shifts and positions, and their phones' push
+		// subscriptions.
+		"carrier_shifts":             readWrite,
+		"carrier_push_subscriptions": readWrite,
 		// Who was offered an order may see and claim it; a claim is
 		// recorded on the claimer's offer.
 		"order_offers": {Select, Update},
