@@ -123,6 +123,14 @@ func (d *Dispatcher) RunWave(ctx context.Context, orderID string, wave int) erro
 		return nil
 	}
 	if plan.Broadcast {
+		if n := o.Notification; n != nil && n.Attempts > 0 {
+			// The topic has the order already: its hand-off came due
+			// (BroadcastBy) before waves held up by lost timers ended,
+			// and the sweep retries it if need be. A second would text
+			// every carrier twice.
+			d.log.InfoContext(ctx, "notify: broadcast, handed off before", "orderId", orderID, "wave", wave)
+			return nil
+		}
 		d.log.InfoContext(ctx, "notify: broadcast", "orderId", orderID, "wave", wave)
 		d.attempt(ctx, o, 1)
 		return nil

@@ -439,6 +439,25 @@ func TestNobodyNearbyBroadcastsAtOnce(t *testing.T) {
 	}
 }
 
+// TestBroadcastAfterTheSafetyNet: an order whose topic hand-off came due
+// before its waves ended (their timers lost) is broadcast without a
+// second SMS to every carrier.
+func TestBroadcastAfterTheSafetyNet(t *testing.T) {
+	t.Parallel()
+	k := newWavesKit(t, waveSettings(1, 1), nearbyCarriers(3))
+	k.run(t, 1)
+	if err := mysql.NewOrderStore(k.db).MarkHandedOff(context.Background(), k.orderID, 1, k.start, k.start.Add(notify.ConfirmTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	k.run(t, 2)
+	if got := k.offers.get(k.orderID).state; !got.Broadcast {
+		t.Errorf("state = %+v, want broadcast", got)
+	}
+	if len(k.invoker.events) != 0 {
+		t.Errorf("handed off again: %+v", k.invoker.events)
+	}
+}
+
 // TestStaleWavesIgnored: a wave already run, one out of turn, and one of
 // an order no longer placed, or of no order, change nothing and send
 // nothing.
