@@ -138,6 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		DB: db, Currency: apiEnv.Currency, AllowedOrigins: apiEnv.AllowedOrigins,
 		Logger: logger, Keyring: keyring, SMSConsole: stdout, SiteURL: base, S3File: photosFile, Limits: apiEnv.Limits,
 		Delivery:   apiEnv.Delivery,
+		Dispatch:   apiEnv.Dispatch,
 		HideOutbox: hideOutbox,
 	})
 	if errors.Is(err, locals3.ErrLocked) {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deliverymarket/delivery/internal/demo"
 	"github.com/deliverymarket/delivery/internal/market"
@@ -100,6 +101,17 @@ func TestRunLogsHoldNoOrderID(t *testing.T) {
 	}
 	call(t, http.MethodGet, base+"/api/orders/"+order.OrderID, "", "")
 	call(t, http.MethodGet, base+"/api/orders/"+order.OrderID+"/nothing", "", "")
+	// With no carrier on shift, the order's first wave is its broadcast,
+	// run by the runner's timer just after the order is placed: the
+	// cancel waits for it, or there would be no SMS to print.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, _, sms := call(t, http.MethodGet, base+"/_local/sms", "", ""); strings.Contains(string(sms), order.OrderID) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no carriers' SMS 30s after the order was placed")
+		}
+	}
 	call(t, http.MethodPost, base+"/api/orders/"+order.OrderID+"/cancel", "application/json", "")
 	if err := stop(); err != nil {
 		t.Fatal(err)

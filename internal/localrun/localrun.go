@@ -3,7 +3,9 @@
 // Policy CloudFront adds), the API at /api through the local API Gateway
 // and the authorizer, the SMS outbox at /_local/sms (the carriers' order
 // SMS and the texts to single phones: sign-in codes, cancel notices;
-// unless Config.HideOutbox), and the product photos: an in-process S3 at
+// unless Config.HideOutbox), the push services' stand-in at /_local/push
+// (the carriers' Web Push offers; also unless HideOutbox), each order's
+// waves timed in the process, and the product photos: an in-process S3 at
 // /s3/ that the console uploads to and that answers only what its own
 // credentials sign (in memory, or in a file that outlives the process),
 // the image processor run on its events, and the photos at /images/
@@ -14,6 +16,9 @@ package localrun
 
 import (
 	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
@@ -32,6 +37,8 @@ import (
 	"github.com/deliverymarket/delivery/internal/market"
 	"github.com/deliverymarket/delivery/internal/mysql"
 	"github.com/deliverymarket/delivery/internal/notify"
+	"github.com/deliverymarket/delivery/internal/notify/pushlocal"
+	"github.com/deliverymarket/delivery/internal/notify/webpush"
 	"github.com/deliverymarket/delivery/site"
 )
 
@@ -62,6 +69,10 @@ type Config struct {
 	// (app.ReadDeliveryRules); without a Zone, the defaults. Every route
 	// is the straight-line estimate: Amazon Location runs only on AWS.
 	Delivery market.DeliveryRules
+	// Dispatch is how placed orders are offered to the carriers, as on
+	// AWS (app.ReadDispatchSettings): in waves, each timed in this
+	// process, or broadcast; the zero settings broadcast every order.
+	Dispatch market.DispatchSettings
 	// S3File, when set, is the bolt file the photos' S3 keeps its objects
 	// in, so that photos uploaded to a database that persists outlive the
 	// process (locals3.Config.File: one process at a time); in memory when
@@ -76,11 +87,14 @@ const DefaultSiteURL = "http://localhost:8080"
 type Marketplace struct {
 	Handler http.Handler
 	Outbox  *notify.Outbox
+	// Push is the push services' stand-in: every Web Push of an offer.
+	Push *pushlocal.Service
 	// S3 is the photos' S3, with UploadsBucket and ImagesBucket.
 	S3         *locals3.Server
 	db         *sqlx.DB
 	dispatcher *notify.Dispatcher
 	invoker    *notify.LocalInvoker
+	waves      *notify.LocalTimer
 	photos     *photoStack
 }
 
@@ -124,10 +138,26 @@ func New(cfg Config) (_ *Marketplace, err error) {
 	if siteURL == "" {
 		siteURL = DefaultSiteURL
 	}
-	dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(cfg.DB), texts, nil, siteURL, logger)
+	// Web Push goes to a stand-in of the push services, which lists what
+	// it receives, signed with a VAPID key of this process's own.
+	pushes := pushlocal.New()
+	vapid, err := newVAPIDKey()
 	if err != nil {
 		return nil, err
 	}
+	pusher, err := webpush.NewSender(vapid, localVAPIDSubject, pushes.Client())
+	if err != nil {
+		return nil, err
+	}
+	dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(cfg.DB), texts, pusher, siteURL, logger)
+	if err != nil {
+		return nil, err
+	}
+	// Each wave is timed in-process and sent by the in-process
+	// notifycarrier, as placeorder invokes it on AWS.
+	waves := notify.NewLocalTimer(dispatcher.RunWave, logger)
+	deps.Dispatch, deps.Waves, deps.OfferSender = cfg.Dispatch, waves, invoker.Carrier()
+	deps = app.EnableWaves(deps, dispatcher)
 	deps.Notifier = dispatcher
 	deps.Texts = texts
 
@@ -155,11 +185,27 @@ func New(cfg Config) (_ *Marketplace, err error) {
 	mux.Handle("/api/", gateway)
 	if !cfg.HideOutbox {
 		mux.Handle("/_local/sms", outbox)
+		mux.Handle("/_local/push", pushes)
 	}
 	mux.Handle(S3Path, http.StripPrefix(strings.TrimSuffix(S3Path, "/"), photos.s3))
 	mux.HandleFunc(market.ImagePathPrefix, photos.serveImage)
 	mux.Handle("/", withCSP(http.FileServerFS(site.Files)))
-	return &Marketplace{Handler: mux, Outbox: outbox, S3: photos.s3, db: cfg.DB, dispatcher: dispatcher, invoker: invoker, photos: photos}, nil
+	return &Marketplace{Handler: mux, Outbox: outbox, Push: pushes, S3: photos.s3, db: cfg.DB, dispatcher: dispatcher, invoker: invoker, waves: waves, photos: photos}, nil
+}
+
+// localVAPIDSubject is the contact the runner's pushes name; the stand-in
+// never contacts anyone.
+const localVAPIDSubject = "mailto:carriers@localhost"
+
+// newVAPIDKey returns a fresh VAPID private key, as webpush.NewSender
+// takes it: a runner's pushes need no key that outlives it, since its
+// push service is a stand-in that checks none.
+func newVAPIDKey() (string, error) {
+	key, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(key.Bytes()), nil
 }
 
 // withCSP sends the site's Content-Security-Policy with every file, as
@@ -188,16 +234,20 @@ func (m *Marketplace) RunSweeps(ctx context.Context, interval time.Duration) {
 	notify.RunSweeps(ctx, m.dispatcher, interval)
 }
 
-// Wait returns when every in-process hand-off has finished: the carrier
-// notifications and the photos' events.
+// Wait returns when every in-process hand-off has finished: the waves
+// due so far, the carrier notifications and the photos' events.
 func (m *Marketplace) Wait() {
+	m.waves.Wait()
 	m.invoker.Wait()
 	m.photos.events.Wait()
 }
 
-// Close waits for the hand-offs (Wait), then closes the photos' S3,
-// letting go of its file. Call it once Handler serves no more requests.
+// Close cancels the waves not yet due (the sweep starts them when a
+// runner starts on the same database again), waits for the hand-offs
+// (Wait), then closes the photos' S3, letting go of its file. Call it
+// once Handler serves no more requests.
 func (m *Marketplace) Close() error {
+	m.waves.Stop()
 	m.Wait()
 	return m.photos.s3.Close()
 }
