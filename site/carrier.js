@@ -320,7 +320,7 @@ async function send(w) {
   if (Date.now() - w.fix.timestamp > 120000) return;
   const c = w.fix.coords;
   try {
-    const s = await call("/location", "POST", { ...point(c), accuracy: Math.round(c.accuracy) });
+    const s = await call("/location", "POST", { ...point(c), accuracy: c.accuracy || undefined });
     if (watch !== w) return;
     put($("where"), "Your position is shared.");
     showShift(s);
