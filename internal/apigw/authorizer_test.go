@@ -185,6 +185,7 @@ var (
 		stage + "/POST/api/carrier/orders/*/deliver", stage + "/POST/api/carrier/orders/*/release",
 		stage + "/DELETE/api/carrier/session",
 		stage + "/GET/api/carrier/shift", stage + "/POST/api/carrier/shift", stage + "/POST/api/carrier/location",
+		stage + "/GET/api/carrier/push-subscription", stage + "/POST/api/carrier/push-subscription", stage + "/DELETE/api/carrier/push-subscription",
 	}
 )
 

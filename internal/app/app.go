@@ -66,6 +66,10 @@ type Deps struct {
 	// Waves starts the next wave of an order a carrier released before
 	// it was broadcast; nil leaves it to the sweep.
 	Waves market.WaveTimer
+	// VAPIDPublicKey returns the key carriers' phones subscribe to push
+	// with (VAPID_PUBLIC_KEY_SECRET_ARN on AWS); nil answers 503 on the
+	// push-subscription routes, and offers go by SMS.
+	VAPIDPublicKey func(context.Context) (string, error)
 	// OfferSender sends each wave's offers (notifycarrier); placeorder
 	// offers orders in waves only with it and Waves (EnableWaves).
 	OfferSender notify.OfferSender

@@ -175,6 +175,11 @@ func newKey(prefix string) string {
 	return prefix + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatInt(keySeq.Add(1), 10)
 }
 
+// pushSubscriptionBody is a phone's push subscription, as the browser's
+// PushSubscription.toJSON() gives it (the RFC 8291 example's keys).
+const pushSubscriptionBody = `{"endpoint":"https://fcm.googleapis.com/fcm/send/fault","expirationTime":null,` +
+	`"keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}`
+
 const orderBody = `{"items":[{"productId":1,"quantity":2},{"productId":9,"quantity":1}],
   "customer":{"name":"Ana Silva","phone":"+351912345678","address":"Rua Augusta 10, Lisboa"}}`
 
@@ -235,6 +240,9 @@ func (r *faultRig) everyRoute(t *testing.T, companyToken, carrierToken string) m
 		"GET /api/carrier/shift":                        {path: "/api/carrier/shift", token: carrierToken},
 		"POST /api/carrier/shift":                       {path: "/api/carrier/shift", token: carrierToken, body: `{"onShift":true}`},
 		"POST /api/carrier/location":                    {path: "/api/carrier/location", token: carrierToken, body: `{"lat":38.7105,"lng":-9.1365,"accuracy":12}`},
+		"GET /api/carrier/push-subscription":            {path: "/api/carrier/push-subscription", token: carrierToken},
+		"POST /api/carrier/push-subscription":           {path: "/api/carrier/push-subscription", token: carrierToken, body: pushSubscriptionBody},
+		"DELETE /api/carrier/push-subscription":         {path: "/api/carrier/push-subscription", token: carrierToken},
 		"GET /api/company/profile":                      {path: "/api/company/profile", token: companyToken},
 		"PUT /api/company/profile":                      {path: "/api/company/profile", token: companyToken, body: `{"address":"Rua do Sol 14, 1200-001 Lisboa","phone":"+351210000001","version":1}`},
 		"GET /api/company/orders":                       {path: "/api/company/orders", token: companyToken},

@@ -65,6 +65,7 @@ func newFuzzWorld(signer apigw.Signer, logger *slog.Logger) fuzzWorld {
 	f := apigw.Fulfilment{Service: service, Profiles: profiles}
 	fulfilment := f.Endpoints()
 	maps.Copy(fulfilment, apigw.CarrierShift{Shifts: market.Shifts{Store: newFuzzShifts()}}.Endpoints())
+	maps.Copy(fulfilment, apigw.CarrierPush{Push: market.PushSubscriptions{Store: newFuzzPush(), PublicKey: fuzzVAPIDKey}}.Endpoints())
 	// MinAnswer stays 0: the deployed floor would make each sign-in
 	// iteration take 400 ms.
 	carriers := market.SignIn{Kind: market.SignInCarrier, Store: signIns, Texts: texts, Log: logger}
@@ -318,7 +319,7 @@ func fuzzGatewaySeeds(table api.Table) []fuzzGatewaySeed {
 		switch {
 		case strings.HasPrefix(r.Path, "/api/carrier/orders"):
 			s.param, s.principal = delivery, 3
-		case r.Path == "/api/carrier/shift" || r.Path == "/api/carrier/location":
+		case r.Path == "/api/carrier/shift" || r.Path == "/api/carrier/location" || r.Path == "/api/carrier/push-subscription":
 			s.principal = 3
 		case strings.HasPrefix(r.Path, "/api/company/orders"):
 			s.param, s.principal = delivery, 1
@@ -358,6 +359,8 @@ func fuzzGatewaySeeds(table api.Table) []fuzzGatewaySeed {
 			s.body = `{"onShift":true}`
 		case "POST /api/carrier/location":
 			s.body = `{"lat":38.7105,"lng":-9.1365,"accuracy":14.5}`
+		case "POST /api/carrier/push-subscription":
+			s.body = fuzzPushSubscription
 		case "GET /api/carrier/orders", "GET /api/company/orders":
 			s.query = "limit=1"
 		case "POST /api/carrier/session/code":

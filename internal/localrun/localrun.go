@@ -149,6 +149,11 @@ func New(cfg Config) (_ *Marketplace, err error) {
 	if err != nil {
 		return nil, err
 	}
+	vapidPublic, err := webpush.PublicKey(vapid)
+	if err != nil {
+		return nil, err
+	}
+	deps.VAPIDPublicKey = func(context.Context) (string, error) { return vapidPublic, nil }
 	dispatcher, invoker, err := notify.NewLocal(mysql.NewOrderStore(cfg.DB), texts, pusher, siteURL, logger)
 	if err != nil {
 		return nil, err
