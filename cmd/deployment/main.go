@@ -4,6 +4,7 @@
 // does not link the SDK's configuration and the clients these use.
 //
 //	go run ./cmd/deployment signing-key -private-secret ARN -public-secret ARN [-rotate]
+//	go run ./cmd/deployment vapid-key -private-secret ARN -public-secret ARN [-rotate]
 //	go run ./cmd/deployment token -company ID -key-secret ARN -issuer ISS -audience AUD [-ttl 24h]
 //	go run ./cmd/deployment seed-photos -dsn DSN -uploads-bucket NAME -images-bucket NAME
 package main
@@ -22,6 +23,7 @@ import (
 // commands are the program's; it runs one of them.
 var commands = []cli.Command{
 	{Name: "signing-key", Summary: "make sure the deployment's company-token key pair exists in its two secrets (-rotate replaces it)", Run: signingKeyCommand},
+	{Name: "vapid-key", Summary: "make sure the deployment's Web Push (VAPID) key pair exists in its two secrets (-rotate replaces it)", Run: vapidKeyCommand},
 	{Name: "token", Summary: "print a company or carrier token signed with the deployment's private key (-key-secret)", Run: tokenCommand},
 	{Name: "seed-photos", Summary: "draw the demo products' photos into the photo buckets and give them to the products of a database (-dsn)", Run: seedPhotosCommand},
 }

@@ -18,10 +18,12 @@ func TestCommandLine(t *testing.T) {
 		wantCode   int
 		wantStderr []string
 	}{
-		{"no command", nil, 2, []string{"name a command", "signing-key", "token", "seed-photos"}},
-		{"unknown command", []string{"deploy"}, 2, []string{`unknown command "deploy"`, "signing-key, token, seed-photos"}},
-		{"help", []string{"-h"}, 0, []string{"signing-key ", "token ", "seed-photos "}},
+		{"no command", nil, 2, []string{"name a command", "signing-key", "vapid-key", "token", "seed-photos"}},
+		{"unknown command", []string{"deploy"}, 2, []string{`unknown command "deploy"`, "signing-key, vapid-key, token, seed-photos"}},
+		{"help", []string{"-h"}, 0, []string{"signing-key ", "vapid-key ", "token ", "seed-photos "}},
 		{"signing-key without secrets", []string{"signing-key"}, 2, []string{"-private-secret and -public-secret are required"}},
+		{"vapid-key without secrets", []string{"vapid-key", "-private-secret", "arn:x"}, 2, []string{"vapid-key: -private-secret and -public-secret are required"}},
+		{"vapid-key with a stray argument", []string{"vapid-key", "now"}, 2, []string{`unexpected argument "now"`}},
 		{"token without the key", []string{"token", "-company", "1"}, 2, []string{"-key-secret, -issuer and -audience are required"}},
 		{"token with a stray argument", []string{"token", "-company", "1", "now"}, 2, []string{`unexpected argument "now"`}},
 		{"seed-photos without buckets", []string{"seed-photos", "-dsn", "root@tcp(127.0.0.1:1)/none", "-uploads-bucket", "", "-images-bucket", ""}, 2, []string{"required"}},
