@@ -28,6 +28,9 @@ var (
 	s3Client     = []string{"github.com/aws/aws-sdk-go-v2/service/s3", module + "/internal/s3store"}
 	lambdaClient = []string{"github.com/aws/aws-sdk-go-v2/service/lambda", module + "/internal/notify/lambdainvoke"}
 	snsClient    = []string{"github.com/aws/aws-sdk-go-v2/service/sns", module + "/internal/notify/snssms"}
+	// sqsClient times the waves of offers: placeorder runs them, and
+	// fulfilment restarts them when a carrier releases an order.
+	sqsClient = []string{"github.com/aws/aws-sdk-go-v2/service/sqs", module + "/internal/notify/sqstimer"}
 	// routeClient measures delivery routes: only the functions that quote
 	// a delivery (priceorder, placeorder) call Amazon Location.
 	routeClient = []string{"github.com/aws/aws-sdk-go-v2/service/location", module + "/internal/awsroute"}
@@ -46,16 +49,16 @@ var (
 // forbidden lists, per function, what it must not link besides the
 // stand-ins: the clients of the AWS services it does not call.
 var forbidden = map[string][][]string{
-	"listproducts":   {s3Client, lambdaClient, snsClient, routeClient, schema, pushClient},
-	"priceorder":     {s3Client, lambdaClient, snsClient, schema, pushClient},
-	"updateproduct":  {lambdaClient, snsClient, routeClient, schema, pushClient},
+	"listproducts":   {s3Client, lambdaClient, snsClient, sqsClient, routeClient, schema, pushClient},
+	"priceorder":     {s3Client, lambdaClient, snsClient, sqsClient, schema, pushClient},
+	"updateproduct":  {lambdaClient, snsClient, sqsClient, routeClient, schema, pushClient},
 	"placeorder":     {s3Client, snsClient, schema, pushClient},
-	"notifycarrier":  {s3Client, lambdaClient, routeClient, database, schema},
-	"authorizer":     {s3Client, lambdaClient, snsClient, routeClient, schema, pushClient},
-	"signin":         {s3Client, lambdaClient, routeClient, schema, pushClient},
+	"notifycarrier":  {s3Client, lambdaClient, sqsClient, routeClient, database, schema},
+	"authorizer":     {s3Client, lambdaClient, snsClient, sqsClient, routeClient, schema, pushClient},
+	"signin":         {s3Client, lambdaClient, sqsClient, routeClient, schema, pushClient},
 	"fulfilment":     {s3Client, lambdaClient, routeClient, schema, pushClient},
-	"migrate":        {s3Client, lambdaClient, routeClient, pushClient},
-	"imageprocessor": {lambdaClient, snsClient, routeClient, schema, pushClient},
+	"migrate":        {s3Client, lambdaClient, sqsClient, routeClient, pushClient},
+	"imageprocessor": {lambdaClient, snsClient, sqsClient, routeClient, schema, pushClient},
 }
 
 // TestFunctionsLinkOnlyWhatTheyUse reads each function's dependencies as

@@ -154,3 +154,21 @@ func (f *Function) Signer(getenv func(string) string) (apigw.Signer, error) {
 		return awssecrets.SigningKeyring(ctx, secret, signing.Issuer, signing.Audience)
 	}), nil
 }
+
+// VAPIDPublicKey returns what the push-subscription routes hand the
+// carrier page to subscribe with: the VAPID public key in the secret
+// VAPID_PUBLIC_KEY_SECRET_ARN names (through getenv), read on first use
+// and kept for the container's life (until then, or while the secret is
+// still empty, the routes answer 503). nil without the variable: push is
+// off.
+func (f *Function) VAPIDPublicKey(getenv func(string) string) func(context.Context) (string, error) {
+	arn := strings.TrimSpace(getenv("VAPID_PUBLIC_KEY_SECRET_ARN"))
+	if arn == "" {
+		return nil
+	}
+	secret := awssecrets.NewSecret(f.secrets, arn)
+	return func(ctx context.Context) (string, error) {
+		key, err := secret.Value(ctx)
+		return strings.TrimSpace(key), err
+	}
+}

@@ -171,3 +171,29 @@ func TestSigner(t *testing.T) {
 		t.Errorf("Signer = %v, want one", err)
 	}
 }
+
+// The push-subscription routes get the VAPID public key only when the
+// environment names its secret; nothing is read before a carrier asks.
+func TestVAPIDPublicKey(t *testing.T) {
+	setDBEnv(t)
+	fn, err := lambdaenv.Load(context.Background())
+	if err != nil {
+		t.Fatalf("Load() = %v", err)
+	}
+	defer fn.Deps.DB.Close()
+	for _, tt := range []struct {
+		name, arn string
+		want      bool
+	}{
+		{"unset", "", false},
+		{"blank", "  ", false},
+		{"a secret", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod/vapid-public-key-StUvWx", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := fn.VAPIDPublicKey(env(map[string]string{"VAPID_PUBLIC_KEY_SECRET_ARN": tt.arn}))
+			if (got != nil) != tt.want {
+				t.Errorf("VAPIDPublicKey(%q) != nil is %v, want %v", tt.arn, got != nil, tt.want)
+			}
+		})
+	}
+}
