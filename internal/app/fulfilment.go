@@ -33,6 +33,7 @@ func carrierPush(d Deps) apigw.CarrierPush {
 
 func fulfilmentService(d Deps) market.Fulfilment {
 	return market.Fulfilment{
-		Store: mysql.NewFulfilmentStore(d.DB), Texts: d.Texts, Log: d.Logger, Limits: d.Limits, Limiter: d.limiter(), Waves: d.Waves,
+		Store: mysql.NewFulfilmentStore(d.DB), Texts: d.Texts, Log: d.Logger, Limits: d.Limits, Limiter: d.limiter(),
+		Waves: d.Waves, Dispatch: d.Dispatch,
 	}
 }

@@ -134,8 +134,9 @@ type Fulfilment struct {
 	Limiter *RateLimiter
 	// Waves starts the next wave of a released order that was never
 	// broadcast; nil starts none, and the sweep starts it TimerGrace
-	// later.
-	Waves WaveTimer
+	// later. Dispatch says when such an order is broadcast at the latest.
+	Waves    WaveTimer
+	Dispatch DispatchSettings
 }
 
 func (f Fulfilment) now() time.Time {
@@ -161,6 +162,7 @@ func (f Fulfilment) CarrierMove(ctx context.Context, carrier int64, deliveryID s
 	}
 	moved, err := f.Store.Move(ctx, Move{
 		DeliveryID: deliveryID, Action: action, Actor: Actor{Kind: ActorCarrier, ID: carrier}, At: f.at(), Limits: f.Limits,
+		Dispatch: f.Dispatch,
 	})
 	if err != nil {
 		return CarrierOrder{}, err
@@ -318,7 +320,7 @@ func (f Fulfilment) ReleaseCarrierOrders(ctx context.Context, carrier int64) (Ha
 			}
 			moved, err := f.Store.Move(ctx, Move{
 				DeliveryID: o.DeliveryID, Action: ActionRelease, Actor: Actor{Kind: ActorSystem}, Holder: carrier, At: f.at(),
-				Limits: f.Limits,
+				Limits: f.Limits, Dispatch: f.Dispatch,
 			})
 			switch {
 			case err == nil:

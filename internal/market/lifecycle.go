@@ -184,6 +184,10 @@ type Move struct {
 	// for a claim, the orders the carrier may hold (CheckCarrierLoad); for
 	// a release, how often the order is offered (NextOffer).
 	Limits Limits
+	// Dispatch says, for the release of an order never broadcast, when
+	// it is broadcast at the latest (BroadcastBy) now that its waves
+	// start again.
+	Dispatch DispatchSettings
 }
 
 // CountsRelease reports whether the move is a release the carrier is

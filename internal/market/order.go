@@ -323,8 +323,9 @@ type DispatchStart struct {
 	// BroadcastAt is when the order went to every carrier: when it was
 	// placed, or nil while it goes in waves.
 	BroadcastAt *time.Time
-	// NextWaveAt is when the sweep starts wave 1 if the request that
-	// placed the order did not; nil when it is broadcast.
+	// NextWaveAt is when wave 1 is due: at once, the request that
+	// placed the order schedules it, and the sweep starts it TimerGrace
+	// later if that request did not; nil when it is broadcast.
 	NextWaveAt *time.Time
 	// NotifyAt is when the carriers' topic is due to be told of it.
 	NotifyAt time.Time
@@ -333,12 +334,11 @@ type DispatchStart struct {
 	OfferAgainAt *time.Time
 }
 
-// DispatchStart decides how the order starts being offered. In waves the
-// request that places it schedules wave 1 at once; TimerGrace later the
-// sweep starts it itself, and the topic hand-off waits until the order
-// is broadcast at the latest (BroadcastBy), as its own safety net, since
-// the last wave normally hands it off earlier. Otherwise it is broadcast
-// as it is placed, and handed off after HandOffGrace as before waves.
+// DispatchStart decides how the order starts being offered. In waves,
+// wave 1 is due at once, and the topic hand-off waits until the order is
+// broadcast at the latest (BroadcastBy), as its own safety net, since the
+// last wave normally hands it off earlier. Otherwise it is broadcast as
+// it is placed, and handed off after HandOffGrace as before waves.
 func (o NewOrder) DispatchStart() DispatchStart {
 	var pickup *Location
 	if o.Delivery != nil {
@@ -346,7 +346,7 @@ func (o NewOrder) DispatchStart() DispatchStart {
 	}
 	if o.Dispatch.UsesWaves(pickup) {
 		return DispatchStart{
-			NextWaveAt: ptr(o.CreatedAt.Add(TimerGrace)),
+			NextWaveAt: ptr(o.CreatedAt),
 			NotifyAt:   o.Dispatch.BroadcastBy(o.CreatedAt),
 		}
 	}

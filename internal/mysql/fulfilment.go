@@ -35,8 +35,10 @@ func NewFulfilmentStore(db *sqlx.DB) *FulfilmentStore { return &FulfilmentStore{
 //
 // A claim needs the order visible to the carrier (market.OfferVisible):
 // broadcast, or offered to them in a wave. A release of an order never
-// broadcast sends it back to its waves: the releaser's store schedules the
-// next one at once, and dispatch_next_at is the sweep's safety net.
+// broadcast sends it back to its waves: its next wave is due at once
+// (market.Fulfilment schedules it, and dispatch_next_at is the sweep's
+// safety net), and the topic's own safety net moves on to when the order
+// is broadcast at the latest counted from the release.
 const (
 	claimOrder = `UPDATE orders SET status = 'accepted', carrier_id = ?, accepted_at = ?, offer_due_at = NULL,
     dispatch_next_at = NULL, updated_at = ?
@@ -47,7 +49,7 @@ WHERE id = ? AND status = 'placed'
 	releaseOrder = `UPDATE orders SET status = 'placed', carrier_id = NULL, accepted_at = NULL, offer_due_at = ?, updated_at = ?
 WHERE id = ? AND status = 'accepted' AND carrier_id = ? AND broadcast_at IS NOT NULL`
 	releaseToWaves = `UPDATE orders SET status = 'placed', carrier_id = NULL, accepted_at = NULL, offer_due_at = NULL,
-    dispatch_next_at = ?, updated_at = ?
+    dispatch_next_at = ?, notify_next_at = ?, updated_at = ?
 WHERE id = ? AND status = 'accepted' AND carrier_id = ? AND broadcast_at IS NULL`
 	pickUpOrder = `UPDATE orders SET status = 'picked_up', picked_up_at = ?, updated_at = ?
 WHERE id = ? AND status = 'accepted' AND carrier_id = ?
@@ -242,7 +244,7 @@ func (s *FulfilmentStore) update(ctx context.Context, tx *sqlx.Tx, row movedRow,
 	case m.Action == market.ActionRelease && !row.Broadcast:
 		// Broadcast is set once and never cleared, so the value read
 		// above still holds; the WHERE clause checks it all the same.
-		res, err = tx.ExecContext(ctx, releaseToWaves, at.Add(market.TimerGrace), at, id, m.HeldBy())
+		res, err = tx.ExecContext(ctx, releaseToWaves, at, m.Dispatch.BroadcastBy(at), at, id, m.HeldBy())
 	case m.Action == market.ActionRelease:
 		// Offered to the carriers again at the next sweep, unless it has
 		// had its last offer. No offer is made while an order is

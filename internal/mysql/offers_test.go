@@ -153,7 +153,7 @@ func TestPlaceDispatch(t *testing.T) {
 			}
 			wantOffers := []market.OfferRecord{{OrderID: o.ID, Wave: 1, Channel: market.ChannelBroadcast, State: market.OfferPending, OfferedAt: created}}
 			if tt.waves {
-				want = dispatchRow{NextWaveAt: ptr(created.Add(market.TimerGrace)), NotifyAt: ptr(tt.settings.BroadcastBy(created))}
+				want = dispatchRow{NextWaveAt: &created, NotifyAt: ptr(tt.settings.BroadcastBy(created))}
 				wantOffers = []market.OfferRecord{}
 			}
 			if got.Wave != want.Wave || !sameTime(got.NextWaveAt, want.NextWaveAt) || !sameTime(got.BroadcastAt, want.BroadcastAt) ||
@@ -210,10 +210,10 @@ func TestOfferStore(t *testing.T) {
 	if _, err := offers.DispatchState(ctx, "01m866a89kz1z7dgmnnrvb7r47459mn758bc"); market.ErrorCode(err) != market.CodeNotFound {
 		t.Errorf("DispatchState(unknown) = %v, want not found", err)
 	}
-	if due, err := offers.DueWaves(ctx, created.Add(market.TimerGrace-time.Millisecond), 10); err != nil || len(due) != 0 {
-		t.Errorf("DueWaves(before the grace) = %v, %v; want none", due, err)
+	if due, err := offers.DueWaves(ctx, created.Add(-time.Millisecond), 10); err != nil || len(due) != 0 {
+		t.Errorf("DueWaves(before it was placed) = %v, %v; want none", due, err)
 	}
-	due, err := offers.DueWaves(ctx, created.Add(market.TimerGrace), 10)
+	due, err := offers.DueWaves(ctx, created, 10)
 	if want := []market.DueWave{{OrderID: o.ID, Wave: 1}}; err != nil || !slices.Equal(due, want) {
 		t.Fatalf("DueWaves = %v, %v; want %v", due, err, want)
 	}
@@ -347,7 +347,8 @@ func TestOfferVisibility(t *testing.T) {
 	f := newFulfilmentFixture(t)
 	ctx := context.Background()
 	offers := mysql.NewOfferStore(f.db)
-	o := f.placeIn(t, market.DefaultDispatchSettings(), &routeStartsAt)
+	settings := market.DefaultDispatchSettings()
+	o := f.placeIn(t, settings, &routeStartsAt)
 	page := market.OrderListPage{Limit: 10}
 
 	sees := func(t *testing.T, carrier market.Actor) bool {
@@ -394,12 +395,15 @@ func TestOfferVisibility(t *testing.T) {
 	}
 
 	releasedAt := time.Now().UTC().Truncate(time.Microsecond)
-	moved, err := f.store.Move(ctx, market.Move{DeliveryID: o.DeliveryID, Action: market.ActionRelease, Actor: rui, At: releasedAt})
+	moved, err := f.store.Move(ctx, market.Move{DeliveryID: o.DeliveryID, Action: market.ActionRelease, Actor: rui, At: releasedAt,
+		Dispatch: settings})
 	if err != nil || moved.NextWave != 2 {
 		t.Fatalf("release = %+v, %v; want the next wave 2", moved, err)
 	}
-	if got := readDispatch(t, f.db, o.ID); !sameTime(got.NextWaveAt, ptr(releasedAt.Add(market.TimerGrace))) || got.OfferDueAt != nil {
-		t.Errorf("after the release: %s, want next wave at %v and no offer due", showDispatch(got), releasedAt.Add(market.TimerGrace))
+	if got := readDispatch(t, f.db, o.ID); !sameTime(got.NextWaveAt, &releasedAt) || got.OfferDueAt != nil ||
+		!sameTime(got.NotifyAt, ptr(settings.BroadcastBy(releasedAt))) {
+		t.Errorf("after the release: %s, want the next wave due at %v, no offer due, the topic at %v",
+			showDispatch(got), releasedAt, settings.BroadcastBy(releasedAt))
 	}
 	if !sees(t, rui) || sees(t, marta) {
 		t.Error("after the release: want the releasing carrier alone to see it")
@@ -408,5 +412,47 @@ func TestOfferVisibility(t *testing.T) {
 	f.mustMove(t, o, market.ActionCancel, shopper)
 	if got := readDispatch(t, f.db, o.ID); got.NextWaveAt != nil {
 		t.Errorf("after the cancellation: %s, want no next wave", showDispatch(got))
+	}
+}
+
+// TestLateBroadcast: an order whose waves were all lost is due for the
+// carriers' topic once it should have been broadcast; the sweep that
+// claims its hand-off broadcasts it, so that every carrier texted may see
+// it, and records the broadcast after its waves.
+func TestLateBroadcast(t *testing.T) {
+	t.Parallel()
+	f := newFulfilmentFixture(t)
+	ctx := context.Background()
+	offers := mysql.NewOfferStore(f.db)
+	settings := market.DefaultDispatchSettings()
+	o := f.placeIn(t, settings, &routeStartsAt)
+	next := o.CreatedAt.Add(settings.WaveInterval)
+	if ok, err := offers.StartWave(ctx, o.ID, market.Wave{Number: 1, NextAt: &next,
+		Offers: []market.WaveOffer{{CarrierID: rui.ID, Channel: market.ChannelSMS}}}, o.CreatedAt, nil); err != nil || !ok {
+		t.Fatalf("StartWave = %v, %v", ok, err)
+	}
+	by := settings.BroadcastBy(o.CreatedAt)
+	if due, err := f.orders.DueNotifications(ctx, by.Add(-time.Millisecond), 10); err != nil || len(due) != 0 {
+		t.Fatalf("DueNotifications before it is broadcast at the latest = %v, %v; want none", due, err)
+	}
+	due, err := f.orders.DueNotifications(ctx, by, 10)
+	if err != nil || len(due) != 1 || due[0].OrderID != o.ID {
+		t.Fatalf("DueNotifications = %v, %v; want the order", due, err)
+	}
+	if ok, err := f.orders.ClaimNotification(ctx, o.ID, 0, by, by.Add(time.Minute)); err != nil || !ok {
+		t.Fatalf("ClaimNotification = %v, %v", ok, err)
+	}
+	if ok, err := f.orders.ClaimNotification(ctx, o.ID, 0, by, by.Add(time.Minute)); err != nil || ok {
+		t.Errorf("ClaimNotification again = %v, %v; want false", ok, err)
+	}
+	if got := readDispatch(t, f.db, o.ID); got.Wave != 2 || !sameTime(got.BroadcastAt, &by) || got.NextWaveAt != nil {
+		t.Errorf("after the hand-off's claim: %s, want wave 2, broadcast at %v, no next wave", showDispatch(got), by)
+	}
+	records, err := offers.Offers(ctx, o.ID)
+	if err != nil || len(records) != 2 || records[1].Channel != market.ChannelBroadcast || records[1].Wave != 2 || !records[1].OfferedAt.Equal(by) {
+		t.Errorf("Offers = %+v, %v; want wave 1's offer, then the broadcast as wave 2", records, err)
+	}
+	if list, err := f.store.CarrierOrders(ctx, marta.ID, market.ViewAvailable, market.OrderListPage{Limit: 10}); err != nil || len(list) != 1 {
+		t.Errorf("available to a carrier never offered it = %v, %v; want the broadcast order", list, err)
 	}
 }

@@ -467,13 +467,43 @@ func (s *OrderStore) DueNotifications(ctx context.Context, now time.Time, limit 
 
 // claimNotification only succeeds for one of several sweeps: the first
 // moves notify_next_at past now, and the others' condition then fails.
-const claimNotification = `UPDATE orders SET notify_next_at = ?, updated_at = ?
+//
+// An order offered in waves and not broadcast yet is due only once it
+// should have been broadcast (market.DispatchStart): its waves were lost.
+// Handing it to the carriers' topic broadcasts it, so that every carrier
+// texted may see it, with its broadcast recorded as its last wave's; the
+// claim's row lock orders the three statements against other sweeps.
+const (
+	claimNotification = `UPDATE orders SET notify_next_at = ?, updated_at = ?
 WHERE id = ? AND notify_attempts = ? AND notified_at IS NULL AND notify_next_at <= ?`
+	recordLateBroadcast = `INSERT INTO order_offers (order_id, carrier_id, wave, channel, state, offered_at)
+SELECT id, NULL, dispatch_wave + 1, ?, ?, ? FROM orders WHERE id = ? AND broadcast_at IS NULL`
+	markLateBroadcast = `UPDATE orders SET broadcast_at = ?, dispatch_wave = dispatch_wave + 1, dispatch_next_at = NULL
+WHERE id = ? AND broadcast_at IS NULL`
+)
 
 // ClaimNotification takes the next attempt on an order that is due.
 func (s *OrderStore) ClaimNotification(ctx context.Context, id string, attempts int, now, until time.Time) (bool, error) {
-	n, err := s.exec(ctx, claimNotification, until.UTC(), now.UTC(), id, attempts, now.UTC())
-	return n == 1, translate("claim notification", err)
+	now = now.UTC()
+	claimed := false
+	err := inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, claimNotification, until.UTC(), now, id, attempts, now)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, recordLateBroadcast, market.ChannelBroadcast, market.OfferPending, now, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, markLateBroadcast, now, id); err != nil {
+			return err
+		}
+		claimed = true
+		return nil
+	})
+	return claimed, translate("claim notification", err)
 }
 
 // markHandedOff leaves a notified order notified: locally and, rarely, on
