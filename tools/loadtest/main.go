@@ -5,6 +5,7 @@
 //	go run ./tools/loadtest -url http://127.0.0.1:8080
 //	go run ./tools/loadtest -scenario search-none,companies -requests 500
 //	go run ./tools/loadtest -mode throughput -workers 32 -duration 10s
+//	go run ./tools/loadtest -nearest -dsn 'root@tcp(127.0.0.1:3306)/' -carriers 10000
 //
 // Two modes: latency runs each scenario as one client sending its requests
 // back to back (the targets are stated for one client, and a single client
@@ -94,7 +95,29 @@ func main() {
 	flag.IntVar(&o.pageLimit, "limit", market.DefaultPageSize, "page size of the list scenarios")
 	flag.BoolVar(&o.jsonOutput, "json", false, "print the reports as JSON lines instead of a table")
 	list := flag.Bool("list", false, "list the scenarios and exit")
+	var near nearestOptions
+	nearest := flag.Bool("nearest", false, "time dispatch's nearest on-shift carriers against -dsn instead (see nearest.go)")
+	flag.StringVar(&near.dsn, "dsn", "", "-nearest: the MySQL or MariaDB server, as root@tcp(127.0.0.1:3306)/; a database of its own is created and dropped")
+	flag.IntVar(&near.carriers, "carriers", 10_000, "-nearest: carriers on shift")
+	flag.IntVar(&near.requests, "searches", 2000, "-nearest: searches per candidate count")
+	flag.Float64Var(&near.radiusKm, "radius", 10, "-nearest: the search radius in km")
+	counts := flag.String("n", "6,9,12,15", "-nearest: comma-separated candidate counts")
 	flag.Parse()
+	if *nearest {
+		for _, c := range strings.Split(*counts, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(c))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "loadtest: -n:", err)
+				os.Exit(2)
+			}
+			near.counts = append(near.counts, n)
+		}
+		code, err := runNearest(context.Background(), near, os.Stdout)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+		}
+		os.Exit(code)
+	}
 	if scenarios != "" {
 		o.scenarios = strings.Split(scenarios, ",")
 	}
