@@ -392,6 +392,15 @@ ensure_signing_key() {
     -public-secret "$(tf_output backend jwt_public_key_secret_arn)")"
 }
 
+# notifycarrier signs carrier pushes with the private key, the carrier page subscribes with the public one
+# (fulfilment hands it out). Generated once, like the token keys; a new pair would orphan every subscription.
+ensure_vapid_key() {
+  step "Making sure the Web Push key pair exists (VAPID, P-256)"
+  info "$(go run ./cmd/deployment vapid-key \
+    -private-secret "$(tf_output backend vapid_private_key_secret_arn)" \
+    -public-secret "$(tf_output backend vapid_public_key_secret_arn)")"
+}
+
 mint_token() { # mint_token <company id>
   go run ./cmd/deployment token -company "$1" -ttl 24h \
     -key-secret "$(tf_output backend jwt_signing_secret_arn)" \
@@ -465,6 +474,7 @@ cmd_deploy() {
   fi
 
   ensure_signing_key
+  ensure_vapid_key
   upload_site
 
   step "Creating the first company ($COMPANY_NAME)"
