@@ -98,6 +98,25 @@ data "aws_iam_policy_document" "direct_sms" {
   }
 }
 
+# Direct SMS for a role that also publishes to its own topics (direct_sms_topic_arns, allowed by its
+# policy_statements): IAM cannot deny every SNS ARN but some, so the Deny covers the platform endpoints
+# alone (a topic name has no "/"), and the role could publish to other topics that let it.
+data "aws_iam_policy_document" "direct_sms_and_topics" {
+  statement {
+    sid     = "PublishSmsToPhoneNumbers"
+    actions = ["sns:Publish"]
+    #tfsec:ignore:aws-iam-no-policy-wildcards a phone number has no ARN; the Deny below takes every platform endpoint away
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "PublishToNoEndpoint"
+    effect    = "Deny"
+    actions   = ["sns:Publish"]
+    resources = ["arn:${data.aws_partition.current.partition}:sns:*:*:endpoint/*"]
+  }
+}
+
 # Logs: only this function's own log group (local.own_logs_statement, written out here so that tfsec sees it).
 data "aws_iam_policy_document" "this" {
   statement {
@@ -127,8 +146,8 @@ resource "aws_iam_role_policy" "this" {
 
   lifecycle {
     precondition {
-      condition     = !var.allow_direct_sms || !anytrue([for st in local.statements : st.effect == "Allow" && contains(st.actions, "sns:Publish")])
-      error_message = "allow_direct_sms denies sns:Publish on every topic: a role that publishes to a topic (or has an SNS destination) cannot also send direct SMS."
+      condition     = !var.allow_direct_sms || !anytrue([for st in local.statements : st.effect == "Allow" && contains(st.actions, "sns:Publish") && length(setsubtract(st.resources, var.direct_sms_topic_arns)) > 0])
+      error_message = "allow_direct_sms denies sns:Publish on every topic but those of direct_sms_topic_arns: a role that publishes to another topic (or has an SNS destination) cannot also send direct SMS."
     }
   }
 }
@@ -138,7 +157,7 @@ resource "aws_iam_role_policy" "direct_sms" {
 
   name   = "direct-sms-only"
   role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.direct_sms.json
+  policy = length(var.direct_sms_topic_arns) == 0 ? data.aws_iam_policy_document.direct_sms.json : data.aws_iam_policy_document.direct_sms_and_topics.json
 }
 
 # X-Ray segments (PutTraceSegments has no resource-level permissions).

@@ -103,6 +103,17 @@ variable "allow_direct_sms" {
   default     = false
 }
 
+variable "direct_sms_topic_arns" {
+  description = "With allow_direct_sms, the topics the role also publishes to (its policy_statements allow them). IAM cannot deny every SNS ARN but these, so the direct-sms-only policy then denies platform endpoints alone, not topics; empty keeps the Deny on every topic and endpoint."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.direct_sms_topic_arns : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", arn))])
+    error_message = "direct_sms_topic_arns must be SNS topic ARNs."
+  }
+}
+
 variable "permissions_boundary_arn" {
   description = "Permissions boundary of the execution role, if the account requires one."
   type        = string

@@ -23,10 +23,11 @@ locals {
   endpoint_subnet_ids = slice(aws_subnet.private[*].id, 0, min(var.interface_endpoint_az_count, length(local.azs)))
 
   # Services the in-VPC Lambdas call (no NAT: everything else is unreachable): secrets, Lambda, SNS
-  # for the sign-in and cancel SMS and the carriers' topic subscriptions, and Amazon Location's routes
+  # for the sign-in and cancel SMS and the carriers' topic subscriptions, Amazon Location's routes
   # (geo.routes, whose private DNS name is the routes.geo.<region> host CalculateRouteMatrix is sent to) for
-  # the delivery routes of quotes and orders.
-  lambda_endpoints = toset(["secretsmanager", "lambda", "sns", "geo.routes"])
+  # the delivery routes of quotes and orders, and SQS for the timers of the waves of carrier offers
+  # (SendMessage; the event source mapping that delivers them polls from Lambda's side, not the VPC's).
+  lambda_endpoints = toset(["secretsmanager", "lambda", "sns", "geo.routes", "sqs"])
   # Services the bastion's SSM agent needs for Session Manager without internet egress.
   ssm_endpoints = var.enable_ssm_endpoints ? toset(["ssm", "ssmmessages", "ec2messages"]) : toset([])
 
@@ -200,7 +201,7 @@ resource "aws_vpc_security_group_egress_rule" "lambda_to_s3" {
 
 resource "aws_vpc_security_group_egress_rule" "lambda_to_endpoints" {
   security_group_id            = aws_security_group.lambda.id
-  description                  = "HTTPS to the Secrets Manager, Lambda, SNS and Amazon Location routes interface endpoints"
+  description                  = "HTTPS to the Secrets Manager, Lambda, SNS, Amazon Location routes and SQS interface endpoints"
   ip_protocol                  = "tcp"
   from_port                    = 443
   to_port                      = 443

@@ -39,12 +39,12 @@ output "bastion_security_group_id" {
 }
 
 output "endpoints_security_group_id" {
-  description = "Security group of the Secrets Manager, Lambda, SNS and Amazon Location routes interface endpoints."
+  description = "Security group of the Secrets Manager, Lambda, SNS, Amazon Location routes and SQS interface endpoints."
   value       = aws_security_group.endpoints.id
 }
 
 output "interface_endpoint_ids" {
-  description = "IDs of the interface endpoints, keyed by service (secretsmanager, lambda, sns, geo.routes, ssm, ...)."
+  description = "IDs of the interface endpoints, keyed by service (secretsmanager, lambda, sns, geo.routes, sqs, ssm, ...)."
   value       = merge({ for k, e in aws_vpc_endpoint.lambda_services : k => e.id }, { for k, e in aws_vpc_endpoint.ssm_services : k => e.id })
 }
 

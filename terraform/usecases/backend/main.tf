@@ -1,5 +1,6 @@
 # Backend: the Lambda functions, the REST API generated from api/routes.json, the SMS topic, the JWT
-# signing key, the product photo buckets and the alarms. Reads the foundation's outputs from its state, and
+# signing key and the VAPID key pair, the queue that times the waves of carrier offers, the product photo
+# buckets and the alarms. Reads the foundation's outputs from its state, and
 # from the storefront's state once that exists: its origin (for CORS, of the API and of the uploads bucket),
 # its public URL (for the links in carrier SMS) and its distribution (the one reader of the photos).
 
@@ -103,6 +104,32 @@ locals {
     DELIVERY_MAX_KM     = tostring(var.delivery_max_km)
   }
 
+  # How orders are offered to the carriers (docs/orders.md): placeorder runs the waves, fulfilment restarts them
+  # when a carrier releases an order; both time the next wave with a message on the dispatch queue.
+  dispatch_env = {
+    DISPATCH_MODE         = var.dispatch_mode
+    DISPATCH_WAVE_SIZE    = tostring(var.dispatch_wave_size)
+    DISPATCH_WAVE_SECONDS = tostring(var.dispatch_wave_seconds)
+    DISPATCH_MAX_WAVES    = tostring(var.dispatch_max_waves)
+    DISPATCH_RADIUS_KM    = tostring(var.dispatch_radius_km)
+    DISPATCH_QUEUE_URL    = aws_sqs_queue.dispatch.url
+  }
+  # SendMessage on the queue encrypted with the application key.
+  time_waves_statements = [
+    {
+      sid       = "TimeWaves"
+      effect    = "Allow"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.dispatch.arn]
+    },
+    {
+      sid       = "EncryptWaveTimers"
+      effect    = "Allow"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [aws_kms_key.app.arn]
+    },
+  ]
+
   # What priceorder and placeorder route deliveries with: the calculator's name, and leave to call it on that
   # calculator alone (through the network's geo.routes interface endpoint).
   route_env = merge(
@@ -182,20 +209,32 @@ locals {
       memory  = 256
       timeout = 10
     }
+    # Also the consumer of the dispatch queue (aws_lambda_event_source_mapping.dispatch), which Lambda polls with
+    # this role.
     placeorder = {
-      description = "Places, reads and cancels orders; notifies the carriers asynchronously"
-      environment = merge(local.api_env, local.delivery_env, local.route_env, { NOTIFY_FUNCTION_NAME = local.notifycarrier_arn })
-      statements = [
-        {
-          sid       = "NotifyCarrierAsync"
-          effect    = "Allow"
-          actions   = ["lambda:InvokeFunction"]
-          resources = [local.notifycarrier_arn]
-        },
-        local.route_statement,
-      ]
+      description = "Places, reads and cancels orders; offers them to the carriers in waves through notifycarrier"
+      environment = merge(local.api_env, local.delivery_env, local.route_env, local.dispatch_env, { NOTIFY_FUNCTION_NAME = local.notifycarrier_arn })
+      statements = concat(
+        [
+          {
+            # Asynchronously for a broadcast, synchronously for a wave.
+            sid       = "NotifyCarrier"
+            effect    = "Allow"
+            actions   = ["lambda:InvokeFunction"]
+            resources = [local.notifycarrier_arn]
+          },
+          local.route_statement,
+          {
+            sid       = "ReceiveWaveTimers"
+            effect    = "Allow"
+            actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+            resources = [aws_sqs_queue.dispatch.arn]
+          },
+        ],
+        local.time_waves_statements,
+      )
       memory  = 256
-      timeout = 15
+      timeout = local.placeorder_timeout
     }
     authorizer = {
       description = "Company and carrier token authorizer"
@@ -248,13 +287,30 @@ locals {
       memory     = 256
       timeout    = 10
     }
+    # Times the next wave of an order a carrier released; gives the carrier page the VAPID public key to
+    # subscribe to push with.
     fulfilment = {
       description = "Carrier and company order routes, company profile; texts a carrier whose order is cancelled"
-      environment = merge(local.api_env, local.delivery_env)
-      statements  = []
-      direct_sms  = true
-      memory      = 256
-      timeout     = 10
+      environment = merge(local.api_env, local.delivery_env, local.dispatch_env, {
+        VAPID_PUBLIC_KEY_SECRET_ARN = aws_secretsmanager_secret.vapid_public.arn
+      })
+      statements = concat(local.time_waves_statements, [
+        {
+          sid       = "ReadVapidPublicKey"
+          effect    = "Allow"
+          actions   = ["secretsmanager:GetSecretValue"]
+          resources = [aws_secretsmanager_secret.vapid_public.arn]
+        },
+        {
+          sid       = "DecryptVapidPublicKey"
+          effect    = "Allow"
+          actions   = ["kms:Decrypt"]
+          resources = [aws_kms_key.app.arn]
+        },
+      ])
+      direct_sms = true
+      memory     = 256
+      timeout    = 10
     }
     # S3 invokes it asynchronously for each upload; a transient failure (S3 or MySQL unreachable) returns an
     # error and Lambda retries the event twice; a refused or handled upload is deleted and never retried.
@@ -335,6 +391,10 @@ locals {
 
   reserved = { for k, v in var.reserved_concurrency : k => var.reserved_concurrency_enabled ? v : -1 }
 
+  # The dispatch queue's visibility timeout is six times placeorder's timeout, as Lambda advises for a queue
+  # it polls, so that a message is not delivered again while an invocation may still be running its wave.
+  placeorder_timeout = 15
+
   # Each warm container of a VPC function holds up to db_pool_per_container MySQL connections
   # (mysql.LambdaPool in internal/mysql/db.go). Without the RDS Proxy, reserved concurrency is what bounds
   # them, and the bound must fit the instance's max_connections (docs/deploy.md, "Connections").
@@ -374,7 +434,7 @@ resource "terraform_data" "build_check" {
 # --- Application KMS key: JWT signing-key secret and the dead-letter queue ----------------
 
 resource "aws_kms_key" "app" {
-  description             = "${local.name}: JWT key secrets, dead-letter queue"
+  description             = "${local.name}: JWT and VAPID key secrets, dispatch and dead-letter queues"
   enable_key_rotation     = true
   deletion_window_in_days = 30
 }
@@ -402,6 +462,79 @@ resource "aws_secretsmanager_secret" "jwt_public" {
   description             = "ES256 public key (PKIX PEM) the authorizer verifies company and carrier tokens with"
   kms_key_id              = aws_kms_key.app.arn
   recovery_window_in_days = var.secret_recovery_window_days
+}
+
+# --- Web Push keys (VAPID, P-256) -----------------------------------------------------------------
+
+# Like the token keys: two secrets created empty, the key pair generated once by setup.sh (go run
+# ./cmd/deployment vapid-key), never in Terraform's state. notifycarrier alone signs pushes with the private
+# key; fulfilment hands the public key to the carrier page, which subscribes to push with it.
+resource "aws_secretsmanager_secret" "vapid_private" {
+  name_prefix             = "${local.name}/vapid-private-key-"
+  description             = "VAPID private key (Web Push, P-256) that notifycarrier signs carrier pushes with; notifycarrier only"
+  kms_key_id              = aws_kms_key.app.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+resource "aws_secretsmanager_secret" "vapid_public" {
+  name_prefix             = "${local.name}/vapid-public-key-"
+  description             = "VAPID public key (Web Push) the carrier page subscribes to push with"
+  kms_key_id              = aws_kms_key.app.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+# --- The timers of the waves of carrier offers -----------------------------------------------
+
+# Each wave of an order's offers is a message hidden for DelaySeconds until the wave is due
+# (internal/notify/sqstimer), which placeorder receives through the event source mapping below and runs
+# (docs/deploy.md, "Timing the waves"). A wave older than an hour is moot: the minute sweep has started it,
+# or broadcast the order, long before.
+resource "aws_sqs_queue" "dispatch" {
+  name                              = "${local.name}-dispatch-waves"
+  message_retention_seconds         = 3600
+  visibility_timeout_seconds        = 6 * local.placeorder_timeout
+  kms_master_key_id                 = aws_kms_key.app.arn
+  kms_data_key_reuse_period_seconds = 300
+
+  # A wave that failed three times (the database or notifycarrier down) is kept for a look; the sweep starts
+  # it meanwhile.
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dispatch_dlq.arn
+    maxReceiveCount     = 3
+  })
+}
+
+# A message keeps its first enqueue time in the dead-letter queue, so its retention is counted from then.
+resource "aws_sqs_queue" "dispatch_dlq" {
+  name                              = "${local.name}-dispatch-waves-dlq"
+  message_retention_seconds         = 86400
+  kms_master_key_id                 = aws_kms_key.app.arn
+  kms_data_key_reuse_period_seconds = 300
+}
+
+resource "aws_sqs_queue_redrive_allow_policy" "dispatch_dlq" {
+  queue_url = aws_sqs_queue.dispatch_dlq.id
+
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.dispatch.arn]
+  })
+}
+
+# No batching window, so that a wave starts within about a second of its message becoming visible; the
+# messages that became visible together come in one batch and run at once. At most two concurrent
+# invocations, so that waves leave most of placeorder's reserved concurrency to the API, and at most 2 x 5
+# concurrent calls reach notifycarrier. Only the failed waves' messages return to the queue.
+resource "aws_lambda_event_source_mapping" "dispatch" {
+  event_source_arn                   = aws_sqs_queue.dispatch.arn
+  function_name                      = module.function["placeorder"].function_arn
+  batch_size                         = 5
+  maximum_batching_window_in_seconds = 0
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = 2
+  }
 }
 
 # --- Dead-letter queue of the asynchronous carrier notification -----------------------------
@@ -456,15 +589,17 @@ module "notifycarrier" {
   for_each = local.notifier
 
   function_name                  = "${local.name}-notifycarrier"
-  description                    = "Texts the carrier about a new order (invoked asynchronously by placeorder)"
+  description                    = "Offers orders to carriers: a wave by push or SMS (placeorder, synchronously), a broadcast on the topic (asynchronously)"
   zip_path                       = "${local.build_dir}/notifycarrier.zip"
   memory_size                    = 128
   timeout                        = 10
   reserved_concurrent_executions = lookup(local.reserved, "notifycarrier", -1)
   environment = {
-    SMS_TOPIC_ARN = module.sms.topic_arn
-    SITE_URL      = local.site_url
-    LOG_LEVEL     = var.log_level
+    SMS_TOPIC_ARN                = module.sms.topic_arn
+    SITE_URL                     = local.site_url
+    LOG_LEVEL                    = var.log_level
+    VAPID_PRIVATE_KEY_SECRET_ARN = aws_secretsmanager_secret.vapid_private.arn
+    VAPID_SUBJECT                = coalesce(var.vapid_subject, local.site_url)
   }
   policy_statements = [
     {
@@ -478,11 +613,21 @@ module "notifycarrier" {
       resources = [module.sms.kms_key_arn]
     },
     {
-      sid       = "UseDlqKey"
+      # The DLQ's and the VAPID private key secret's.
+      sid       = "UseAppKey"
       actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
       resources = [aws_kms_key.app.arn]
     },
+    {
+      sid       = "ReadVapidPrivateKey"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [aws_secretsmanager_secret.vapid_private.arn]
+    },
   ]
+  # A wave's offers go by SMS straight to the phones of the carriers without push (or whose push failed),
+  # the broadcast to the topic.
+  allow_direct_sms      = true
+  direct_sms_topic_arns = [module.sms.topic_arn]
   # Lambda reports each asynchronous outcome back to placeorder, which marks the order notified or
   # failed (and its sweep retries); an event that fails every retry is also kept in the DLQ.
   # Events older than 10 minutes are not retried: the sweep re-hands-off unconfirmed orders after 15.
@@ -639,7 +784,7 @@ module "alarms" {
   lambda_function_names = concat([for f in module.function : f.function_name], [for f in module.notifycarrier : f.function_name])
   api_name              = module.api.rest_api_name
   api_stage_name        = module.api.stage_name
-  dlq_names             = [aws_sqs_queue.notify_dlq.name, aws_sqs_queue.photos_dlq.name]
+  dlq_names             = [aws_sqs_queue.notify_dlq.name, aws_sqs_queue.photos_dlq.name, aws_sqs_queue.dispatch_dlq.name]
   db_instance_id        = local.foundation.db_instance_id
 
   # The spend and the success rate are the account's in the region: watched by the environment that owns the SMS

@@ -114,6 +114,26 @@ output "notify_dlq_url" {
   value       = aws_sqs_queue.notify_dlq.url
 }
 
+output "dispatch_queue_url" {
+  description = "Queue of the timers of the waves of carrier offers (DISPATCH_QUEUE_URL): one message per wave, hidden until it is due, consumed by placeorder."
+  value       = aws_sqs_queue.dispatch.url
+}
+
+output "dispatch_dlq_url" {
+  description = "Dead-letter queue of wave timers placeorder failed on three times (the sweep starts those waves itself)."
+  value       = aws_sqs_queue.dispatch_dlq.url
+}
+
+output "vapid_private_key_secret_arn" {
+  description = "Secret holding the VAPID private key notifycarrier signs carrier pushes with (VAPID_PRIVATE_KEY_SECRET_ARN; setup.sh generates the pair)."
+  value       = aws_secretsmanager_secret.vapid_private.arn
+}
+
+output "vapid_public_key_secret_arn" {
+  description = "Secret holding the VAPID public key the carrier page subscribes to push with (fulfilment's VAPID_PUBLIC_KEY_SECRET_ARN)."
+  value       = aws_secretsmanager_secret.vapid_public.arn
+}
+
 output "photos_dlq_url" {
   description = "Dead-letter queue of upload events imageprocessor failed on every retry."
   value       = aws_sqs_queue.photos_dlq.url

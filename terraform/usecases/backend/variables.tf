@@ -154,6 +154,72 @@ variable "route_timeout" {
   }
 }
 
+variable "dispatch_mode" {
+  description = "How placed orders are offered to the carriers (DISPATCH_MODE): waves (to the nearest carriers on shift first, then outward, then everyone) or broadcast (every order texted to every subscribed carrier at once, as before waves)."
+  type        = string
+  default     = "waves"
+
+  validation {
+    condition     = contains(["waves", "broadcast"], var.dispatch_mode)
+    error_message = "dispatch_mode must be waves or broadcast."
+  }
+}
+
+variable "dispatch_wave_size" {
+  description = "Carriers offered an order in each wave (DISPATCH_WAVE_SIZE), from 1 to 50."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.dispatch_wave_size >= 1 && var.dispatch_wave_size <= 50 && floor(var.dispatch_wave_size) == var.dispatch_wave_size
+    error_message = "dispatch_wave_size must be a whole number from 1 to 50."
+  }
+}
+
+variable "dispatch_wave_seconds" {
+  description = "Seconds between two waves of an unclaimed order (DISPATCH_WAVE_SECONDS), from 5 to 900: an SQS message delays a wave 15 minutes at most."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.dispatch_wave_seconds >= 5 && var.dispatch_wave_seconds <= 900 && floor(var.dispatch_wave_seconds) == var.dispatch_wave_seconds
+    error_message = "dispatch_wave_seconds must be a whole number of seconds from 5 to 900."
+  }
+}
+
+variable "dispatch_max_waves" {
+  description = "Waves before an unclaimed order is broadcast to every carrier (DISPATCH_MAX_WAVES), from 1 to 20."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.dispatch_max_waves >= 1 && var.dispatch_max_waves <= 20 && floor(var.dispatch_max_waves) == var.dispatch_max_waves
+    error_message = "dispatch_max_waves must be a whole number from 1 to 20."
+  }
+}
+
+variable "dispatch_radius_km" {
+  description = "Farthest an on-shift carrier may be from an order's first pickup to be offered it in a wave, in km (DISPATCH_RADIUS_KM), more than 0 and at most 100; with nobody left within it the order is broadcast."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.dispatch_radius_km > 0 && var.dispatch_radius_km <= 100
+    error_message = "dispatch_radius_km must be more than 0 and at most 100."
+  }
+}
+
+variable "vapid_subject" {
+  description = "Contact the push services are given with each Web Push (VAPID_SUBJECT): a mailto: address or an https: URL; null uses the storefront's URL."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vapid_subject == null || can(regex("^(mailto:[^@[:space:]]+@[^@[:space:]]+|https://[^[:space:]]+)$", var.vapid_subject))
+    error_message = "vapid_subject must be a mailto: address or an https: URL."
+  }
+}
+
 variable "log_level" {
   description = "LOG_LEVEL of the functions (DEBUG, INFO, WARN, ERROR)."
   type        = string
@@ -193,7 +259,7 @@ variable "reserved_concurrency" {
     authorizer     = 20
     signin         = 5
     fulfilment     = 10
-    notifycarrier  = 5
+    notifycarrier  = 10
     migrate        = 1
     imageprocessor = 5
   }
@@ -224,7 +290,7 @@ variable "log_retention_days" {
 }
 
 variable "secret_recovery_window_days" {
-  description = "Days a deleted JWT signing-key secret can be restored (0 deletes at once, for dev)."
+  description = "Days a deleted key secret (the JWT and VAPID key pairs) can be restored (0 deletes at once, for dev)."
   type        = number
   default     = 7
 

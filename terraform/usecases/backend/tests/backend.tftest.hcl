@@ -278,6 +278,33 @@ run "route_timeout_out_of_range" {
   expect_failures = [var.route_timeout]
 }
 
+# Dispatch settings the functions would refuse at start are refused at plan.
+run "dispatch_settings_out_of_range" {
+  command = plan
+
+  override_data {
+    target = data.terraform_remote_state.storefront
+    values = {
+      outputs = {
+        storefront_origins = []
+        storefront_url     = ""
+        distribution_arn   = ""
+      }
+    }
+  }
+
+  variables {
+    dispatch_mode         = "nearest"
+    dispatch_wave_size    = 0
+    dispatch_wave_seconds = 901
+    dispatch_max_waves    = 21
+    dispatch_radius_km    = 0
+    vapid_subject         = "ops@example.com"
+  }
+
+  expect_failures = [var.dispatch_mode, var.dispatch_wave_size, var.dispatch_wave_seconds, var.dispatch_max_waves, var.dispatch_radius_km, var.vapid_subject]
+}
+
 # --- Second pass: the storefront exists ----------------------------------------------------
 
 run "second_pass" {
@@ -382,6 +409,25 @@ run "functions_iam" {
     values = { arn = "arn:aws:sqs:eu-west-1:123456789012:delivery-prod-imageprocessor-dlq" }
   }
   override_resource {
+    target = aws_sqs_queue.dispatch
+    values = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:delivery-prod-dispatch-waves"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/delivery-prod-dispatch-waves"
+    }
+  }
+  override_resource {
+    target = aws_sqs_queue.dispatch_dlq
+    values = { arn = "arn:aws:sqs:eu-west-1:123456789012:delivery-prod-dispatch-waves-dlq" }
+  }
+  override_resource {
+    target = aws_secretsmanager_secret.vapid_private
+    values = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod/vapid-private-key-MnOpQr" }
+  }
+  override_resource {
+    target = aws_secretsmanager_secret.vapid_public
+    values = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod/vapid-public-key-StUvWx" }
+  }
+  override_resource {
     target = module.sms.aws_sns_topic.this
     values = { arn = "arn:aws:sns:eu-west-1:123456789012:delivery-prod-carrier-sms" }
   }
@@ -413,11 +459,11 @@ run "functions_iam" {
     error_message = "notifycarrier runs outside the VPC: X-Ray only."
   }
 
-  # Direct SMS: signin and fulfilment only (the direct-sms-only policy; its content is checked below, in
-  # lambda_function_direct_sms).
+  # Direct SMS: signin, fulfilment and notifycarrier only (the direct-sms-only policy; its content is checked
+  # below, in lambda_function_direct_sms and lambda_function_direct_sms_with_topics).
   assert {
-    condition     = alltrue([for k, f in module.function : tolist(f.inline_policy_names) == tolist(contains(["signin", "fulfilment"], k) ? ["least-privilege", "direct-sms-only"] : ["least-privilege"])]) && tolist(module.notifycarrier["notifycarrier"].inline_policy_names) == tolist(["least-privilege"])
-    error_message = "Only signin and fulfilment may send direct SMS; every role has its least-privilege policy."
+    condition     = alltrue([for k, f in module.function : tolist(f.inline_policy_names) == tolist(contains(["signin", "fulfilment"], k) ? ["least-privilege", "direct-sms-only"] : ["least-privilege"])]) && tolist(module.notifycarrier["notifycarrier"].inline_policy_names) == tolist(["least-privilege", "direct-sms-only"])
+    error_message = "Only signin, fulfilment and notifycarrier may send direct SMS; every role has its least-privilege policy."
   }
 
   assert {
@@ -430,8 +476,16 @@ run "functions_iam" {
   }
 
   assert {
-    condition     = jsonencode(module.function["fulfilment"].policy_statements) == replace(jsonencode(module.function["listproducts"].policy_statements), "listproducts", "fulfilment")
-    error_message = "fulfilment may do what listproducts may (its SMS are in its direct-SMS policy)."
+    condition = jsonencode(module.function["fulfilment"].policy_statements) == jsonencode([
+      { sid = "WriteOwnLogs", effect = "Allow", actions = ["logs:CreateLogStream", "logs:PutLogEvents"], resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/delivery-prod-fulfilment:log-stream:*"] },
+      { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-fulfilment-AbCdEf"] },
+      { sid = "DecryptDatabaseSecret", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/20000000-0000-0000-0000-000000000000"] },
+      { sid = "TimeWaves", effect = "Allow", actions = ["sqs:SendMessage"], resources = ["arn:aws:sqs:eu-west-1:123456789012:delivery-prod-dispatch-waves"] },
+      { sid = "EncryptWaveTimers", effect = "Allow", actions = ["kms:GenerateDataKey", "kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/40000000-0000-0000-0000-000000000000"] },
+      { sid = "ReadVapidPublicKey", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod/vapid-public-key-StUvWx"] },
+      { sid = "DecryptVapidPublicKey", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/40000000-0000-0000-0000-000000000000"] },
+    ])
+    error_message = "fulfilment may time the next wave of a released order and read the VAPID public key, never the private one (its SMS are in its direct-SMS policy): ${jsonencode(module.function["fulfilment"].policy_statements)}"
   }
 
   assert {
@@ -459,10 +513,13 @@ run "functions_iam" {
       { sid = "WriteOwnLogs", effect = "Allow", actions = ["logs:CreateLogStream", "logs:PutLogEvents"], resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/delivery-prod-placeorder:log-stream:*"] },
       { sid = "ReadDatabaseSecret", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod-mysql/user-placeorder-AbCdEf"] },
       { sid = "DecryptDatabaseSecret", effect = "Allow", actions = ["kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/20000000-0000-0000-0000-000000000000"] },
-      { sid = "NotifyCarrierAsync", effect = "Allow", actions = ["lambda:InvokeFunction"], resources = ["arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-notifycarrier"] },
+      { sid = "NotifyCarrier", effect = "Allow", actions = ["lambda:InvokeFunction"], resources = ["arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-notifycarrier"] },
       { sid = "CalculateDeliveryRoutes", effect = "Allow", actions = ["geo:CalculateRouteMatrix"], resources = ["arn:aws:geo:eu-west-1:123456789012:route-calculator/delivery-prod-routes"] },
+      { sid = "ReceiveWaveTimers", effect = "Allow", actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = ["arn:aws:sqs:eu-west-1:123456789012:delivery-prod-dispatch-waves"] },
+      { sid = "TimeWaves", effect = "Allow", actions = ["sqs:SendMessage"], resources = ["arn:aws:sqs:eu-west-1:123456789012:delivery-prod-dispatch-waves"] },
+      { sid = "EncryptWaveTimers", effect = "Allow", actions = ["kms:GenerateDataKey", "kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/40000000-0000-0000-0000-000000000000"] },
     ])
-    error_message = "placeorder may invoke notifycarrier and calculate route matrices on the environment's calculator, nothing else: ${jsonencode(module.function["placeorder"].policy_statements)}"
+    error_message = "placeorder may invoke notifycarrier, calculate route matrices on the environment's calculator, and send and receive the wave timers, nothing else: ${jsonencode(module.function["placeorder"].policy_statements)}"
   }
 
   assert {
@@ -518,12 +575,58 @@ run "functions_iam" {
       { sid = "WriteOwnLogs", effect = "Allow", actions = ["logs:CreateLogStream", "logs:PutLogEvents"], resources = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/delivery-prod-notifycarrier:log-stream:*"] },
       { sid = "PublishCarrierSms", effect = "Allow", actions = ["sns:Publish"], resources = ["arn:aws:sns:eu-west-1:123456789012:delivery-prod-carrier-sms"] },
       { sid = "UseSmsTopicKey", effect = "Allow", actions = ["kms:GenerateDataKey", "kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/50000000-0000-0000-0000-000000000000"] },
-      { sid = "UseDlqKey", effect = "Allow", actions = ["kms:GenerateDataKey", "kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/40000000-0000-0000-0000-000000000000"] },
+      { sid = "UseAppKey", effect = "Allow", actions = ["kms:GenerateDataKey", "kms:Decrypt"], resources = ["arn:aws:kms:eu-west-1:123456789012:key/40000000-0000-0000-0000-000000000000"] },
+      { sid = "ReadVapidPrivateKey", effect = "Allow", actions = ["secretsmanager:GetSecretValue"], resources = ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod/vapid-private-key-MnOpQr"] },
       { sid = "DeadLetterQueue", effect = "Allow", actions = ["sqs:SendMessage"], resources = ["arn:aws:sqs:eu-west-1:123456789012:delivery-prod-notifycarrier-dlq"] },
       { sid = "OnFailureDestination", effect = "Allow", actions = ["lambda:InvokeFunction"], resources = ["arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-placeorder"] },
       { sid = "OnSuccessDestination", effect = "Allow", actions = ["lambda:InvokeFunction"], resources = ["arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-placeorder"] },
     ])
-    error_message = "notifycarrier may publish to the carriers' topic (with its key) and report to placeorder and its DLQ, nothing else: ${jsonencode(module.notifycarrier["notifycarrier"].policy_statements)}"
+    error_message = "notifycarrier may publish to the carriers' topic (with its key), read the VAPID private key and report to placeorder and its DLQ, nothing else (its SMS to phones are in its direct-SMS policy): ${jsonencode(module.notifycarrier["notifycarrier"].policy_statements)}"
+  }
+
+  # The waves: the queue's timers reach placeorder, which alone consumes them; both functions that time waves
+  # know the queue and the dispatch settings, and notifycarrier how to sign pushes.
+  assert {
+    condition = alltrue([for k in ["placeorder", "fulfilment"] : {
+      for name in ["DISPATCH_MODE", "DISPATCH_WAVE_SIZE", "DISPATCH_WAVE_SECONDS", "DISPATCH_MAX_WAVES", "DISPATCH_RADIUS_KM", "DISPATCH_QUEUE_URL"] : name => lookup(module.function[k].environment, name, null)
+      } == {
+      DISPATCH_MODE = "waves", DISPATCH_WAVE_SIZE = "3", DISPATCH_WAVE_SECONDS = "60", DISPATCH_MAX_WAVES = "4", DISPATCH_RADIUS_KM = "10", DISPATCH_QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/delivery-prod-dispatch-waves"
+    }]) && alltrue([for k, f in module.function : contains(["placeorder", "fulfilment"], k) || !contains(keys(f.environment), "DISPATCH_QUEUE_URL")])
+    error_message = "placeorder and fulfilment alone get the dispatch queue, with the dispatch settings' defaults."
+  }
+
+  assert {
+    condition = (
+      module.function["fulfilment"].environment.VAPID_PUBLIC_KEY_SECRET_ARN == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod/vapid-public-key-StUvWx" &&
+      module.notifycarrier["notifycarrier"].environment.VAPID_PRIVATE_KEY_SECRET_ARN == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery-prod/vapid-private-key-MnOpQr" &&
+      module.notifycarrier["notifycarrier"].environment.VAPID_SUBJECT == "https://d111111abcdef8.cloudfront.net" &&
+      alltrue([for k, f in module.function : !strcontains(jsonencode(f.environment), "vapid-private-key")])
+    )
+    error_message = "notifycarrier alone knows the VAPID private key's secret; fulfilment the public one; the subject is the storefront's URL by default."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.dispatch.event_source_arn == "arn:aws:sqs:eu-west-1:123456789012:delivery-prod-dispatch-waves" &&
+      aws_lambda_event_source_mapping.dispatch.function_name == module.function["placeorder"].function_arn &&
+      aws_lambda_event_source_mapping.dispatch.maximum_batching_window_in_seconds == 0 &&
+      aws_lambda_event_source_mapping.dispatch.batch_size <= 10 &&
+      tolist(aws_lambda_event_source_mapping.dispatch.function_response_types) == tolist(["ReportBatchItemFailures"]) &&
+      aws_lambda_event_source_mapping.dispatch.scaling_config[0].maximum_concurrency * aws_lambda_event_source_mapping.dispatch.batch_size <= var.reserved_concurrency["notifycarrier"]
+    )
+    error_message = "placeorder consumes the wave timers in small batches without a batching window, reports the failed messages alone, and its concurrent waves fit notifycarrier's reserved concurrency."
+  }
+
+  assert {
+    condition = (
+      aws_sqs_queue.dispatch.visibility_timeout_seconds >= 6 * local.vpc_functions.placeorder.timeout &&
+      aws_sqs_queue.dispatch.message_retention_seconds == 3600 &&
+      aws_sqs_queue.dispatch.kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/40000000-0000-0000-0000-000000000000" &&
+      jsondecode(aws_sqs_queue.dispatch.redrive_policy) == { deadLetterTargetArn = "arn:aws:sqs:eu-west-1:123456789012:delivery-prod-dispatch-waves-dlq", maxReceiveCount = 3 } &&
+      aws_sqs_queue.dispatch_dlq.message_retention_seconds > aws_sqs_queue.dispatch.message_retention_seconds &&
+      contains(module.alarms.alarm_names, "delivery-prod-dlq-delivery-prod-dispatch-waves-dlq")
+    )
+    error_message = "The wave timers' queue is encrypted with the application key, keeps a message an hour, hides a received one for six of placeorder's timeouts, and sends one failed three times to its watched dead-letter queue."
   }
 
   # Each function signs in to MySQL as its own user; migrate alone as the master user, and it is told which users
@@ -661,6 +764,50 @@ run "lambda_function_direct_sms" {
     condition     = length(aws_iam_role_policy.direct_sms) == 1 && tolist(output.managed_policy_arns) == tolist(["arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"])
     error_message = "allow_direct_sms attaches the direct-sms-only policy; outside a VPC the role gets X-Ray only."
   }
+}
+
+# A role that texts phones and publishes to its own topic: the topic is allowed by its statements, the
+# platform endpoints stay denied.
+run "lambda_function_direct_sms_with_topics" {
+  command = plan
+
+  module {
+    source = "../../modules/lambda_function"
+  }
+
+  variables {
+    function_name         = "delivery-prod-example"
+    zip_path              = "tests/fixtures/notifycarrier.zip"
+    allow_direct_sms      = true
+    direct_sms_topic_arns = ["arn:aws:sns:eu-west-1:123456789012:example"]
+    policy_statements     = [{ sid = "PublishToOwnTopic", actions = ["sns:Publish"], resources = ["arn:aws:sns:eu-west-1:123456789012:example"] }]
+  }
+
+  assert {
+    condition = [for st in data.aws_iam_policy_document.direct_sms_and_topics.statement : [st.sid, coalesce(st.effect, "Allow"), sort(st.actions), sort(st.resources)]] == [
+      ["PublishSmsToPhoneNumbers", "Allow", tolist(["sns:Publish"]), tolist(["*"])],
+      ["PublishToNoEndpoint", "Deny", tolist(["sns:Publish"]), tolist(["arn:aws:sns:*:*:endpoint/*"])],
+    ] && length(aws_iam_role_policy.direct_sms) == 1
+    error_message = "Direct SMS beside a topic allows sns:Publish on \"*\" with a Deny on every platform endpoint."
+  }
+}
+
+run "lambda_function_refuses_direct_sms_with_another_topic" {
+  command = plan
+
+  module {
+    source = "../../modules/lambda_function"
+  }
+
+  variables {
+    function_name         = "delivery-prod-example"
+    zip_path              = "tests/fixtures/notifycarrier.zip"
+    allow_direct_sms      = true
+    direct_sms_topic_arns = ["arn:aws:sns:eu-west-1:123456789012:example"]
+    policy_statements     = [{ actions = ["sns:Publish"], resources = ["arn:aws:sns:eu-west-1:123456789012:another"] }]
+  }
+
+  expect_failures = [aws_iam_role_policy.this]
 }
 
 run "lambda_function_refuses_direct_sms_with_a_topic" {
