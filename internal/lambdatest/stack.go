@@ -24,11 +24,15 @@ import (
 
 // The names a Stack's functions are configured with, as on AWS.
 const (
-	DBSecretARN      = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-lambdatest-AbCdEf"
-	PublicKeyARN     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/jwt-public-key-AbCdEf"
-	PrivateKeyARN    = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/jwt-signing-key-AbCdEf"
-	TopicARN         = "arn:aws:sns:eu-west-1:123456789012:delivery-prod-carrier-sms"
-	NotifyARN        = "arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-notifycarrier"
+	DBSecretARN   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-lambdatest-AbCdEf"
+	PublicKeyARN  = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/jwt-public-key-AbCdEf"
+	PrivateKeyARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/jwt-signing-key-AbCdEf"
+	TopicARN      = "arn:aws:sns:eu-west-1:123456789012:delivery-prod-carrier-sms"
+	NotifyARN     = "arn:aws:lambda:eu-west-1:123456789012:function:delivery-prod-notifycarrier"
+	// WaveQueueURL is the wave timers' queue. No order of this stack has
+	// a location, so every order is broadcast when placed and no wave is
+	// ever timed: the functions only need the queue to start.
+	WaveQueueURL     = "https://sqs.eu-west-1.amazonaws.com/123456789012/delivery-prod-wave-timers"
 	SiteURL          = "https://shop.example.com"
 	JWTIssuer        = "delivery-lambdatest"
 	JWTAudience      = "delivery-api-lambdatest"
@@ -57,7 +61,7 @@ var Functions = []Function{
 	// phone: the order limits would refuse them past their bounds, which
 	// this stack measures nothing of.
 	{"placeorder", 256, func(s *Stack) []string {
-		return append(apiEnv(s), "NOTIFY_FUNCTION_NAME="+NotifyARN,
+		return append(apiEnv(s), "NOTIFY_FUNCTION_NAME="+NotifyARN, "DISPATCH_QUEUE_URL="+WaveQueueURL,
 			"LIMIT_ORDERS_PER_CLIENT=off", "LIMIT_ORDERS_TOTAL=off", "LIMIT_OPEN_ORDERS_PER_PHONE=0")
 	}},
 	{"notifycarrier", 128, func(*Stack) []string {
@@ -72,7 +76,7 @@ var Functions = []Function{
 		return append(apiEnv(s), "JWT_PRIVATE_KEY_SECRET_ARN="+PrivateKeyARN, "JWT_ISSUER="+JWTIssuer, "JWT_AUDIENCE="+JWTAudience,
 			"LIMIT_SIGNIN_CHECKS_PER_CLIENT=off")
 	}},
-	{"fulfilment", 256, apiEnv},
+	{"fulfilment", 256, func(s *Stack) []string { return append(apiEnv(s), "DISPATCH_QUEUE_URL="+WaveQueueURL) }},
 	{"migrate", 256, func(s *Stack) []string { return append(dbEnv(s), "SMS_TOPIC_ARN="+TopicARN) }},
 	{"imageprocessor", 1536, func(s *Stack) []string {
 		return append(dbEnv(s), "UPLOADS_BUCKET="+UploadsBucket, "IMAGES_BUCKET="+ImagesBucket)
