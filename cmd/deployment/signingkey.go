@@ -23,29 +23,47 @@ import (
 // (the one the authorizer reads); later runs change nothing unless -rotate
 // is given. It prints what it did on stdout.
 func signingKeyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	flags := flag.NewFlagSet("signing-key", flag.ContinueOnError)
+	return keyPairCommand{
+		name:       "signing-key",
+		rotateHelp: "replace an existing key pair; every token signed with the old key stops working",
+		ensure:     awssecrets.EnsureKeyPair,
+		created:    "created a new ES256 signing key pair",
+		exists:     "the signing key pair exists; nothing changed",
+	}.run(ctx, args, stdout, stderr)
+}
+
+// keyPairCommand is a command that makes sure a key pair is in its two
+// secrets, the private one and the public one.
+type keyPairCommand struct {
+	name, rotateHelp string
+	ensure           func(ctx context.Context, client awssecrets.SecretsAPI, privateID, publicID string, rotate bool) (bool, error)
+	created, exists  string // what it prints when it made a pair, and when it did not
+}
+
+func (c keyPairCommand) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	privateSecret := flags.String("private-secret", "", "Secrets Manager secret for the private key (required)")
 	publicSecret := flags.String("public-secret", "", "Secrets Manager secret for the public key (required)")
-	rotate := flags.Bool("rotate", false, "replace an existing key pair; every token signed with the old key stops working")
+	rotate := flags.Bool("rotate", false, c.rotateHelp)
 	if err := cli.Parse(flags, args); err != nil {
 		return err
 	}
 	if *privateSecret == "" || *publicSecret == "" {
-		return cli.Usagef("signing-key: -private-secret and -public-secret are required")
+		return cli.Usagef("%s: -private-secret and -public-secret are required", c.name)
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
-		return fmt.Errorf("signing-key: aws: %w", err)
+		return fmt.Errorf("%s: aws: %w", c.name, err)
 	}
-	created, err := awssecrets.EnsureKeyPair(ctx, secretsmanager.NewFromConfig(cfg), *privateSecret, *publicSecret, *rotate)
+	created, err := c.ensure(ctx, secretsmanager.NewFromConfig(cfg), *privateSecret, *publicSecret, *rotate)
 	if err != nil {
 		return err
 	}
 	if created {
-		_, err = fmt.Fprintln(stdout, "created a new ES256 signing key pair")
+		_, err = fmt.Fprintln(stdout, c.created)
 	} else {
-		_, err = fmt.Fprintln(stdout, "the signing key pair exists; nothing changed")
+		_, err = fmt.Fprintln(stdout, c.exists)
 	}
 	return err
 }
